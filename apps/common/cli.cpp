@@ -1,0 +1,131 @@
+#include "cli.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "output.h"
+
+namespace kds::cli {
+
+namespace {
+std::string& name_storage() {
+  static std::string name = "kds";
+  return name;
+}
+}  // namespace
+
+const std::string& program_name() { return name_storage(); }
+
+int exit_code_for(const Error& error) {
+  switch (error.code()) {
+    case Errc::kValidation:
+    case Errc::kInvalidArgument: return kExitUsage;
+    case Errc::kResourceNotFound: return kExitNotFound;
+    case Errc::kResourceInUse: return kExitInUse;
+    case Errc::kLimitExceeded: return kExitLimit;
+    case Errc::kCorruption:
+    case Errc::kIo:
+    case Errc::kNoSpace: return kExitFailure;
+  }
+  return kExitFailure;
+}
+
+void print_error(std::string_view text) {
+  std::string line = program_name() + ": ";
+  for (char c : text) line += (c == '\n' || c == '\r') ? ' ' : c;
+  line += '\n';
+  // One write, so lines from concurrent tools do not interleave.
+  (void)!::write(STDERR_FILENO, line.data(), line.size());
+}
+
+int fail(const Error& error) {
+  print_error(error.to_string());
+  return exit_code_for(error);
+}
+
+int fail(std::string_view context, const Error& error) {
+  print_error(fmt::format("{}: {}", context, error.to_string()));
+  return exit_code_for(error);
+}
+
+void add_store_option(CLI::App& app, std::string* store) {
+  app.add_option("--store", *store, "Store directory (default: $KDS_STORE, else $XDG_DATA_HOME/kds)")
+      ->type_name("DIR");
+}
+
+void add_output_option(CLI::App& app, std::string* output) {
+  app.add_option("--output", *output, "Output format")
+      ->type_name("text|json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->default_str("text");
+}
+
+void add_stream_operand(CLI::App& app, std::string* stream) {
+  app.add_option("STREAM", *stream, "Stream name")->type_name("STREAM");
+  app.add_option("--stream-name", *stream, "Stream name (instead of the STREAM operand)")->type_name("STREAM");
+}
+
+void require_stream(const CLI::App& app, const std::string& stream) {
+  const size_t given = app.count("STREAM") + app.count("--stream-name");
+  if (given == 0) throw UsageError("a stream name is required (STREAM or --stream-name)");
+  if (given > 1) throw UsageError("give the stream once, as STREAM or as --stream-name");
+  (void)stream;
+}
+
+Result<Store> open_store(const std::string& store_option) {
+  std::string path = store_option;
+  if (path.empty()) {
+    KDS_ASSIGN(path, Store::default_path());
+  }
+  return Store::open(path);
+}
+
+void StderrReporter::damage(const DamageReport& report) {
+  found_damage_ = true;
+  print_error(fmt::format("Corruption: {} at byte {} ({} bytes): {}", report.path, report.position, report.length,
+                          report.what));
+}
+
+void StderrReporter::repaired(const DamageReport& report) {
+  print_error(fmt::format("repaired {} at byte {} ({} bytes): {}", report.path, report.position, report.length,
+                          report.what));
+}
+
+int run(int argc, char** argv, const char* name, const char* description,
+        const std::function<void(CLI::App&)>& define, const std::function<int()>& body) {
+  name_storage() = name;
+  // Die quietly of SIGPIPE as cat does, even when the parent left it ignored.
+  ::signal(SIGPIPE, SIG_DFL);
+  CLI::App app(description, name);
+  app.set_version_flag("-V,--version", fmt::format("{} (kds) {}", name, KDS_VERSION));
+  app.footer(fmt::format("See {}(1) and kds(7).", name));
+  app.get_formatter()->column_width(36);
+  define(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) {
+      app.exit(e);
+      return kExitOk;
+    }
+    print_error(e.what());
+    print_error(fmt::format("try '{} --help' for more information", name));
+    return kExitUsage;
+  }
+  try {
+    const int status = body();
+    const Status flushed = Output::standard().finish();
+    if (!flushed.ok()) return fail(flushed.error());
+    return status;
+  } catch (const UsageError& e) {
+    print_error(e.what());
+    print_error(fmt::format("try '{} --help' for more information", name));
+    return kExitUsage;
+  }
+}
+
+}  // namespace kds::cli

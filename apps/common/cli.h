@@ -1,0 +1,75 @@
+// What every kds-* tool shares: option names, exit statuses, the error line, the store it opens.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "kds/report.h"
+#include "kds/status.h"
+#include "kds/store.h"
+
+namespace kds::cli {
+
+// Exit statuses, the same for every tool (kds(7), EXIT STATUS).
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitFailure = 1,     // I/O error, full disk, permission, damaged metadata
+  kExitUsage = 2,       // bad option or operand, or a value Kinesis rejects (ValidationException,
+                        // InvalidArgumentException)
+  kExitNotFound = 3,    // ResourceNotFoundException: no such stream, shard or record
+  kExitInUse = 4,       // ResourceInUseException: stream exists or is busy
+  kExitLimit = 5,       // LimitExceededException
+  kExitBadInput = 6,    // a record read from the input is invalid (kds-put)
+  kExitCorruption = 7,  // damaged data was found and skipped; everything else was output
+};
+
+int exit_code_for(const Error& error);
+
+// The program name errors are prefixed with ("kds-get").
+const std::string& program_name();
+
+// Prints "<program>: <text>" as one line on stderr (newlines in text become spaces).
+void print_error(std::string_view text);
+// Prints the error and returns its exit status.
+int fail(const Error& error);
+// As fail, with a context such as "app.log:12" before the error.
+int fail(std::string_view context, const Error& error);
+
+// Options every tool that opens a store takes.
+void add_store_option(CLI::App& app, std::string* store);
+// `--output text|json`.
+void add_output_option(CLI::App& app, std::string* output);
+// The stream as first operand STREAM, or --stream-name (as in the AWS CLI).
+void add_stream_operand(CLI::App& app, std::string* stream);
+// Errors with a usage message when neither or both forms were given.
+void require_stream(const CLI::App& app, const std::string& stream);
+
+// Opens the store named by --store, else $KDS_STORE, else the XDG default.
+Result<Store> open_store(const std::string& store_option);
+
+// Reports damage on stderr and remembers that some was found (for exit status kExitCorruption).
+class StderrReporter : public Reporter {
+ public:
+  void damage(const DamageReport& report) override;
+  void repaired(const DamageReport& report) override;
+  bool found_damage() const { return found_damage_; }
+
+ private:
+  bool found_damage_ = false;
+};
+
+// Runs a tool: sets up signals, builds the CLI11 app with --help, --version and a "See NAME(1)" footer,
+// lets `define` add options, parses, and calls `body`. Parse errors exit 2 (help and version 0); a
+// UsageError thrown from body prints and exits 2.
+int run(int argc, char** argv, const char* name, const char* description,
+        const std::function<void(CLI::App&)>& define, const std::function<int()>& body);
+
+// Thrown by tool bodies for command-line mistakes found after parsing.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace kds::cli

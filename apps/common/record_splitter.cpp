@@ -1,0 +1,92 @@
+#include "record_splitter.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace kds::cli {
+
+namespace {
+constexpr size_t kReadSize = 1 << 20;
+
+bool input_ready(int fd) {
+  pollfd p{fd, POLLIN, 0};
+  const int n = ::poll(&p, 1, 0);
+  return n != 0;  // errors and hang-ups count as ready: the read reports them
+}
+}  // namespace
+
+RecordSplitter::RecordSplitter(int fd, std::string delimiter, size_t max_record)
+    : fd_(fd), delimiter_(std::move(delimiter)), max_record_(max_record) {
+  buffer_.resize(max_record_ + delimiter_.size() + kReadSize);
+}
+
+Status RecordSplitter::fill() {
+  if (start_ > 0) {
+    std::memmove(buffer_.data(), buffer_.data() + start_, end_ - start_);
+    end_ -= start_;
+    searched_ -= start_;
+    start_ = 0;
+  }
+  for (;;) {
+    const ssize_t n = ::read(fd_, buffer_.data() + end_, buffer_.size() - end_);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("cannot read input", errno);
+    }
+    if (n == 0) eof_ = true;
+    end_ += static_cast<size_t>(n);
+    paused_ = false;
+    return {};
+  }
+}
+
+Result<RecordSplitter::Event> RecordSplitter::next(std::string_view* record) {
+  for (;;) {
+    const char* base = buffer_.data();
+    const size_t d = delimiter_.size();
+    if (end_ - searched_ >= d) {
+      const void* hit = d == 1 ? std::memchr(base + searched_, delimiter_[0], end_ - searched_)
+                               : memmem(base + searched_, end_ - searched_, delimiter_.data(), d);
+      if (hit != nullptr) {
+        const size_t at = static_cast<size_t>(static_cast<const char*>(hit) - base);
+        *record = std::string_view(base + start_, at - start_);
+        start_ = searched_ = at + d;
+        ++number_;
+        if (record->size() > max_record_) {
+          too_long_size_ = record->size();
+          return Event::kTooLong;
+        }
+        return Event::kRecord;
+      }
+      searched_ = end_ - (d - 1);
+    }
+    if (end_ - start_ > max_record_ + d) {
+      // Too long: count the rest of it without keeping it, so the error can give its size.
+      ++number_;
+      too_long_size_ = searched_ - start_;
+      start_ = searched_;
+      return Event::kTooLong;
+    }
+    if (eof_) {
+      if (start_ == end_) return Event::kEnd;
+      *record = std::string_view(base + start_, end_ - start_);
+      start_ = searched_ = end_;
+      ++number_;
+      if (record->size() > max_record_) {
+        too_long_size_ = record->size();
+        return Event::kTooLong;
+      }
+      return Event::kRecord;
+    }
+    if (!paused_ && !input_ready(fd_)) {
+      paused_ = true;
+      return Event::kPause;
+    }
+    KDS_TRY(fill());
+  }
+}
+
+}  // namespace kds::cli

@@ -1,0 +1,20 @@
+// Small text conversions shared by the tools' option parsers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kds::cli {
+
+// Decodes \n \r \t \0 \\ \xHH (kcat's escapes); other text is kept. nullopt for a bad escape.
+std::optional<std::string> decode_escapes(std::string_view text);
+
+// "4096", "64K", "64M", "1G", "512KiB", "2MB": binary multiples. nullopt for anything else or overflow.
+std::optional<uint64_t> parse_size(std::string_view text);
+
+// A whole decimal integer, optionally negative; nullopt for anything else.
+std::optional<int64_t> parse_integer(std::string_view text);
+
+}  // namespace kds::cli

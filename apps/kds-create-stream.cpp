@@ -1,0 +1,55 @@
+// kds-create-stream: create a stream with N shards covering the hash-key space evenly.
+#include "common/cli.h"
+#include "common/text.h"
+#include "kds/store.h"
+
+using namespace kds;
+using namespace kds::cli;
+
+namespace {
+
+struct Options {
+  std::string store;
+  std::string stream;
+  int64_t shard_count = 1;
+  int64_t retention_hours = 24;
+  std::string segment_size;
+};
+
+int create(const CLI::App& app, const Options& options) {
+  require_stream(app, options.stream);
+  StreamOptions stream_options;
+  stream_options.shard_count = options.shard_count;
+  stream_options.retention_hours = options.retention_hours;
+  if (app.count("--segment-size") > 0) {
+    auto size = parse_size(options.segment_size);
+    if (!size) throw UsageError("--segment-size: '" + options.segment_size + "' is not a size (e.g. 64M, 512K, 1G)");
+    stream_options.segment_bytes = *size;
+  }
+  auto store = open_store(options.store);
+  if (!store.ok()) return fail(store.error());
+  if (auto created = store->create_stream(options.stream, stream_options); !created.ok()) return fail(created.error());
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  CLI::App* app_ptr = nullptr;
+  return run(
+      argc, argv, "kds-create-stream", "Create a stream whose shards divide the hash-key space evenly.",
+      [&](CLI::App& app) {
+        app_ptr = &app;
+        add_stream_operand(app, &options.stream);
+        app.add_option("--shard-count", options.shard_count, "Number of shards (default 1)")->type_name("N");
+        app.add_option("--retention-period-hours", options.retention_hours,
+                       "Hours records stay readable, 24..8760 (default 24)")
+            ->type_name("HOURS");
+        app.add_option("--segment-size", options.segment_size,
+                       "Roll segment files at this size, 4K..1G (default 64M)")
+            ->type_name("SIZE");
+        add_store_option(app, &options.store);
+      },
+      [&] { return create(*app_ptr, options); });
+}

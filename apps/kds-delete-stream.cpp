@@ -1,0 +1,26 @@
+// kds-delete-stream: remove a stream and all its records.
+#include "common/cli.h"
+#include "kds/store.h"
+
+using namespace kds;
+using namespace kds::cli;
+
+int main(int argc, char** argv) {
+  std::string store_option;
+  std::string stream;
+  CLI::App* app_ptr = nullptr;
+  return run(
+      argc, argv, "kds-delete-stream", "Delete a stream and every record in it.",
+      [&](CLI::App& app) {
+        app_ptr = &app;
+        add_stream_operand(app, &stream);
+        add_store_option(app, &store_option);
+      },
+      [&] {
+        require_stream(*app_ptr, stream);
+        auto store = open_store(store_option);
+        if (!store.ok()) return fail(store.error());
+        if (auto deleted = store->delete_stream(stream); !deleted.ok()) return fail(deleted.error());
+        return static_cast<int>(kExitOk);
+      });
+}

@@ -1,0 +1,15 @@
+// Base64 (RFC 4648, with padding) as AWS uses for record data in JSON.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace kds {
+
+// Appends the encoding of `data` to `out`.
+void base64_encode(std::string_view data, std::string* out);
+// Decodes padded base64; nullopt for malformed input.
+std::optional<std::string> base64_decode(std::string_view text);
+
+}  // namespace kds

@@ -1,0 +1,39 @@
+// The exact Kinesis texts for errors a user can provoke, in one place so every tool words them alike.
+// A local store has no account or region; messages use Kinesis's placeholders for them (kinesis.md §0).
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "kds/status.h"
+
+namespace kds {
+
+inline constexpr std::string_view kAccountId = "000000000000";
+inline constexpr std::string_view kRegion = "us-east-1";
+
+// One failed constraint of a request member, as ValidationException reports it.
+struct Violation {
+  std::string_view value;
+  std::string_view member;      // camelCase member name, e.g. "streamName"
+  std::string_view constraint;  // e.g. "Member must have length less than or equal to 128"
+};
+
+// "1 validation error detected: Value '...' at '...' failed to satisfy constraint: ..." (joined with "; "
+// and counted when there are several).
+Error validation_error(std::initializer_list<Violation> violations);
+Error validation_error(const Violation* violations, size_t count);
+
+std::string stream_arn(std::string_view stream);
+
+Error stream_not_found(std::string_view stream);
+Error stream_exists(std::string_view stream);
+Error stream_not_active(std::string_view stream, std::string_view status);
+// For a shard id that cannot be parsed or names no shard of the stream (split, merge, get by shard).
+Error shard_not_found(std::string_view shard_as_given, std::string_view stream);
+// For a well-formed shard id that names no shard (iterator-style calls).
+Error shard_does_not_exist(uint32_t shard_index, std::string_view stream);
+
+}  // namespace kds

@@ -1,0 +1,60 @@
+// A stream's metadata: its shards, their hash-key ranges and lineage, retention and segment settings.
+// Stored as `stream.json` in the stream directory, human-readable, and only ever replaced atomically.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kds/hash_key.h"
+#include "kds/shard_id.h"
+#include "kds/status.h"
+
+namespace kds {
+
+inline constexpr int kStreamFormatVersion = 1;
+inline constexpr const char* kStreamMetaName = "stream.json";
+inline constexpr uint64_t kDefaultSegmentBytes = 64ull << 20;
+inline constexpr uint64_t kMinSegmentBytes = 4096;
+inline constexpr uint64_t kMaxSegmentBytes = 1ull << 30;
+inline constexpr int64_t kDefaultSegmentMaxAgeMs = 3600 * 1000;
+
+struct ShardMeta {
+  uint32_t index = 0;
+  HashKeyRange range;
+  std::optional<uint32_t> parent;
+  std::optional<uint32_t> adjacent_parent;
+  int64_t created_ms = 0;
+  std::optional<int64_t> closed_ms;
+  std::optional<uint64_t> end_offset;  // closed shards: the offset after their last record
+
+  bool is_open() const { return !end_offset.has_value(); }
+  std::string id() const { return shard_id_string(index); }
+  u128 starting_sequence_number() const { return make_sequence_number(index, 0); }
+  // For a closed shard: its last record's number (its starting number when it holds none).
+  std::optional<u128> ending_sequence_number() const;
+};
+
+struct StreamMeta {
+  int format_version = kStreamFormatVersion;
+  std::string name;
+  std::string status = "ACTIVE";
+  int64_t created_ms = 0;
+  int64_t retention_hours = 24;
+  uint64_t segment_bytes = kDefaultSegmentBytes;
+  int64_t segment_max_age_ms = kDefaultSegmentMaxAgeMs;
+  uint32_t next_shard_index = 0;
+  std::vector<ShardMeta> shards;  // ascending index
+
+  const ShardMeta* find_shard(uint32_t index) const;
+  // Open shards in ascending order of starting hash key.
+  std::vector<const ShardMeta*> open_shards() const;
+
+  std::string to_json() const;
+  // Parses and checks metadata (version, ranges, lineage); `path` names the file in messages.
+  static Result<StreamMeta> from_json(std::string_view text, std::string_view path);
+};
+
+}  // namespace kds

@@ -1,0 +1,97 @@
+// Writing records to a stream: validation, routing by hash key, batching per shard, durability, and
+// acknowledgements in input order.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "kds/batch.h"
+#include "kds/hash_key.h"
+#include "kds/report.h"
+#include "kds/shard_id.h"
+#include "kds/shard_writer.h"
+#include "kds/status.h"
+#include "kds/store.h"
+
+namespace kds {
+
+enum class SyncMode {
+  kNone,   // acknowledged once written to the page cache: survives a crash of the process, not of the machine
+  kBatch,  // acknowledged after fdatasync of the batch: survives power loss
+};
+
+struct ProducerOptions {
+  SyncMode sync = SyncMode::kBatch;
+  size_t batch_bytes = 1 << 20;    // a shard's batch is appended once it would grow past this
+  size_t pending_bytes = 8 << 20;  // wants_flush() once this much is queued
+};
+
+struct RecordAck {
+  uint32_t shard_index = 0;
+  uint64_t offset = 0;
+  u128 sequence_number() const { return make_sequence_number(shard_index, offset); }
+};
+
+class Producer {
+ public:
+  // Opens `stream` for writing. `reporter` (may be null) must outlive the producer.
+  static Result<Producer> open(const Store& store, std::string_view stream, const ProducerOptions& options,
+                               Reporter* reporter);
+
+  // Checks a record as PutRecord does: key of 1..256 characters in UTF-8, data of at most 1 MiB, key and
+  // data together at most 1 MiB.
+  static Status check_record(std::string_view key, size_t data_size);
+
+  // Queues a record that passed check_record, routed by `explicit_hash` when given, else by the MD5 of
+  // its key. May append batches that are full (they are acknowledged only by flush).
+  Status add(std::string_view key, std::string_view data, std::optional<u128> explicit_hash = std::nullopt);
+
+  // True when enough is queued that the caller should flush before adding more.
+  bool wants_flush() const { return pending_bytes_ >= options_.pending_bytes; }
+  bool empty() const { return acks_.empty(); }
+
+  // Appends everything queued, makes it durable as the sync mode says, then calls `on_ack` for each
+  // record in the order it was added. On failure, records before the first one that could not be stored
+  // are still acknowledged; the error is returned.
+  Status flush(const std::function<void(const RecordAck&)>& on_ack);
+
+  const Stream& stream() const { return stream_; }
+
+ private:
+  struct Slot {
+    uint32_t shard_index = 0;
+    std::unique_ptr<ShardWriter> writer;
+    BatchBuilder batch;
+    uint32_t ticket = 0;  // ticket of the batch being built, valid when !batch.empty()
+  };
+  struct Ticket {
+    uint32_t slot = 0;
+    bool stored = false;
+    uint64_t first_offset = 0;
+  };
+  struct PendingAck {
+    uint32_t ticket = 0;
+    uint32_t index = 0;  // position within the batch
+  };
+
+  Producer(Stream stream, const ProducerOptions& options, Reporter* reporter);
+  void build_routes();
+  size_t route(u128 hash) const;
+  Status append(Slot& slot);
+
+  Stream stream_;
+  ProducerOptions options_;
+  Reporter* reporter_;
+  std::vector<Slot> slots_;          // open shards in hash-key order
+  std::vector<u128> slot_starts_;    // their starting hash keys
+  std::vector<Ticket> tickets_;
+  std::vector<PendingAck> acks_;
+  std::vector<size_t> touched_;      // slots appended to since the last flush
+  size_t pending_bytes_ = 0;
+};
+
+}  // namespace kds

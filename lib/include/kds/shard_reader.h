@@ -1,0 +1,89 @@
+// Reading one shard's records in offset order, across its segments. Readers take no lock: they return
+// only complete batches whose checksum verifies, and treat the rest as follows.
+//   - An incomplete or failing batch at the end of the newest segment, with nothing valid after it, is a
+//     write in flight or a torn tail: it ends the data for now, silently.
+//   - Anything else that fails (damage followed by valid batches, damage at the end of an older segment,
+//     damage before the recorded end of a closed shard) is corruption: reported to the Reporter with file,
+//     position and the offsets lost, skipped, and reading continues with the next valid batch.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "kds/file.h"
+#include "kds/report.h"
+#include "kds/segment.h"
+#include "kds/status.h"
+
+namespace kds {
+
+struct ReadRecord {
+  uint64_t offset = 0;
+  int64_t arrival_ms = 0;
+  std::string_view key;   // valid until the next call on the reader
+  std::string_view data;  // valid until the next call on the reader
+};
+
+class ShardReader {
+ public:
+  // `reporter` (may be null) must outlive the reader. `end_offset` is the offset after the last record of
+  // a closed shard, when known, so damage before it is never mistaken for a torn tail.
+  ShardReader(Dir shard, Reporter* reporter, std::optional<uint64_t> end_offset = std::nullopt);
+
+  // Positions at the first record whose offset is >= `offset` (the oldest record when `offset` is older).
+  Status seek_offset(uint64_t offset);
+  // Positions at the first record whose arrival time is >= `arrival_ms`.
+  Status seek_timestamp(int64_t arrival_ms);
+  // Positions after the last record now stored.
+  Status seek_latest();
+
+  // Appends to `records` (cleared first) the records of the next batch from the position on. Returns
+  // false when no more data is stored now (a later call may find more).
+  Result<bool> next_batch(std::vector<ReadRecord>* records);
+
+  // The offset the next returned record will have at least.
+  uint64_t next_offset() const { return next_offset_; }
+  // The offset of the oldest stored record (after a seek; 0 for an empty shard).
+  uint64_t first_stored_offset() const { return bases_.empty() ? 0 : bases_.front(); }
+
+ private:
+  Status refresh_segments();
+  Status open_segment(size_t index);
+  Result<bool> advance_segment();
+  Status position_in_segment(size_t index, uint64_t offset, int64_t min_arrival_ms);
+  void report_damage(uint64_t position, uint64_t length, uint64_t lost_from, uint64_t lost_to);
+
+  Dir shard_;
+  Reporter* reporter_;
+  std::optional<uint64_t> end_offset_;
+  std::vector<uint64_t> bases_;
+  size_t segment_index_ = 0;
+  SegmentReader segment_;
+  uint64_t file_position_ = 0;
+  uint64_t expected_offset_ = 0;  // first offset of the batch expected at file_position_
+  uint64_t next_offset_ = 0;      // records below this offset are skipped
+  int64_t min_arrival_ms_ = INT64_MIN;  // records that arrived before this are skipped
+  std::vector<RecordView> views_;
+};
+
+}  // namespace kds
+
+namespace kds {
+
+// What `kds-describe-stream` shows per shard: the local answer to CloudWatch's shard metrics.
+struct ShardSummary {
+  uint64_t first_offset = 0;  // oldest stored record
+  uint64_t next_offset = 0;   // offset after the newest stored record
+  uint64_t bytes_on_disk = 0;
+  uint64_t segments = 0;
+  std::optional<int64_t> oldest_arrival_ms;
+  std::optional<int64_t> newest_arrival_ms;
+  uint64_t records() const { return next_offset - first_offset; }
+};
+
+// Reads the first batch and the tail of the newest segment; cost independent of the shard's size.
+Result<ShardSummary> summarize_shard(const Dir& shard);
+
+}  // namespace kds

@@ -1,0 +1,98 @@
+// Appending batches to one shard. Many processes may append to a shard at once: each append holds an
+// exclusive flock on the shard's `writer.lock` file, whose contents are the writer state (where the log
+// ends, the next offset, the last arrival time). A writer keeps the state it last wrote; when the file
+// says otherwise another process wrote in between, and the writer adopts the new state after checking it
+// against the log. The state is a hint, never trusted over the log:
+//   - file longer than the state says: a writer died after writing; its complete batches are adopted and a
+//     torn tail after them is truncated;
+//   - state unreadable or ahead of the file: full recovery of the newest segment (from its last index
+//     entry that verifies, scanning to the end).
+// Recovery therefore reads the newest segment only, whatever the size of the shard.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "kds/batch.h"
+#include "kds/file.h"
+#include "kds/report.h"
+#include "kds/segment.h"
+#include "kds/status.h"
+
+namespace kds {
+
+struct SegmentPolicy {
+  uint64_t max_bytes = 64ull << 20;   // roll before a batch would take the segment past this size
+  int64_t max_age_ms = 3600 * 1000;   // roll when the segment's first batch is this old
+};
+
+// The writer state kept in `writer.lock` (format in docs/format.md).
+struct WriterState {
+  uint64_t segment_base = 0;
+  uint64_t end_position = 0;   // end of valid data in the active segment
+  uint64_t next_offset = 0;    // offset the next record gets
+  int64_t last_arrival_ms = 0;
+  int64_t segment_first_arrival_ms = 0;  // arrival of the active segment's first batch; 0 when it is empty
+  uint64_t index_entries = 0;            // valid entries in the active segment's index
+  uint64_t last_indexed_position = 0;
+  uint32_t flags = 0;
+  friend bool operator==(const WriterState&, const WriterState&) = default;
+};
+inline constexpr uint32_t kStateShardClosed = 1;  // set when a reshard closes the shard
+inline constexpr size_t kWriterStateSize = 80;
+inline constexpr const char* kWriterLockName = "writer.lock";
+
+std::string encode_writer_state(const WriterState& state);
+std::optional<WriterState> decode_writer_state(std::string_view bytes);
+
+struct AppendResult {
+  bool shard_closed = false;  // nothing was written: the shard was closed by a reshard
+  uint64_t first_offset = 0;
+  int64_t arrival_ms = 0;
+};
+
+class ShardWriter {
+ public:
+  // `shard` is the shard directory; `label` names it in messages. Nothing is opened, locked or read until
+  // the first append. `reporter` (may be null) must outlive the writer. With `sync_on_roll`, a segment this
+  // writer wrote to is fdatasynced before the writer moves on to the next one.
+  ShardWriter(Dir shard, SegmentPolicy policy, Reporter* reporter, bool sync_on_roll);
+
+  // Appends the records of `batch` (non-empty, payload CRC-32C `payload_crc`) as one batch. `fence` runs
+  // under the shard lock before anything is written; if it fails the append does nothing and returns its
+  // error. On an I/O error nothing of the batch stays in the log.
+  Result<AppendResult> append(const BatchBuilder& batch, uint32_t payload_crc, const std::function<Status()>& fence);
+
+  // fdatasync of the segment the last append wrote to. Call it after append to make the batch durable;
+  // it runs without the lock so concurrent writers' syncs overlap.
+  Status sync();
+
+  // The state after the last append (valid only after one).
+  const WriterState& state() const { return state_; }
+
+ private:
+  Status open_lock_file();
+  Status load_state();
+  Status adopt(const WriterState& state);
+  Status recover();
+  Status reconcile(uint64_t from);
+  Status open_segment(uint64_t base, bool create);
+  Status roll();
+  Status write_state();
+  void add_index_entry(uint64_t position, uint64_t offset, int64_t arrival_ms);
+
+  Dir shard_;
+  SegmentPolicy policy_;
+  Reporter* reporter_;
+  bool sync_on_roll_;
+  Fd lock_fd_;
+  Fd index_fd_;
+  SegmentReader segment_;
+  WriterState state_;
+  bool have_state_ = false;
+  bool dirty_ = false;  // appended since the last sync
+};
+
+}  // namespace kds

@@ -1,0 +1,79 @@
+// The store: a directory of streams. Layout (docs/format.md has the details):
+//   <store>/<name>.stream/stream.json               metadata, replaced atomically
+//   <store>/<name>.stream/control.lock              flock held by control operations (delete, reshard)
+//   <store>/<name>.stream/shardId-000000000000/     one directory per shard: segments, indexes, writer.lock
+// The ".stream" suffix keeps every valid stream name, even "." and "..", a plain entry of the store.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kds/file.h"
+#include "kds/metadata.h"
+#include "kds/status.h"
+
+namespace kds {
+
+struct StreamOptions {
+  int64_t shard_count = 1;
+  int64_t retention_hours = 24;
+  uint64_t segment_bytes = kDefaultSegmentBytes;
+};
+
+class Stream;
+
+class Store {
+ public:
+  // $KDS_STORE when set and non-empty, else ${XDG_DATA_HOME:-$HOME/.local/share}/kds.
+  static Result<std::string> default_path();
+  // Opens the store at `path`, creating it (mode 0700) when missing.
+  static Result<Store> open(const std::string& path);
+
+  // Creates a stream with options validated as CreateStream does. Atomic: the stream appears whole or
+  // not at all, and two concurrent creations of one name cannot both succeed.
+  Status create_stream(std::string_view name, const StreamOptions& options) const;
+  // Removes a stream. Appends in flight finish first; appends that start later fail.
+  Status delete_stream(std::string_view name) const;
+  // Stream names, sorted.
+  Result<std::vector<std::string>> list_streams() const;
+  Result<Stream> open_stream(std::string_view name) const;
+
+  const Dir& dir() const { return dir_; }
+
+ private:
+  explicit Store(Dir dir) : dir_(std::move(dir)) {}
+  Dir dir_;
+};
+
+class Stream {
+ public:
+  const StreamMeta& meta() const { return meta_; }
+  const std::string& name() const { return meta_.name; }
+  const Dir& dir() const { return dir_; }
+
+  // Re-reads stream.json.
+  Status reload();
+  Result<Dir> open_shard_dir(uint32_t index) const;
+  // Fails with ResourceNotFoundException once the stream has been deleted (or deleted and created
+  // again) since it was opened. One fstatat; appends call it under the shard lock.
+  Status check_exists() const;
+  // The shard with `index`, or the error Kinesis gives for a shard the stream does not have.
+  Result<const ShardMeta*> shard(uint32_t index) const;
+
+ private:
+  friend class Store;
+  Stream(Fd store, Dir dir, StreamMeta meta, dev_t dev, ino_t ino);
+  Fd store_fd_;  // a duplicate of the store's descriptor, so a Stream may outlive its Store
+  Dir dir_;
+  StreamMeta meta_;
+  dev_t dev_;
+  ino_t ino_;
+};
+
+std::string stream_dir_name(std::string_view stream);
+
+}  // namespace kds

@@ -1,0 +1,53 @@
+#include "kds/errors.h"
+
+#include <fmt/format.h>
+
+#include "kds/shard_id.h"
+
+namespace kds {
+
+Error validation_error(const Violation* violations, size_t count) {
+  std::string text = count == 1 ? std::string("1 validation error detected: ")
+                                : fmt::format("{} validation errors detected: ", count);
+  for (size_t i = 0; i < count; ++i) {
+    if (i > 0) text += "; ";
+    text += fmt::format("Value '{}' at '{}' failed to satisfy constraint: {}", violations[i].value,
+                        violations[i].member, violations[i].constraint);
+  }
+  return Error(Errc::kValidation, std::move(text));
+}
+
+Error validation_error(std::initializer_list<Violation> violations) {
+  return validation_error(violations.begin(), violations.size());
+}
+
+std::string stream_arn(std::string_view stream) {
+  return fmt::format("arn:aws:kinesis:{}:{}:stream/{}", kRegion, kAccountId, stream);
+}
+
+Error stream_not_found(std::string_view stream) {
+  return Error(Errc::kResourceNotFound, fmt::format("Stream {} under account {} not found.", stream, kAccountId));
+}
+
+Error stream_exists(std::string_view stream) {
+  return Error(Errc::kResourceInUse, fmt::format("Stream {} under account {} already exists.", stream, kAccountId));
+}
+
+Error stream_not_active(std::string_view stream, std::string_view status) {
+  return Error(Errc::kResourceInUse,
+               fmt::format("Stream {} under account {} not ACTIVE, instead in state {}", stream, kAccountId, status));
+}
+
+Error shard_not_found(std::string_view shard_as_given, std::string_view stream) {
+  std::string shown(shard_as_given);
+  if (auto index = parse_shard_id(shard_as_given)) shown = shard_id_string(*index);
+  return Error(Errc::kResourceNotFound,
+               fmt::format("Could not find shard {} in stream {} under account {}.", shown, stream, kAccountId));
+}
+
+Error shard_does_not_exist(uint32_t shard_index, std::string_view stream) {
+  return Error(Errc::kResourceNotFound, fmt::format("Shard {} in stream {} under account {} does not exist",
+                                                    shard_id_string(shard_index), stream, kAccountId));
+}
+
+}  // namespace kds

@@ -1,0 +1,212 @@
+#include "kds/file.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+namespace kds {
+
+Fd::~Fd() { reset(); }
+
+Fd& Fd::operator=(Fd&& other) noexcept {
+  if (this != &other) {
+    reset();
+    fd_ = other.release();
+  }
+  return *this;
+}
+
+void Fd::reset() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+std::string Dir::path_of(std::string_view name) const {
+  std::string path = path_;
+  if (path.empty() || path.back() != '/') path += '/';
+  path += name;
+  return path;
+}
+
+Result<Dir> Dir::open(const std::string& path, bool create) {
+  if (create) {
+    // Create each missing component; existing ones keep their modes.
+    for (size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
+      const std::string prefix = path.substr(0, slash);
+      if (!prefix.empty() && ::mkdir(prefix.c_str(), 0700) == 0) ::chmod(prefix.c_str(), 0700);
+      if (slash == std::string::npos) break;
+    }
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return io_error("cannot open directory " + path, errno);
+  return Dir(Fd(fd), path);
+}
+
+Result<Dir> Dir::open_dir(std::string_view name) const {
+  const std::string n(name);
+  const int fd = ::openat(fd_.get(), n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return io_error("cannot open directory " + path_of(name), errno);
+  return Dir(Fd(fd), path_of(name));
+}
+
+Status Dir::make_dir(std::string_view name) const {
+  const std::string n(name);
+  if (::mkdirat(fd_.get(), n.c_str(), 0700) != 0) return io_error("cannot create directory " + path_of(name), errno);
+  // mkdir's mode is masked by the umask; the store must stay private whatever it is.
+  if (::fchmodat(fd_.get(), n.c_str(), 0700, AT_SYMLINK_NOFOLLOW) != 0 && errno != EOPNOTSUPP) {
+    ::fchmodat(fd_.get(), n.c_str(), 0700, 0);
+  }
+  return {};
+}
+
+Result<Fd> Dir::open_file(std::string_view name, int flags) const {
+  const std::string n(name);
+  const int fd = ::openat(fd_.get(), n.c_str(), flags | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return io_error("cannot open " + path_of(name), errno);
+  if ((flags & O_CREAT) != 0) ::fchmod(fd, 0600);
+  return Fd(fd);
+}
+
+Result<std::vector<std::string>> Dir::list() const {
+  const int dup = ::openat(fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dup < 0) return io_error("cannot read directory " + path_, errno);
+  DIR* dir = ::fdopendir(dup);
+  if (dir == nullptr) {
+    const int err = errno;
+    ::close(dup);
+    return io_error("cannot read directory " + path_, err);
+  }
+  std::vector<std::string> names;
+  errno = 0;
+  while (dirent* entry = ::readdir(dir)) {
+    const std::string_view name = entry->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  const int err = errno;
+  ::closedir(dir);
+  if (err != 0) return io_error("cannot read directory " + path_, err);
+  return names;
+}
+
+Result<struct stat> Dir::stat_entry(std::string_view name) const {
+  struct stat st {};
+  const std::string n(name);
+  if (::fstatat(fd_.get(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    return io_error("cannot stat " + path_of(name), errno);
+  }
+  return st;
+}
+
+Status Dir::rename(std::string_view from, std::string_view to, bool no_replace) const {
+  const std::string f(from), t(to);
+  const int rc = ::renameat2(fd_.get(), f.c_str(), fd_.get(), t.c_str(), no_replace ? RENAME_NOREPLACE : 0);
+  if (rc != 0) return io_error("cannot rename " + path_of(from) + " to " + t, errno);
+  return {};
+}
+
+Status Dir::unlink(std::string_view name) const {
+  const std::string n(name);
+  if (::unlinkat(fd_.get(), n.c_str(), 0) != 0) return io_error("cannot remove " + path_of(name), errno);
+  return {};
+}
+
+Status Dir::remove_tree(std::string_view name) const {
+  auto st = stat_entry(name);
+  if (!st.ok()) return st.error().sys_errno() == ENOENT ? Status() : Status(st.error());
+  if (S_ISDIR(st->st_mode)) {
+    KDS_ASSIGN(Dir sub, open_dir(name));
+    KDS_ASSIGN(auto names, sub.list());
+    for (const auto& child : names) KDS_TRY(sub.remove_tree(child));
+    const std::string n(name);
+    if (::unlinkat(fd_.get(), n.c_str(), AT_REMOVEDIR) != 0) {
+      return io_error("cannot remove directory " + path_of(name), errno);
+    }
+    return {};
+  }
+  return unlink(name);
+}
+
+Status Dir::sync() const {
+  if (::fsync(fd_.get()) != 0) return io_error("cannot sync directory " + path_, errno);
+  return {};
+}
+
+Result<std::string> Dir::read_file(std::string_view name) const {
+  KDS_ASSIGN(Fd fd, open_file(name, O_RDONLY));
+  std::string contents;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("cannot read " + path_of(name), errno);
+    }
+    if (n == 0) break;
+    contents.append(buf, static_cast<size_t>(n));
+  }
+  return contents;
+}
+
+Status Dir::write_file_atomic(std::string_view name, std::string_view contents) const {
+  const std::string temp = std::string(name) + ".tmp";
+  KDS_ASSIGN(Fd fd, open_file(temp, O_WRONLY | O_CREAT | O_TRUNC));
+  Status written = pwrite_full(fd.get(), contents.data(), contents.size(), 0, path_of(temp));
+  if (written.ok() && ::fsync(fd.get()) != 0) written = io_error("cannot sync " + path_of(temp), errno);
+  if (!written.ok()) {
+    (void)unlink(temp);
+    return written;
+  }
+  fd.reset();
+  KDS_TRY(rename(temp, name, false));
+  return sync();
+}
+
+Status pread_full(int fd, char* buf, size_t size, uint64_t offset, size_t* got, std::string_view path) {
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pread(fd, buf + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("cannot read " + std::string(path), errno);
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  *got = done;
+  return {};
+}
+
+Status pwrite_full(int fd, const char* buf, size_t size, uint64_t offset, std::string_view path) {
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pwrite(fd, buf + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("cannot write " + std::string(path), errno);
+    }
+    done += static_cast<size_t>(n);
+  }
+  return {};
+}
+
+Result<uint64_t> file_size(int fd, std::string_view path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return io_error("cannot stat " + std::string(path), errno);
+  return static_cast<uint64_t>(st.st_size);
+}
+
+Status sync_data(int fd, std::string_view path) {
+  if (::fdatasync(fd) != 0) return io_error("cannot sync " + std::string(path), errno);
+  return {};
+}
+
+Status truncate_file(int fd, uint64_t size, std::string_view path) {
+  if (::ftruncate(fd, static_cast<off_t>(size)) != 0) return io_error("cannot truncate " + std::string(path), errno);
+  return {};
+}
+
+}  // namespace kds

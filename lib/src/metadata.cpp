@@ -1,0 +1,149 @@
+#include "kds/metadata.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace kds {
+
+using nlohmann::ordered_json;
+
+std::optional<u128> ShardMeta::ending_sequence_number() const {
+  if (!end_offset) return std::nullopt;
+  return make_sequence_number(index, *end_offset == 0 ? 0 : *end_offset - 1);
+}
+
+const ShardMeta* StreamMeta::find_shard(uint32_t index) const {
+  auto it = std::lower_bound(shards.begin(), shards.end(), index,
+                             [](const ShardMeta& shard, uint32_t value) { return shard.index < value; });
+  return it != shards.end() && it->index == index ? &*it : nullptr;
+}
+
+std::vector<const ShardMeta*> StreamMeta::open_shards() const {
+  std::vector<const ShardMeta*> open;
+  for (const auto& shard : shards) {
+    if (shard.is_open()) open.push_back(&shard);
+  }
+  std::sort(open.begin(), open.end(),
+            [](const ShardMeta* a, const ShardMeta* b) { return a->range.start < b->range.start; });
+  return open;
+}
+
+std::string StreamMeta::to_json() const {
+  ordered_json doc;
+  doc["FormatVersion"] = format_version;
+  doc["StreamName"] = name;
+  doc["StreamStatus"] = status;
+  doc["StreamCreationTimestampMs"] = created_ms;
+  doc["RetentionPeriodHours"] = retention_hours;
+  doc["SegmentBytes"] = segment_bytes;
+  doc["SegmentMaxAgeMs"] = segment_max_age_ms;
+  doc["NextShardIndex"] = next_shard_index;
+  ordered_json list = ordered_json::array();
+  for (const auto& shard : shards) {
+    ordered_json item;
+    item["ShardId"] = shard.id();
+    if (shard.parent) item["ParentShardId"] = shard_id_string(*shard.parent);
+    if (shard.adjacent_parent) item["AdjacentParentShardId"] = shard_id_string(*shard.adjacent_parent);
+    item["StartingHashKey"] = to_decimal(shard.range.start);
+    item["EndingHashKey"] = to_decimal(shard.range.end);
+    item["CreatedMs"] = shard.created_ms;
+    if (shard.closed_ms) item["ClosedMs"] = *shard.closed_ms;
+    if (shard.end_offset) item["EndOffset"] = *shard.end_offset;
+    list.push_back(std::move(item));
+  }
+  doc["Shards"] = std::move(list);
+  return doc.dump(1) + "\n";
+}
+
+namespace {
+
+Error bad_meta(std::string_view path, std::string_view what) {
+  return Error(Errc::kCorruption, fmt::format("{}: {}", path, what));
+}
+
+std::optional<uint32_t> shard_field(const ordered_json& item, const char* key) {
+  if (!item.contains(key)) return std::nullopt;
+  const auto& value = item.at(key);
+  if (!value.is_string()) throw std::invalid_argument(fmt::format("{} is not a string", key));
+  auto index = parse_shard_id(value.get<std::string>());
+  if (!index || value.get<std::string>() != shard_id_string(*index)) {
+    throw std::invalid_argument(fmt::format("{} is not a shard id", key));
+  }
+  return index;
+}
+
+u128 hash_field(const ordered_json& item, const char* key) {
+  auto value = parse_decimal_u128(item.at(key).get<std::string>());
+  if (!value) throw std::invalid_argument(fmt::format("{} is not a hash key", key));
+  return *value;
+}
+
+// Open shards must cover the hash-key space exactly once; lineage must name existing, older shards.
+std::optional<std::string> check_shards(const StreamMeta& meta) {
+  for (size_t i = 0; i < meta.shards.size(); ++i) {
+    const auto& shard = meta.shards[i];
+    if (i > 0 && shard.index <= meta.shards[i - 1].index) return "shards are not in ascending index order";
+    if (shard.index >= meta.next_shard_index) return "a shard index is not below NextShardIndex";
+    if (shard.range.start > shard.range.end) return fmt::format("{} has an empty hash-key range", shard.id());
+    for (auto parent : {shard.parent, shard.adjacent_parent}) {
+      if (parent && *parent >= shard.index) return fmt::format("{} names a parent that is not older", shard.id());
+    }
+  }
+  const auto open = meta.open_shards();
+  if (open.empty()) return "no open shard";
+  u128 expected = 0;
+  for (size_t i = 0; i < open.size(); ++i) {
+    if (open[i]->range.start != expected) return "open shards do not cover the hash-key space exactly once";
+    if (i + 1 < open.size()) {
+      if (open[i]->range.end == kMaxHashKey) return "open shards overlap";
+      expected = open[i]->range.end + 1;
+    } else if (open[i]->range.end != kMaxHashKey) {
+      return "open shards do not reach the end of the hash-key space";
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<StreamMeta> StreamMeta::from_json(std::string_view text, std::string_view path) {
+  StreamMeta meta;
+  try {
+    const auto doc = ordered_json::parse(text);
+    meta.format_version = doc.at("FormatVersion").get<int>();
+    if (meta.format_version != kStreamFormatVersion) {
+      return bad_meta(path, fmt::format("format version {} is not supported (this kds reads version {})",
+                                        meta.format_version, kStreamFormatVersion));
+    }
+    meta.name = doc.at("StreamName").get<std::string>();
+    meta.status = doc.at("StreamStatus").get<std::string>();
+    meta.created_ms = doc.at("StreamCreationTimestampMs").get<int64_t>();
+    meta.retention_hours = doc.at("RetentionPeriodHours").get<int64_t>();
+    meta.segment_bytes = doc.at("SegmentBytes").get<uint64_t>();
+    meta.segment_max_age_ms = doc.at("SegmentMaxAgeMs").get<int64_t>();
+    meta.next_shard_index = doc.at("NextShardIndex").get<uint32_t>();
+    for (const auto& item : doc.at("Shards")) {
+      ShardMeta shard;
+      shard.index = *shard_field(item, "ShardId");
+      shard.parent = shard_field(item, "ParentShardId");
+      shard.adjacent_parent = shard_field(item, "AdjacentParentShardId");
+      shard.range = {hash_field(item, "StartingHashKey"), hash_field(item, "EndingHashKey")};
+      shard.created_ms = item.at("CreatedMs").get<int64_t>();
+      if (item.contains("ClosedMs")) shard.closed_ms = item.at("ClosedMs").get<int64_t>();
+      if (item.contains("EndOffset")) shard.end_offset = item.at("EndOffset").get<uint64_t>();
+      meta.shards.push_back(std::move(shard));
+    }
+  } catch (const std::exception& e) {
+    return bad_meta(path, fmt::format("not valid stream metadata: {}", e.what()));
+  }
+  if (meta.segment_bytes < kMinSegmentBytes || meta.segment_bytes > kMaxSegmentBytes ||
+      meta.segment_max_age_ms <= 0) {
+    return bad_meta(path, "segment settings out of range");
+  }
+  if (auto problem = check_shards(meta)) return bad_meta(path, *problem);
+  return meta;
+}
+
+}  // namespace kds

@@ -1,0 +1,184 @@
+#include "kds/segment.h"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace kds {
+
+namespace {
+
+constexpr size_t kReadAhead = 1 << 20;
+
+template <class T>
+T load(const char* p) {
+  T value;
+  std::memcpy(&value, p, sizeof value);
+  return value;
+}
+
+template <class T>
+void store(char* p, T value) {
+  std::memcpy(p, &value, sizeof value);
+}
+
+}  // namespace
+
+std::string segment_file_name(uint64_t base) { return fmt::format("{:020}.log", base); }
+std::string index_file_name(uint64_t base) { return fmt::format("{:020}.idx", base); }
+
+std::optional<uint64_t> parse_segment_file_name(std::string_view name) {
+  if (name.size() != 24 || name.substr(20) != ".log") return std::nullopt;
+  uint64_t value = 0;
+  for (size_t i = 0; i < 20; ++i) {
+    const char c = name[i];
+    if (c < '0' || c > '9') return std::nullopt;
+    const uint64_t digit = static_cast<uint64_t>(c - '0');
+    if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+Result<std::vector<uint64_t>> list_segments(const Dir& shard) {
+  KDS_ASSIGN(auto names, shard.list());
+  std::vector<uint64_t> bases;
+  for (const auto& name : names) {
+    if (auto base = parse_segment_file_name(name)) bases.push_back(*base);
+  }
+  std::sort(bases.begin(), bases.end());
+  return bases;
+}
+
+std::string encode_index_header(uint64_t base) {
+  std::string header(kIndexHeaderSize, '\0');
+  store<uint32_t>(header.data(), kIndexMagic);
+  store<uint32_t>(header.data() + 4, 1);
+  store<uint64_t>(header.data() + 8, base);
+  return header;
+}
+
+void encode_index_entry(uint64_t base, const IndexEntry& entry, char out[kIndexEntrySize]) {
+  store<uint32_t>(out, static_cast<uint32_t>(entry.offset - base));
+  store<uint32_t>(out + 4, static_cast<uint32_t>(entry.position));
+  store<int64_t>(out + 8, entry.arrival_ms);
+}
+
+std::vector<IndexEntry> decode_index(std::string_view bytes, uint64_t base, uint64_t segment_size) {
+  std::vector<IndexEntry> entries;
+  if (bytes.size() < kIndexHeaderSize || load<uint32_t>(bytes.data()) != kIndexMagic ||
+      load<uint32_t>(bytes.data() + 4) != 1 || load<uint64_t>(bytes.data() + 8) != base) {
+    return entries;
+  }
+  const size_t count = (bytes.size() - kIndexHeaderSize) / kIndexEntrySize;
+  entries.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    const char* p = bytes.data() + kIndexHeaderSize + i * kIndexEntrySize;
+    IndexEntry entry{base + load<uint32_t>(p), load<uint32_t>(p + 4), load<int64_t>(p + 8)};
+    const bool in_order = entries.empty() ? entry.position == 0 && entry.offset == base
+                                          : entry.offset > entries.back().offset &&
+                                                entry.position > entries.back().position &&
+                                                entry.arrival_ms >= entries.back().arrival_ms;
+    if (!in_order || entry.position >= segment_size) break;
+    entries.push_back(entry);
+  }
+  return entries;
+}
+
+std::vector<IndexEntry> load_index(const Dir& shard, uint64_t base, uint64_t segment_size) {
+  auto bytes = shard.read_file(index_file_name(base));
+  if (!bytes.ok()) return {};
+  return decode_index(*bytes, base, segment_size);
+}
+
+Result<const char*> SegmentReader::fill(uint64_t position, size_t size, uint64_t file_size, size_t* available) {
+  const uint64_t want_end = std::min<uint64_t>(position + size, file_size);
+  const uint64_t buffer_end = buffer_position_ + buffer_size_;
+  if (position >= buffer_position_ && want_end <= buffer_end) {
+    *available = static_cast<size_t>(std::min<uint64_t>(buffer_end, file_size) - position);
+    return buffer_.data() + (position - buffer_position_);
+  }
+  const size_t want = static_cast<size_t>(want_end - position);
+  const size_t read_size = std::max(want, static_cast<size_t>(std::min<uint64_t>(kReadAhead, file_size - position)));
+  if (buffer_.size() < read_size) buffer_.resize(read_size);
+  size_t got = 0;
+  KDS_TRY(pread_full(fd_.get(), buffer_.data(), read_size, position, &got, path_));
+  buffer_position_ = position;
+  buffer_size_ = got;
+  *available = got;
+  return buffer_.data();
+}
+
+Result<BatchCheck> SegmentReader::read_batch(uint64_t position, uint64_t file_size, BatchHeader* header,
+                                             const char** bytes) {
+  if (position >= file_size) return BatchCheck::kIncomplete;
+  size_t available = 0;
+  KDS_ASSIGN(const char* data, fill(position, kBatchHeaderSize, file_size, &available));
+  // Fewer header bytes than asked for means end of file (or a file that shrank under us).
+  const uint64_t claimable = available < kBatchHeaderSize ? available : file_size - position;
+  const BatchCheck check = parse_batch_header(data, claimable, header);
+  if (check != BatchCheck::kOk) return check;
+  KDS_ASSIGN(data, fill(position, header->total_size(), file_size, &available));
+  if (available < header->total_size()) return BatchCheck::kIncomplete;
+  if (!batch_checksum_ok(data, *header)) return BatchCheck::kBadChecksum;
+  *bytes = data;
+  return BatchCheck::kOk;
+}
+
+Result<std::optional<uint64_t>> SegmentReader::find_next_valid(uint64_t from, uint64_t file_size,
+                                                               uint64_t min_offset) {
+  const uint32_t magic = kBatchMagic;
+  uint64_t position = from + 1;
+  while (position + kBatchHeaderSize <= file_size) {
+    size_t available = 0;
+    KDS_ASSIGN(const char* data, fill(position, kReadAhead, file_size, &available));
+    if (available < kBatchHeaderSize) return std::optional<uint64_t>();
+    const void* hit = memmem(data, available, &magic, sizeof magic);
+    if (hit == nullptr) {
+      position += available - (sizeof magic - 1);
+      continue;
+    }
+    const uint64_t candidate = position + static_cast<uint64_t>(static_cast<const char*>(hit) - data);
+    BatchHeader header;
+    const char* bytes = nullptr;
+    KDS_ASSIGN(BatchCheck check, read_batch(candidate, file_size, &header, &bytes));
+    if (check == BatchCheck::kOk && header.first_offset >= min_offset) return std::optional<uint64_t>(candidate);
+    position = candidate + 1;
+  }
+  return std::optional<uint64_t>();
+}
+
+Result<ScanResult> scan_run(SegmentReader& reader, uint64_t from, uint64_t file_size, uint64_t expected_offset) {
+  return scan_run(reader, from, file_size, expected_offset, [](uint64_t, const BatchHeader&) {});
+}
+
+Result<IndexEntry> last_verified_entry(SegmentReader& reader, const std::vector<IndexEntry>& entries,
+                                       uint64_t file_size, size_t* kept) {
+  for (size_t i = entries.size(); i-- > 0;) {
+    BatchHeader header;
+    const char* bytes = nullptr;
+    KDS_ASSIGN(BatchCheck check, reader.read_batch(entries[i].position, file_size, &header, &bytes));
+    if (check == BatchCheck::kOk && header.first_offset == entries[i].offset) {
+      *kept = i + 1;
+      return entries[i];
+    }
+  }
+  *kept = 0;
+  return IndexEntry{reader.base(), 0, 0};
+}
+
+Result<ScanResult> scan_segment_tail(const Dir& shard, uint64_t base) {
+  KDS_ASSIGN(Fd fd, shard.open_file(segment_file_name(base), O_RDONLY));
+  SegmentReader reader(std::move(fd), shard.path_of(segment_file_name(base)), base);
+  KDS_ASSIGN(uint64_t size, reader.size());
+  size_t kept = 0;
+  KDS_ASSIGN(IndexEntry start, last_verified_entry(reader, load_index(shard, base, size), size, &kept));
+  KDS_ASSIGN(ScanResult run, scan_run(reader, start.position, size, start.offset));
+  if (run.last_arrival_ms < 0 && kept > 0) run.last_arrival_ms = start.arrival_ms;
+  return run;
+}
+
+}  // namespace kds

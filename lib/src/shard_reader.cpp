@@ -1,0 +1,251 @@
+#include "kds/shard_reader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include <fmt/format.h>
+
+namespace kds {
+
+ShardReader::ShardReader(Dir shard, Reporter* reporter, std::optional<uint64_t> end_offset)
+    : shard_(std::move(shard)), reporter_(reporter), end_offset_(end_offset) {}
+
+Status ShardReader::refresh_segments() {
+  const uint64_t current = segment_.is_open() ? segment_.base() : UINT64_MAX;
+  KDS_ASSIGN(bases_, list_segments(shard_));
+  if (current != UINT64_MAX) {
+    auto it = std::lower_bound(bases_.begin(), bases_.end(), current);
+    segment_index_ = static_cast<size_t>(it - bases_.begin());
+    if (it == bases_.end() || *it != current) {
+      // Our segment was deleted (retention) while open: the descriptor still reads it; it comes before
+      // everything listed now.
+      bases_.insert(it, current);
+    }
+  }
+  return {};
+}
+
+Status ShardReader::open_segment(size_t index) {
+  const uint64_t base = bases_[index];
+  KDS_ASSIGN(Fd fd, shard_.open_file(segment_file_name(base), O_RDONLY));
+  segment_ = SegmentReader(std::move(fd), shard_.path_of(segment_file_name(base)), base);
+  segment_index_ = index;
+  return {};
+}
+
+Status ShardReader::position_in_segment(size_t index, uint64_t offset, int64_t min_arrival_ms) {
+  KDS_TRY(open_segment(index));
+  KDS_ASSIGN(uint64_t size, segment_.size());
+  const auto entries = load_index(shard_, segment_.base(), size);
+  // The last entry at or before the target that points at the batch it claims to.
+  file_position_ = 0;
+  expected_offset_ = segment_.base();
+  // Entries are ordered by offset and by arrival, so "at or before the target" is a prefix.
+  auto it = std::partition_point(entries.begin(), entries.end(), [&](const IndexEntry& entry) {
+    return entry.offset <= offset && (min_arrival_ms == INT64_MIN || entry.arrival_ms < min_arrival_ms);
+  });
+  while (it != entries.begin()) {
+    --it;
+    BatchHeader header;
+    const char* bytes = nullptr;
+    KDS_ASSIGN(BatchCheck check, segment_.read_batch(it->position, size, &header, &bytes));
+    if (check == BatchCheck::kOk && header.first_offset == it->offset) {
+      file_position_ = it->position;
+      expected_offset_ = it->offset;
+      break;
+    }
+  }
+  next_offset_ = std::max(offset, segment_.base());
+  min_arrival_ms_ = min_arrival_ms;
+  return {};
+}
+
+Status ShardReader::seek_offset(uint64_t offset) {
+  segment_ = SegmentReader();
+  KDS_TRY(refresh_segments());
+  if (bases_.empty()) {
+    next_offset_ = expected_offset_ = offset;
+    return {};
+  }
+  auto it = std::upper_bound(bases_.begin(), bases_.end(), offset);
+  const size_t index = it == bases_.begin() ? 0 : static_cast<size_t>(it - bases_.begin()) - 1;
+  auto status = position_in_segment(index, offset, INT64_MIN);
+  if (!status.ok() && status.error().sys_errno() == ENOENT) return seek_offset(offset);  // deleted meanwhile
+  return status;
+}
+
+Status ShardReader::seek_timestamp(int64_t arrival_ms) {
+  segment_ = SegmentReader();
+  KDS_TRY(refresh_segments());
+  if (bases_.empty()) {
+    next_offset_ = expected_offset_ = 0;
+    min_arrival_ms_ = arrival_ms;
+    return {};
+  }
+  // Arrival times never decrease within a shard: find the last segment whose first batch arrived before
+  // the target; the first record at or after it is in that segment or later.
+  size_t low = 0;
+  size_t high = bases_.size();
+  while (high - low > 1) {
+    const size_t mid = (low + high) / 2;
+    KDS_ASSIGN(Fd fd, shard_.open_file(segment_file_name(bases_[mid]), O_RDONLY));
+    SegmentReader probe(std::move(fd), "", bases_[mid]);
+    KDS_ASSIGN(uint64_t size, probe.size());
+    BatchHeader header;
+    const char* bytes = nullptr;
+    KDS_ASSIGN(BatchCheck check, probe.read_batch(0, size, &header, &bytes));
+    if (check == BatchCheck::kOk && header.arrival_ms < arrival_ms) {
+      low = mid;
+    } else {
+      high = mid;
+    }
+  }
+  KDS_TRY(position_in_segment(low, UINT64_MAX, arrival_ms));
+  next_offset_ = segment_.base();
+  return {};
+}
+
+Status ShardReader::seek_latest() {
+  KDS_TRY(seek_offset(UINT64_MAX));
+  std::vector<ReadRecord> ignored;
+  // Walk to the end of what is stored; with the index this reads at most an interval and a batch.
+  for (;;) {
+    KDS_ASSIGN(bool more, next_batch(&ignored));
+    if (!more) break;
+  }
+  next_offset_ = expected_offset_;
+  return {};
+}
+
+void ShardReader::report_damage(uint64_t position, uint64_t length, uint64_t lost_from, uint64_t lost_to) {
+  if (reporter_ == nullptr) return;
+  std::string what = "batch failed its checks";
+  if (lost_to > lost_from) what += fmt::format("; records at offsets {}..{} skipped", lost_from, lost_to - 1);
+  reporter_->damage({segment_.path(), position, length, std::move(what)});
+}
+
+// Moves to the next segment once the current one is known to be complete; false if it is the newest.
+Result<bool> ShardReader::advance_segment() {
+  KDS_TRY(refresh_segments());
+  if (segment_index_ + 1 >= bases_.size()) return false;
+  // A newer segment exists, so this one is sealed; but it may have grown between our last look and the
+  // roll, so only move on once we have read to its final size.
+  KDS_ASSIGN(uint64_t size, segment_.size());
+  if (size > file_position_) return true;
+  const uint64_t next_base = bases_[segment_index_ + 1];
+  auto opened = open_segment(segment_index_ + 1);
+  if (!opened.ok()) {
+    if (opened.error().sys_errno() != ENOENT) return opened.error();
+    KDS_TRY(refresh_segments());
+    return true;
+  }
+  if (next_base > expected_offset_) report_damage(0, 0, expected_offset_, next_base);
+  file_position_ = 0;
+  expected_offset_ = next_base;
+  return true;
+}
+
+Result<bool> ShardReader::next_batch(std::vector<ReadRecord>* records) {
+  records->clear();
+  if (!segment_.is_open()) {
+    KDS_TRY(refresh_segments());
+    if (bases_.empty()) return false;
+    KDS_TRY(position_in_segment(0, next_offset_, min_arrival_ms_));
+  }
+  for (;;) {
+    KDS_ASSIGN(uint64_t size, segment_.size());
+    if (file_position_ >= size) {
+      KDS_ASSIGN(bool moved, advance_segment());
+      if (!moved) return false;
+      continue;
+    }
+    BatchHeader header;
+    const char* bytes = nullptr;
+    KDS_ASSIGN(BatchCheck check, segment_.read_batch(file_position_, size, &header, &bytes));
+    if (check == BatchCheck::kOk && header.first_offset == expected_offset_) {
+      const std::string_view payload(bytes + kBatchHeaderSize, header.payload_size);
+      if (!decode_records(payload, header.record_count, &views_)) {
+        report_damage(file_position_, header.total_size(), header.first_offset, header.end_offset());
+        views_.clear();
+      }
+      file_position_ += header.total_size();
+      expected_offset_ = header.end_offset();
+      if (header.arrival_ms < min_arrival_ms_ || views_.empty()) continue;
+      min_arrival_ms_ = INT64_MIN;  // arrival times never decrease: every later record qualifies too
+      for (size_t i = 0; i < views_.size(); ++i) {
+        const uint64_t offset = header.first_offset + i;
+        if (offset < next_offset_) continue;
+        records->push_back({offset, header.arrival_ms, views_[i].key, views_[i].data});
+      }
+      if (records->empty()) continue;
+      next_offset_ = header.end_offset();
+      return true;
+    }
+    if (check == BatchCheck::kOk && header.first_offset > expected_offset_) {
+      // A valid batch after a gap: the records in between are gone.
+      report_damage(file_position_, 0, expected_offset_, header.first_offset);
+      expected_offset_ = header.first_offset;
+      continue;
+    }
+    // Damage, a torn tail, or a write in flight.
+    KDS_ASSIGN(auto next, segment_.find_next_valid(file_position_, size, expected_offset_));
+    if (next) {
+      BatchHeader found;
+      KDS_ASSIGN(BatchCheck ok, segment_.read_batch(*next, size, &found, &bytes));
+      (void)ok;
+      report_damage(file_position_, *next - file_position_, expected_offset_, found.first_offset);
+      file_position_ = *next;
+      expected_offset_ = found.first_offset;
+      next_offset_ = std::max(next_offset_, expected_offset_);
+      continue;
+    }
+    KDS_TRY(refresh_segments());
+    const bool newest = segment_index_ + 1 >= bases_.size();
+    const bool closed_short = end_offset_ && expected_offset_ < *end_offset_;
+    if (newest && !closed_short) return false;
+    report_damage(file_position_, size - file_position_, expected_offset_,
+                  newest ? *end_offset_ : bases_[segment_index_ + 1]);
+    file_position_ = size;
+  }
+}
+
+}  // namespace kds
+
+namespace kds {
+
+Result<ShardSummary> summarize_shard(const Dir& shard) {
+  ShardSummary summary;
+  KDS_ASSIGN(auto names, shard.list());
+  for (const auto& name : names) {
+    auto st = shard.stat_entry(name);
+    if (st.ok() && S_ISREG(st->st_mode)) summary.bytes_on_disk += static_cast<uint64_t>(st->st_size);
+  }
+  KDS_ASSIGN(auto bases, list_segments(shard));
+  summary.segments = bases.size();
+  if (bases.empty()) return summary;
+  summary.first_offset = summary.next_offset = bases.front();
+  {
+    KDS_ASSIGN(Fd fd, shard.open_file(segment_file_name(bases.front()), O_RDONLY));
+    SegmentReader first(std::move(fd), shard.path_of(segment_file_name(bases.front())), bases.front());
+    KDS_ASSIGN(uint64_t size, first.size());
+    BatchHeader header;
+    const char* bytes = nullptr;
+    KDS_ASSIGN(BatchCheck check, first.read_batch(0, size, &header, &bytes));
+    if (check == BatchCheck::kOk) summary.oldest_arrival_ms = header.arrival_ms;
+  }
+  // The newest segment may be empty right after a roll; then the one before holds the newest record.
+  for (size_t i = bases.size(); i-- > 0;) {
+    KDS_ASSIGN(ScanResult tail, scan_segment_tail(shard, bases[i]));
+    if (i + 1 == bases.size()) summary.next_offset = tail.next_offset;
+    if (tail.last_arrival_ms >= 0) {
+      summary.newest_arrival_ms = tail.last_arrival_ms;
+      break;
+    }
+  }
+  return summary;
+}
+
+}  // namespace kds

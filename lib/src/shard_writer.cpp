@@ -1,0 +1,331 @@
+#include "kds/shard_writer.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "kds/clock.h"
+#include "kds/crc32c.h"
+
+namespace kds {
+
+namespace {
+
+constexpr uint32_t kStateMagic = 0x5773646bu;  // bytes "kdsW"
+
+template <class T>
+T load(const char* p) {
+  T value;
+  std::memcpy(&value, p, sizeof value);
+  return value;
+}
+
+template <class T>
+void store(char* p, T value) {
+  std::memcpy(p, &value, sizeof value);
+}
+
+// Holds an exclusive flock for its lifetime.
+class ExclusiveLock {
+ public:
+  ExclusiveLock() = default;
+  ~ExclusiveLock() {
+    if (fd_ >= 0) ::flock(fd_, LOCK_UN);
+  }
+  ExclusiveLock(const ExclusiveLock&) = delete;
+  ExclusiveLock& operator=(const ExclusiveLock&) = delete;
+
+  Status acquire(int fd, const std::string& path) {
+    while (::flock(fd, LOCK_EX) != 0) {
+      if (errno != EINTR) return io_error("cannot lock " + path, errno);
+    }
+    fd_ = fd;
+    return {};
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+Status pwrite_two(int fd, const char* a, size_t a_size, const char* b, size_t b_size, uint64_t offset,
+                  const std::string& path) {
+  iovec parts[2] = {{const_cast<char*>(a), a_size}, {const_cast<char*>(b), b_size}};
+  int first = 0;
+  size_t total = a_size + b_size;
+  while (total > 0) {
+    const ssize_t n = ::pwritev(fd, parts + first, 2 - first, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("cannot write " + path, errno);
+    }
+    auto written = static_cast<size_t>(n);
+    offset += written;
+    total -= written;
+    while (written > 0 && first < 2) {
+      const size_t take = std::min(written, parts[first].iov_len);
+      parts[first].iov_base = static_cast<char*>(parts[first].iov_base) + take;
+      parts[first].iov_len -= take;
+      written -= take;
+      if (parts[first].iov_len == 0) ++first;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string encode_writer_state(const WriterState& state) {
+  std::string bytes(kWriterStateSize, '\0');
+  char* p = bytes.data();
+  store<uint32_t>(p, kStateMagic);
+  store<uint32_t>(p + 8, 1);
+  store<uint32_t>(p + 12, state.flags);
+  store<uint64_t>(p + 16, state.segment_base);
+  store<uint64_t>(p + 24, state.end_position);
+  store<uint64_t>(p + 32, state.next_offset);
+  store<int64_t>(p + 40, state.last_arrival_ms);
+  store<int64_t>(p + 48, state.segment_first_arrival_ms);
+  store<uint64_t>(p + 56, state.index_entries);
+  store<uint64_t>(p + 64, state.last_indexed_position);
+  store<uint32_t>(p + 4, crc32c_mask(crc32c(p + 8, kWriterStateSize - 8)));
+  return bytes;
+}
+
+std::optional<WriterState> decode_writer_state(std::string_view bytes) {
+  if (bytes.size() < kWriterStateSize) return std::nullopt;
+  const char* p = bytes.data();
+  if (load<uint32_t>(p) != kStateMagic || load<uint32_t>(p + 8) != 1) return std::nullopt;
+  if (crc32c_unmask(load<uint32_t>(p + 4)) != crc32c(p + 8, kWriterStateSize - 8)) return std::nullopt;
+  WriterState state;
+  state.flags = load<uint32_t>(p + 12);
+  state.segment_base = load<uint64_t>(p + 16);
+  state.end_position = load<uint64_t>(p + 24);
+  state.next_offset = load<uint64_t>(p + 32);
+  state.last_arrival_ms = load<int64_t>(p + 40);
+  state.segment_first_arrival_ms = load<int64_t>(p + 48);
+  state.index_entries = load<uint64_t>(p + 56);
+  state.last_indexed_position = load<uint64_t>(p + 64);
+  if (state.next_offset < state.segment_base) return std::nullopt;
+  return state;
+}
+
+ShardWriter::ShardWriter(Dir shard, SegmentPolicy policy, Reporter* reporter, bool sync_on_roll)
+    : shard_(std::move(shard)), policy_(policy), reporter_(reporter), sync_on_roll_(sync_on_roll) {}
+
+Status ShardWriter::open_lock_file() {
+  if (lock_fd_.valid()) return {};
+  KDS_ASSIGN(lock_fd_, shard_.open_file(kWriterLockName, O_RDWR | O_CREAT));
+  return {};
+}
+
+Status ShardWriter::write_state() {
+  const std::string bytes = encode_writer_state(state_);
+  return pwrite_full(lock_fd_.get(), bytes.data(), bytes.size(), 0, shard_.path_of(kWriterLockName));
+}
+
+Status ShardWriter::load_state() {
+  char bytes[kWriterStateSize];
+  size_t got = 0;
+  KDS_TRY(pread_full(lock_fd_.get(), bytes, sizeof bytes, 0, &got, shard_.path_of(kWriterLockName)));
+  const auto stored = decode_writer_state(std::string_view(bytes, got));
+  if (!stored) return recover();
+  if (!have_state_ || *stored != state_) return adopt(*stored);
+  return reconcile(state_.end_position);
+}
+
+Status ShardWriter::open_segment(uint64_t base, bool create) {
+  if (sync_on_roll_ && dirty_ && segment_.is_open()) {
+    // Records this writer appended to the segment it is leaving must be durable before it moves on.
+    KDS_TRY(sync_data(segment_.fd(), segment_.path()));
+    dirty_ = false;
+  }
+  const std::string log_name = segment_file_name(base);
+  auto log = shard_.open_file(log_name, O_RDWR);
+  bool created = false;
+  if (!log.ok() && log.error().sys_errno() == ENOENT && create) {
+    log = shard_.open_file(log_name, O_RDWR | O_CREAT);
+    created = true;
+  }
+  if (!log.ok()) return log.error();
+  KDS_ASSIGN(index_fd_, shard_.open_file(index_file_name(base), O_RDWR | O_CREAT));
+  KDS_ASSIGN(uint64_t index_size, file_size(index_fd_.get(), shard_.path_of(index_file_name(base))));
+  if (index_size < kIndexHeaderSize) {
+    const std::string header = encode_index_header(base);
+    KDS_TRY(pwrite_full(index_fd_.get(), header.data(), header.size(), 0, shard_.path_of(index_file_name(base))));
+  }
+  segment_ = SegmentReader(std::move(log).value(), shard_.path_of(log_name), base);
+  // A new segment's name must survive a crash before any record in it is acknowledged.
+  if (created) KDS_TRY(shard_.sync());
+  return {};
+}
+
+Status ShardWriter::adopt(const WriterState& stored) {
+  if (!segment_.is_open() || segment_.base() != stored.segment_base) {
+    KDS_TRY(open_segment(stored.segment_base, true));
+  }
+  state_ = stored;
+  have_state_ = true;
+  return reconcile(state_.end_position);
+}
+
+// Brings state_ in line with the active segment: adopts complete batches a writer left after the end the
+// state records, truncates a torn tail, and reports (without touching) damage that valid batches follow.
+Status ShardWriter::reconcile(uint64_t from) {
+  KDS_ASSIGN(uint64_t size, segment_.size());
+  if (size == state_.end_position) return {};
+  if (size < state_.end_position) return recover();
+  uint64_t position = from;
+  uint64_t expected = state_.next_offset;
+  for (;;) {
+    KDS_ASSIGN(ScanResult run, scan_run(segment_, position, size, expected,
+                                        [&](uint64_t at, const BatchHeader& header) {
+                                          if (at == 0) state_.segment_first_arrival_ms = header.arrival_ms;
+                                          add_index_entry(at, header.first_offset, header.arrival_ms);
+                                        }));
+    state_.end_position = run.end_position;
+    state_.next_offset = run.next_offset;
+    state_.last_arrival_ms = std::max(state_.last_arrival_ms, run.last_arrival_ms);
+    if (run.complete) break;
+    KDS_ASSIGN(auto next, segment_.find_next_valid(run.end_position, size, run.next_offset));
+    if (!next) {
+      if (reporter_ != nullptr) {
+        reporter_->repaired({segment_.path(), run.end_position, size - run.end_position,
+                             "torn tail (an append cut short) truncated"});
+      }
+      KDS_TRY(truncate_file(segment_.fd(), run.end_position, segment_.path()));
+      KDS_TRY(sync_data(segment_.fd(), segment_.path()));
+      break;
+    }
+    BatchHeader header;
+    const char* bytes = nullptr;
+    KDS_ASSIGN(BatchCheck check, segment_.read_batch(*next, size, &header, &bytes));
+    (void)check;
+    if (reporter_ != nullptr) {
+      reporter_->damage({segment_.path(), run.end_position, *next - run.end_position,
+                         fmt::format("damaged bytes before valid data; records {}..{} are lost", run.next_offset,
+                                     header.first_offset)});
+    }
+    position = *next;
+    expected = header.first_offset;
+  }
+  return write_state();
+}
+
+Status ShardWriter::recover() {
+  KDS_ASSIGN(auto bases, list_segments(shard_));
+  const uint32_t flags = have_state_ ? state_.flags : 0;
+  state_ = WriterState{};
+  state_.flags = flags;
+  have_state_ = true;
+  if (bases.empty()) return write_state();
+
+  const uint64_t base = bases.back();
+  KDS_TRY(open_segment(base, false));
+  KDS_ASSIGN(uint64_t size, segment_.size());
+  const auto entries = load_index(shard_, base, size);
+  // Start from the last index entry whose batch verifies; everything before it was written earlier.
+  size_t keep = 0;
+  KDS_ASSIGN(IndexEntry start, last_verified_entry(segment_, entries, size, &keep));
+  const std::string index_path = shard_.path_of(index_file_name(base));
+  KDS_TRY(truncate_file(index_fd_.get(), kIndexHeaderSize + keep * kIndexEntrySize, index_path));
+  state_.segment_base = base;
+  state_.next_offset = start.offset;
+  state_.end_position = start.position;
+  state_.index_entries = keep;
+  state_.last_indexed_position = start.position;
+  if (keep > 0) {
+    state_.last_arrival_ms = start.arrival_ms;
+    state_.segment_first_arrival_ms = entries[0].arrival_ms;
+  } else if (bases.size() > 1) {
+    // Arrival times must not go backwards across segments: take the previous segment's last one.
+    auto previous = scan_segment_tail(shard_, bases[bases.size() - 2]);
+    if (previous.ok()) state_.last_arrival_ms = std::max<int64_t>(0, previous->last_arrival_ms);
+  }
+  return reconcile(start.position);
+}
+
+void ShardWriter::add_index_entry(uint64_t position, uint64_t offset, int64_t arrival_ms) {
+  if (state_.index_entries > 0 && position < state_.last_indexed_position + kIndexInterval) return;
+  char entry[kIndexEntrySize];
+  encode_index_entry(state_.segment_base, {offset, position, arrival_ms}, entry);
+  // The index is derived data: if this write fails, lookups in this stretch scan a little further.
+  const uint64_t at = kIndexHeaderSize + state_.index_entries * kIndexEntrySize;
+  if (pwrite_full(index_fd_.get(), entry, sizeof entry, at, "").ok()) {
+    ++state_.index_entries;
+    state_.last_indexed_position = position;
+  }
+}
+
+Status ShardWriter::roll() {
+  const uint64_t base = state_.next_offset;
+  state_.segment_base = base;
+  state_.end_position = 0;
+  state_.index_entries = 0;
+  state_.last_indexed_position = 0;
+  state_.segment_first_arrival_ms = 0;
+  // The state names the new segment before it exists, so a crash in between leaves a state whose segment
+  // is simply created by the next writer.
+  KDS_TRY(write_state());
+  KDS_TRY(open_segment(base, true));
+  return reconcile(0);
+}
+
+Result<AppendResult> ShardWriter::append(const BatchBuilder& batch, uint32_t payload_crc,
+                                         const std::function<Status()>& fence) {
+  KDS_TRY(open_lock_file());
+  ExclusiveLock lock;
+  KDS_TRY(lock.acquire(lock_fd_.get(), shard_.path_of(kWriterLockName)));
+  if (fence) KDS_TRY(fence());
+  KDS_TRY(load_state());
+  if ((state_.flags & kStateShardClosed) != 0) return AppendResult{true, 0, 0};
+  if (!segment_.is_open()) KDS_TRY(open_segment(state_.segment_base, true));
+
+  const int64_t arrival = std::max(now_ms(), state_.last_arrival_ms);
+  const uint64_t size = batch.encoded_size();
+  const bool non_empty = state_.end_position > 0;
+  const bool too_big = non_empty && state_.end_position + size > policy_.max_bytes;
+  const bool too_old = non_empty && arrival - state_.segment_first_arrival_ms >= policy_.max_age_ms;
+  // Index entries hold offsets and positions relative to the segment in 32 bits.
+  const bool too_many = state_.next_offset + batch.record_count() - state_.segment_base > UINT32_MAX ||
+                        state_.end_position + size > UINT32_MAX;
+  if (too_big || too_old || too_many) KDS_TRY(roll());
+
+  BatchHeader header;
+  header.payload_size = static_cast<uint32_t>(batch.payload().size());
+  header.raw_size = header.payload_size;
+  header.record_count = batch.record_count();
+  header.first_offset = state_.next_offset;
+  header.arrival_ms = arrival;
+  char header_bytes[kBatchHeaderSize];
+  encode_batch_header(header, payload_crc, header_bytes);
+  const Status written = pwrite_two(segment_.fd(), header_bytes, sizeof header_bytes, batch.payload().data(),
+                                    batch.payload().size(), state_.end_position, segment_.path());
+  if (!written.ok()) {
+    // Leave no partial batch behind (a full disk is the usual cause).
+    (void)truncate_file(segment_.fd(), state_.end_position, segment_.path());
+    return written.error();
+  }
+  add_index_entry(state_.end_position, header.first_offset, arrival);
+  if (state_.end_position == 0) state_.segment_first_arrival_ms = arrival;
+  state_.end_position += size;
+  state_.next_offset = header.end_offset();
+  state_.last_arrival_ms = arrival;
+  dirty_ = true;
+  KDS_TRY(write_state());
+  return AppendResult{false, header.first_offset, arrival};
+}
+
+Status ShardWriter::sync() {
+  if (!dirty_ || !segment_.is_open()) return {};
+  KDS_TRY(sync_data(segment_.fd(), segment_.path()));
+  dirty_ = false;
+  return {};
+}
+
+}  // namespace kds

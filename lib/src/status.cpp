@@ -1,0 +1,41 @@
+#include "kds/status.h"
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace kds {
+
+std::string_view errc_name(Errc code) {
+  switch (code) {
+    case Errc::kValidation: return "ValidationException";
+    case Errc::kInvalidArgument: return "InvalidArgumentException";
+    case Errc::kResourceNotFound: return "ResourceNotFoundException";
+    case Errc::kResourceInUse: return "ResourceInUseException";
+    case Errc::kLimitExceeded: return "LimitExceededException";
+    case Errc::kCorruption: return "Corruption";
+    case Errc::kIo: return "IOError";
+    case Errc::kNoSpace: return "NoSpace";
+  }
+  return "Error";
+}
+
+std::string Error::to_string() const {
+  std::string text(errc_name(code_));
+  text += ": ";
+  text += message_;
+  return text;
+}
+
+Error io_error(std::string_view what, int err) {
+  std::string text(what);
+  text += ": ";
+  text += std::strerror(err);
+  if (err == ENOSPC || err == EDQUOT) {
+    text += " (the disk is full)";
+    return Error(Errc::kNoSpace, std::move(text), err);
+  }
+  return Error(Errc::kIo, std::move(text), err);
+}
+
+}  // namespace kds

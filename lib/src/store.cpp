@@ -1,0 +1,196 @@
+#include "kds/store.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <random>
+
+#include <fmt/format.h>
+
+#include "kds/clock.h"
+#include "kds/errors.h"
+#include "kds/shard_writer.h"
+#include "kds/validate.h"
+
+namespace kds {
+
+namespace {
+
+constexpr std::string_view kStreamSuffix = ".stream";
+constexpr const char* kControlLockName = "control.lock";
+
+std::string temp_name(std::string_view purpose) {
+  std::random_device random;
+  return fmt::format(".{}-{}-{:08x}", purpose, ::getpid(), random());
+}
+
+}  // namespace
+
+std::string stream_dir_name(std::string_view stream) { return std::string(stream) + std::string(kStreamSuffix); }
+
+Result<std::string> Store::default_path() {
+  if (const char* store = std::getenv("KDS_STORE"); store != nullptr && *store != '\0') return std::string(store);
+  if (const char* data = std::getenv("XDG_DATA_HOME"); data != nullptr && data[0] == '/') {
+    return std::string(data) + "/kds";
+  }
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home == '\0') {
+    return Error(Errc::kIo, "no store: set --store, KDS_STORE, XDG_DATA_HOME or HOME");
+  }
+  return std::string(home) + "/.local/share/kds";
+}
+
+Result<Store> Store::open(const std::string& path) {
+  KDS_ASSIGN(Dir dir, Dir::open(path, true));
+  return Store(std::move(dir));
+}
+
+Status Store::create_stream(std::string_view name, const StreamOptions& options) const {
+  KDS_TRY(validate_stream_name(name));
+  KDS_TRY(validate_shard_count(options.shard_count));
+  KDS_TRY(validate_retention_hours(options.retention_hours));
+  if (options.segment_bytes < kMinSegmentBytes || options.segment_bytes > kMaxSegmentBytes) {
+    return Error(Errc::kInvalidArgument, fmt::format("Segment size {} is outside {}..{} bytes", options.segment_bytes,
+                                                     kMinSegmentBytes, kMaxSegmentBytes));
+  }
+  if (auto existing = dir_.stat_entry(stream_dir_name(name)); existing.ok()) return stream_exists(name);
+
+  StreamMeta meta;
+  meta.name = std::string(name);
+  meta.created_ms = now_ms();
+  meta.retention_hours = options.retention_hours;
+  meta.segment_bytes = options.segment_bytes;
+  const auto count = static_cast<uint32_t>(options.shard_count);
+  meta.next_shard_index = count;
+  const auto ranges = uniform_hash_ranges(count);
+  meta.shards.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    ShardMeta shard;
+    shard.index = i;
+    shard.range = ranges[i];
+    shard.created_ms = meta.created_ms;
+    meta.shards.push_back(shard);
+  }
+
+  // Build the stream under a temporary name, then rename it into place: no reader or second creator can
+  // see a half-made stream, and RENAME_NOREPLACE lets exactly one of two racing creators win.
+  const std::string temp = temp_name("create");
+  KDS_TRY(dir_.make_dir(temp));
+  auto build = [&]() -> Status {
+    KDS_ASSIGN(Dir stream, dir_.open_dir(temp));
+    for (const auto& shard : meta.shards) KDS_TRY(stream.make_dir(shard.id()));
+    KDS_ASSIGN(Fd lock, stream.open_file(kControlLockName, O_RDWR | O_CREAT));
+    KDS_TRY(stream.write_file_atomic(kStreamMetaName, meta.to_json()));
+    return stream.sync();
+  };
+  Status built = build();
+  if (built.ok()) {
+    built = dir_.rename(temp, stream_dir_name(name), true);
+    if (!built.ok() && (built.error().sys_errno() == EEXIST || built.error().sys_errno() == ENOTEMPTY)) {
+      built = stream_exists(name);
+    }
+  }
+  if (!built.ok()) {
+    (void)dir_.remove_tree(temp);
+    return built;
+  }
+  return dir_.sync();
+}
+
+Status Store::delete_stream(std::string_view name) const {
+  KDS_TRY(validate_stream_name(name));
+  KDS_ASSIGN(Stream stream, open_stream(name));
+  KDS_ASSIGN(Fd control, stream.dir().open_file(kControlLockName, O_RDWR | O_CREAT));
+  while (::flock(control.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return io_error("cannot lock " + stream.dir().path_of(kControlLockName), errno);
+  }
+  KDS_TRY(stream.check_exists());
+  // Renaming the directory away is the moment of deletion: from here every open and every append
+  // (which checks under its shard lock) sees the stream gone.
+  const std::string trash = temp_name("delete");
+  KDS_TRY(dir_.rename(stream_dir_name(name), trash, true));
+  KDS_TRY(dir_.sync());
+  // Wait for appends that passed their check before the rename, so none writes after the removal.
+  for (const auto& shard : stream.meta().shards) {
+    auto shard_dir = stream.open_shard_dir(shard.index);
+    if (!shard_dir.ok()) continue;
+    auto lock = shard_dir->open_file(kWriterLockName, O_RDWR);
+    if (!lock.ok()) continue;
+    while (::flock(lock->get(), LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  return dir_.remove_tree(trash);
+}
+
+Result<std::vector<std::string>> Store::list_streams() const {
+  KDS_ASSIGN(auto names, dir_.list());
+  std::vector<std::string> streams;
+  for (const auto& entry : names) {
+    if (entry.size() <= kStreamSuffix.size() || !entry.ends_with(kStreamSuffix)) continue;
+    std::string name = entry.substr(0, entry.size() - kStreamSuffix.size());
+    if (validate_stream_name(name).ok()) streams.push_back(std::move(name));
+  }
+  std::sort(streams.begin(), streams.end());
+  return streams;
+}
+
+Result<Stream> Store::open_stream(std::string_view name) const {
+  KDS_TRY(validate_stream_name(name));
+  auto dir = dir_.open_dir(stream_dir_name(name));
+  if (!dir.ok()) {
+    const int err = dir.error().sys_errno();
+    if (err == ENOENT || err == ENOTDIR || err == ELOOP) return stream_not_found(name);
+    return dir.error();
+  }
+  struct stat st {};
+  if (::fstat(dir->fd(), &st) != 0) return io_error("cannot stat " + dir->path(), errno);
+  auto text = dir->read_file(kStreamMetaName);
+  if (!text.ok()) {
+    if (text.error().sys_errno() == ENOENT) {
+      return Error(Errc::kCorruption, dir->path_of(kStreamMetaName) + ": missing (the stream has no metadata)");
+    }
+    return text.error();
+  }
+  KDS_ASSIGN(StreamMeta meta, StreamMeta::from_json(*text, dir->path_of(kStreamMetaName)));
+  if (meta.name != name) {
+    return Error(Errc::kCorruption,
+                 fmt::format("{}: names stream '{}', not '{}'", dir->path_of(kStreamMetaName), meta.name, name));
+  }
+  Fd store_fd(::fcntl(dir_.fd(), F_DUPFD_CLOEXEC, 0));
+  if (!store_fd.valid()) return io_error("cannot duplicate descriptor of " + dir_.path(), errno);
+  return Stream(std::move(store_fd), std::move(dir).value(), std::move(meta), st.st_dev, st.st_ino);
+}
+
+Stream::Stream(Fd store, Dir dir, StreamMeta meta, dev_t dev, ino_t ino)
+    : store_fd_(std::move(store)), dir_(std::move(dir)), meta_(std::move(meta)), dev_(dev), ino_(ino) {}
+
+Status Stream::reload() {
+  KDS_TRY(check_exists());
+  KDS_ASSIGN(std::string text, dir_.read_file(kStreamMetaName));
+  KDS_ASSIGN(meta_, StreamMeta::from_json(text, dir_.path_of(kStreamMetaName)));
+  return {};
+}
+
+Result<Dir> Stream::open_shard_dir(uint32_t index) const { return dir_.open_dir(shard_id_string(index)); }
+
+Status Stream::check_exists() const {
+  struct stat st {};
+  const std::string entry = stream_dir_name(meta_.name);
+  if (::fstatat(store_fd_.get(), entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_dev != dev_ || st.st_ino != ino_) {
+    return stream_not_found(meta_.name);
+  }
+  return {};
+}
+
+Result<const ShardMeta*> Stream::shard(uint32_t index) const {
+  const ShardMeta* found = meta_.find_shard(index);
+  if (found == nullptr) return shard_does_not_exist(index, meta_.name);
+  return found;
+}
+
+}  // namespace kds
