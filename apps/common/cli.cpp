@@ -112,8 +112,7 @@ int run(int argc, char** argv, const char* name, const char* description,
       app.exit(e);
       return kExitOk;
     }
-    print_error(e.what());
-    print_error(fmt::format("try '{} --help' for more information", name));
+    print_error(fmt::format("{} (try '{} --help')", e.what(), name));
     return kExitUsage;
   }
   try {
@@ -122,8 +121,7 @@ int run(int argc, char** argv, const char* name, const char* description,
     if (!flushed.ok()) return fail(flushed.error());
     return status;
   } catch (const UsageError& e) {
-    print_error(e.what());
-    print_error(fmt::format("try '{} --help' for more information", name));
+    print_error(fmt::format("{} (try '{} --help')", e.what(), name));
     return kExitUsage;
   }
 }

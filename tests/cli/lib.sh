@@ -1,0 +1,67 @@
+# Shared set-up for CLI tests: a private temporary store, the built tools first on PATH, and checks that
+# print what went wrong. Source it; then call `pass` at the end.
+set -euo pipefail
+KDS_BIN=${KDS_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../build/apps" && pwd)}
+export PATH="$KDS_BIN:$PATH"
+TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kds-test.XXXXXX")
+trap 'rm -rf "$TEST_DIR"' EXIT
+export KDS_STORE="$TEST_DIR/store"
+unset XDG_DATA_HOME
+failures=0
+
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+
+pass() {
+  if [[ $failures -gt 0 ]]; then
+    echo "$failures check(s) failed" >&2
+    exit 1
+  fi
+  echo "ok"
+}
+
+# expect_status STATUS CMD...: runs CMD, stdout to $TEST_DIR/out, stderr to $TEST_DIR/err.
+expect_status() {
+  local want=$1
+  shift
+  local got=0
+  "$@" >"$TEST_DIR/out" 2>"$TEST_DIR/err" || got=$?
+  if [[ $got -ne $want ]]; then
+    fail "'$*' exited $got, expected $want; stderr: $(head -c 500 "$TEST_DIR/err")"
+    return 1
+  fi
+  return 0
+}
+
+# expect_error STATUS PATTERN CMD...: fails with STATUS and exactly one stderr line matching PATTERN.
+expect_error() {
+  local want=$1 pattern=$2
+  shift 2
+  expect_status "$want" "$@" || return 0
+  local lines
+  lines=$(wc -l <"$TEST_DIR/err")
+  if ! grep -qE -- "$pattern" "$TEST_DIR/err"; then
+    fail "'$*': stderr does not match /$pattern/: $(cat "$TEST_DIR/err")"
+  fi
+  if [[ $lines -ne 1 ]]; then fail "'$*': expected one error line, got $lines"; fi
+  if ! head -1 "$TEST_DIR/err" | grep -qE "^kds(-[a-z-]+)?: "; then
+    fail "'$*': error line does not start with the program name: $(head -1 "$TEST_DIR/err")"
+  fi
+}
+
+assert_eq() {
+  if [[ "$1" != "$2" ]]; then fail "${3:-values differ}: got '$1', expected '$2'"; fi
+}
+
+assert_files_equal() {
+  if ! cmp -s "$1" "$2"; then fail "${3:-files differ}: $1 vs $2 ($(cmp "$1" "$2" 2>&1 | head -1))"; fi
+}
+
+# A fingerprint of every file, directory and mode in the store, to prove a command changed nothing.
+store_fingerprint() {
+  if [[ -d "$KDS_STORE" ]]; then
+    (cd "$KDS_STORE" && find . -printf '%p %y %m %s\n' | sort && find . -type f -print0 | sort -z | xargs -0r sha256sum)
+  fi
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Byte-exact round trips: 100k varied lines, and NUL-separated binary records.
+source "$(dirname "$0")/lib.sh"
+
+python3 - "$TEST_DIR/lines" <<'PY'
+import random, sys
+random.seed(7)
+alphabet = "abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\t\r\"\\{}[]:,;é日本語ü🙂"
+with open(sys.argv[1], "w", encoding="utf-8", newline="") as f:
+    for i in range(100000):
+        r = random.random()
+        if r < 0.01:
+            line = ""
+        elif r < 0.02:
+            line = "x" * random.randint(10000, 200000)
+        else:
+            line = "".join(random.choice(alphabet) for _ in range(random.randint(1, 150)))
+        f.write(line + "\n")
+PY
+
+kds-create-stream text
+kds-put text <"$TEST_DIR/lines"
+kds-get text >"$TEST_DIR/back"
+assert_files_equal "$TEST_DIR/back" "$TEST_DIR/lines" "100k lines round trip"
+assert_eq "$(kds-get text | wc -l)" "100000" "record count"
+
+# The same through a file operand and -D with a two-byte delimiter.
+kds-create-stream text2
+kds-put text2 "$TEST_DIR/lines"
+kds-get text2 >"$TEST_DIR/back2"
+assert_files_equal "$TEST_DIR/back2" "$TEST_DIR/lines" "file operand round trip"
+
+python3 - "$TEST_DIR/binary" <<'PY'
+import random, sys
+random.seed(11)
+with open(sys.argv[1], "wb") as f:
+    for i in range(5000):
+        data = bytes(random.choice([b for b in range(256) if b != 0]) for _ in range(random.randint(0, 300)))
+        f.write(data + b"\0")
+PY
+kds-create-stream bin
+kds-put bin -0 <"$TEST_DIR/binary"
+kds-get bin -0 >"$TEST_DIR/binary.back"
+assert_files_equal "$TEST_DIR/binary.back" "$TEST_DIR/binary" "NUL-separated binary round trip"
+
+# JSON output carries the same bytes in base64.
+kds-get bin --output json --limit 50 | python3 -c '
+import base64, json, sys
+want = open(sys.argv[1], "rb").read().split(b"\0")[:50]
+got = [base64.b64decode(json.loads(l)["Data"]) for l in sys.stdin]
+sys.exit(0 if got == want else 1)' "$TEST_DIR/binary" || fail "JSON Data does not decode to the records"
+
+# Multi-byte delimiter and a last record without a delimiter.
+kds-create-stream delim
+printf 'one<>two<><>three' | kds-put delim -D '<>'
+assert_eq "$(kds-get delim -f '[%s]')" "[one][two][][three]" "-D multi-byte delimiter"
+pass

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# create / list / describe / delete, store location and privacy.
+source "$(dirname "$0")/lib.sh"
+
+assert_eq "$(kds-list-streams)" "" "empty store lists nothing"
+kds-create-stream beta --shard-count 3
+kds-create-stream --stream-name alpha
+kds-create-stream .        # valid Kinesis names that look like paths stay inside the store
+kds-create-stream ..
+assert_eq "$(kds-list-streams | tr '\n' ' ')" ". .. alpha beta " "sorted names"
+kds-list-streams --output json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d == {"StreamNames": [".", "..", "alpha", "beta"], "HasMoreStreams": False}, d' || fail "list-streams json"
+echo dot | kds-put ..
+assert_eq "$(kds-get ..)" "dot" "stream named .."
+[[ -d "$KDS_STORE/...stream" && ! -e "$TEST_DIR/dot" ]] || fail "stream '..' must live inside the store"
+
+kds-describe-stream beta --output json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["StreamDescription"]
+keys = ["StreamName", "StreamARN", "StreamStatus", "StreamModeDetails", "Shards", "HasMoreShards",
+        "RetentionPeriodHours", "StreamCreationTimestamp", "EnhancedMonitoring", "EncryptionType"]
+assert list(d) == keys, list(d)
+assert d["StreamARN"] == "arn:aws:kinesis:us-east-1:000000000000:stream/beta"
+assert d["StreamStatus"] == "ACTIVE" and d["RetentionPeriodHours"] == 24 and d["EncryptionType"] == "NONE"
+ranges = [(s["ShardId"], s["HashKeyRange"]["StartingHashKey"], s["HashKeyRange"]["EndingHashKey"]) for s in d["Shards"]]
+assert ranges == [
+  ("shardId-000000000000", "0", "113427455640312821154458202477256070484"),
+  ("shardId-000000000001", "113427455640312821154458202477256070485", "226854911280625642308916404954512140969"),
+  ("shardId-000000000002", "226854911280625642308916404954512140970", "340282366920938463463374607431768211455")], ranges
+for s in d["Shards"]:
+    assert "EndingSequenceNumber" not in s["SequenceNumberRange"]
+    assert "ParentShardId" not in s
+assert d["Shards"][1]["SequenceNumberRange"]["StartingSequenceNumber"] == str(1 << 64)
+' || fail "describe-stream json"
+seq 1 5 | kds-put beta -k a
+kds-describe-stream beta >"$TEST_DIR/text"
+grep -qE '^shardId-000000000000 +open +5 ' "$TEST_DIR/text" || fail "text describe shows 5 records in shard 0: $(cat "$TEST_DIR/text")"
+grep -q 'Retention     24 hours' "$TEST_DIR/text" || fail "text describe shows retention"
+
+kds-delete-stream beta
+assert_eq "$(kds-list-streams | tr '\n' ' ')" ". .. alpha " "deleted stream gone"
+expect_error 3 "Stream beta under account 000000000000 not found." kds-get beta
+kds-create-stream beta       # the name can be reused
+assert_eq "$(kds-get beta)" "" "a re-created stream starts empty"
+
+# Store location: --store beats KDS_STORE; KDS_STORE beats XDG_DATA_HOME; then $HOME/.local/share/kds.
+kds-create-stream other --store "$TEST_DIR/s2"
+[[ -d "$TEST_DIR/s2/other.stream" ]] || fail "--store"
+(unset KDS_STORE; XDG_DATA_HOME="$TEST_DIR/xdg" kds-create-stream x) && [[ -d "$TEST_DIR/xdg/kds/x.stream" ]] || fail "XDG_DATA_HOME"
+(unset KDS_STORE XDG_DATA_HOME; HOME="$TEST_DIR/home" kds-create-stream y) && [[ -d "$TEST_DIR/home/.local/share/kds/y.stream" ]] || fail "HOME"
+
+# Privacy whatever the umask: directories 0700, files 0600.
+(umask 000; kds-create-stream priv --store "$TEST_DIR/s3" && echo x | kds-put priv --store "$TEST_DIR/s3")
+bad=$(find "$TEST_DIR/s3" \( -type d ! -perm 0700 \) -o \( -type f ! -perm 0600 \))
+assert_eq "$bad" "" "permissions under umask 000"
+
+# 1000 shards are created quickly and all readable.
+start=$(date +%s%N)
+kds-create-stream wide --shard-count 1000
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+echo "created 1000 shards in ${elapsed_ms} ms" >&2
+seq 1 3000 | sed "s/.*/&:&/" | kds-put wide -K :   # each number is its own key: spread over the shards
+assert_eq "$(kds-get wide | sort -n | md5sum)" "$(seq 1 3000 | md5sum)" "1000-shard stream round trip"
+pass
