@@ -66,7 +66,7 @@ int get_by_sequence_numbers(const Stream& stream, const Options& options, Printe
     ShardReader reader(std::move(dir).value(), &reporter, shard->end_offset);
     if (auto sought = reader.seek_offset(position->offset); !sought.ok()) return fail(sought.error());
     std::vector<ReadRecord> records;
-    auto more = reader.next_batch(&records);
+    auto more = reader.next_batch(&records, 1);
     if (!more.ok()) return fail(more.error());
     if (!*more || records.front().offset != position->offset) return fail(record_not_found(stream, text));
     printer.print(shard->index, records.front());

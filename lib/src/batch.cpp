@@ -1,5 +1,6 @@
 #include "kds/batch.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -93,6 +94,10 @@ void put_varint32(std::string* out, uint32_t value) {
 }
 
 bool get_varint32(std::string_view in, size_t* pos, uint32_t* value) {
+  if (*pos < in.size() && static_cast<unsigned char>(in[*pos]) < 0x80) {  // one byte: most sizes
+    *value = static_cast<unsigned char>(in[(*pos)++]);
+    return true;
+  }
   uint32_t result = 0;
   for (int shift = 0; shift <= 28; shift += 7) {
     if (*pos >= in.size()) return false;
@@ -132,9 +137,11 @@ void BatchBuilder::clear() {
   count_ = 0;
 }
 
-bool decode_records(std::string_view payload, uint32_t count, std::vector<RecordView>* out) {
+bool decode_records(std::string_view payload, uint32_t count, std::vector<RecordView>* out, uint32_t skip,
+                    uint32_t limit) {
   out->clear();
-  out->reserve(count);
+  const uint64_t end = std::min<uint64_t>(count, static_cast<uint64_t>(skip) + limit);
+  if (end > skip) out->reserve(static_cast<size_t>(end - skip));
   std::string_view key;
   size_t pos = 0;
   for (uint32_t i = 0; i < count; ++i) {
@@ -150,7 +157,7 @@ bool decode_records(std::string_view payload, uint32_t count, std::vector<Record
     }
     if (!get_varint32(payload, &pos, &data_size)) return false;
     if (data_size > payload.size() - pos) return false;
-    out->push_back({key, payload.substr(pos, data_size)});
+    if (i >= skip && i < end) out->push_back({key, payload.substr(pos, data_size)});
     pos += data_size;
   }
   return pos == payload.size();

@@ -35,13 +35,25 @@ size_t Producer::route(u128 hash) const {
   return static_cast<size_t>(it - slot_starts_.begin()) - 1;
 }
 
+u128 Producer::key_hash(std::string_view key) {
+  constexpr size_t kCacheSlots = 32768;
+  if (hash_cache_.empty()) hash_cache_.resize(kCacheSlots);
+  CachedHash& entry = hash_cache_[std::hash<std::string_view>{}(key) & (kCacheSlots - 1)];
+  if (!entry.valid || entry.key != key) {
+    entry.key.assign(key);
+    entry.hash = partition_key_hash(key);
+    entry.valid = true;
+  }
+  return entry.hash;
+}
+
 Status Producer::check_record(std::string_view key, size_t data_size) {
   KDS_TRY(validate_partition_key(key));
   return validate_record_size(key, data_size);
 }
 
 Status Producer::add(std::string_view key, std::string_view data, std::optional<u128> explicit_hash) {
-  Slot& slot = slots_[route(explicit_hash ? *explicit_hash : partition_key_hash(key))];
+  Slot& slot = slots_[route(explicit_hash ? *explicit_hash : key_hash(key))];
   const size_t added = slot.batch.added_size(key, data.size());
   if (!slot.batch.empty() && slot.batch.encoded_size() + added > options_.batch_bytes) KDS_TRY(append(slot));
   if (slot.batch.empty()) {

@@ -11,7 +11,8 @@ namespace kds {
 
 namespace {
 
-constexpr size_t kReadAhead = 1 << 20;
+// Large enough that sequential reads cost few system calls, small enough that a lookup reads little.
+constexpr size_t kReadAhead = 256 << 10;
 
 template <class T>
 T load(const char* p) {

@@ -148,7 +148,7 @@ Result<bool> ShardReader::advance_segment() {
   return true;
 }
 
-Result<bool> ShardReader::next_batch(std::vector<ReadRecord>* records) {
+Result<bool> ShardReader::next_batch(std::vector<ReadRecord>* records, uint32_t max_records) {
   records->clear();
   if (!segment_.is_open()) {
     KDS_TRY(refresh_segments());
@@ -166,22 +166,29 @@ Result<bool> ShardReader::next_batch(std::vector<ReadRecord>* records) {
     const char* bytes = nullptr;
     KDS_ASSIGN(BatchCheck check, segment_.read_batch(file_position_, size, &header, &bytes));
     if (check == BatchCheck::kOk && header.first_offset == expected_offset_) {
-      const std::string_view payload(bytes + kBatchHeaderSize, header.payload_size);
-      if (!decode_records(payload, header.record_count, &views_)) {
-        report_damage(file_position_, header.total_size(), header.first_offset, header.end_offset());
-        views_.clear();
+      if (header.end_offset() <= next_offset_ || header.arrival_ms < min_arrival_ms_) {
+        file_position_ += header.total_size();
+        expected_offset_ = header.end_offset();
+        continue;
       }
-      file_position_ += header.total_size();
-      expected_offset_ = header.end_offset();
-      if (header.arrival_ms < min_arrival_ms_ || views_.empty()) continue;
       min_arrival_ms_ = INT64_MIN;  // arrival times never decrease: every later record qualifies too
-      for (size_t i = 0; i < views_.size(); ++i) {
-        const uint64_t offset = header.first_offset + i;
-        if (offset < next_offset_) continue;
-        records->push_back({offset, header.arrival_ms, views_[i].key, views_[i].data});
+      const std::string_view payload(bytes + kBatchHeaderSize, header.payload_size);
+      const auto skip = static_cast<uint32_t>(std::max(next_offset_, header.first_offset) - header.first_offset);
+      if (!decode_records(payload, header.record_count, &views_, skip, max_records)) {
+        report_damage(file_position_, header.total_size(), header.first_offset, header.end_offset());
+        file_position_ += header.total_size();
+        expected_offset_ = header.end_offset();
+        continue;
       }
-      if (records->empty()) continue;
-      next_offset_ = header.end_offset();
+      records->reserve(views_.size());
+      for (size_t i = 0; i < views_.size(); ++i) {
+        records->push_back({header.first_offset + skip + i, header.arrival_ms, views_[i].key, views_[i].data});
+      }
+      next_offset_ = header.first_offset + skip + views_.size();
+      if (next_offset_ == header.end_offset()) {
+        file_position_ += header.total_size();
+        expected_offset_ = header.end_offset();
+      }
       return true;
     }
     if (check == BatchCheck::kOk && header.first_offset > expected_offset_) {

@@ -85,9 +85,11 @@ struct RecordView {
   std::string_view data;
 };
 
-// Decodes `count` records from a verified payload into `out` (cleared first; views point into `payload`).
-// Returns false when the payload does not hold exactly `count` well-formed records.
-bool decode_records(std::string_view payload, uint32_t count, std::vector<RecordView>* out);
+// Decodes `count` records from a verified payload and keeps in `out` (cleared first; views point into
+// `payload`) those with index skip .. skip+limit-1. Returns false when the payload does not hold exactly
+// `count` well-formed records.
+bool decode_records(std::string_view payload, uint32_t count, std::vector<RecordView>* out, uint32_t skip = 0,
+                    uint32_t limit = UINT32_MAX);
 
 // Little-endian unsigned LEB128, at most 5 bytes for 32-bit values.
 void put_varint32(std::string* out, uint32_t value);

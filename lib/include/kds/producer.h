@@ -26,7 +26,7 @@ enum class SyncMode {
 
 struct ProducerOptions {
   SyncMode sync = SyncMode::kBatch;
-  size_t batch_bytes = 1 << 20;    // a shard's batch is appended once it would grow past this
+  size_t batch_bytes = 256 << 10;  // a shard's batch is appended once it would grow past this
   size_t pending_bytes = 8 << 20;  // wants_flush() once this much is queued
 };
 
@@ -81,6 +81,7 @@ class Producer {
   Producer(Stream stream, const ProducerOptions& options, Reporter* reporter);
   void build_routes();
   size_t route(u128 hash) const;
+  u128 key_hash(std::string_view key);
   Status append(Slot& slot);
 
   Stream stream_;
@@ -92,6 +93,13 @@ class Producer {
   std::vector<PendingAck> acks_;
   std::vector<size_t> touched_;      // slots appended to since the last flush
   size_t pending_bytes_ = 0;
+  // Keys repeat (users, hosts, sessions): remembering recent keys' MD5 halves the cost of routing.
+  struct CachedHash {
+    std::string key;
+    u128 hash = 0;
+    bool valid = false;
+  };
+  std::vector<CachedHash> hash_cache_;
 };
 
 }  // namespace kds

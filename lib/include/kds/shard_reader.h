@@ -39,9 +39,9 @@ class ShardReader {
   // Positions after the last record now stored.
   Status seek_latest();
 
-  // Appends to `records` (cleared first) the records of the next batch from the position on. Returns
-  // false when no more data is stored now (a later call may find more).
-  Result<bool> next_batch(std::vector<ReadRecord>* records);
+  // Puts in `records` (cleared first) the records of the next batch from the position on, at most
+  // `max_records` of them. Returns false when no more data is stored now (a later call may find more).
+  Result<bool> next_batch(std::vector<ReadRecord>* records, uint32_t max_records = UINT32_MAX);
 
   // The offset the next returned record will have at least.
   uint64_t next_offset() const { return next_offset_; }
