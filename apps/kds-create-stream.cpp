@@ -10,14 +10,14 @@ namespace {
 
 struct Options {
   std::string store;
-  std::string stream;
+  StreamName stream;
   int64_t shard_count = 1;
   int64_t retention_hours = 24;
   std::string segment_size;
 };
 
 int create(const CLI::App& app, const Options& options) {
-  require_stream(app, options.stream);
+  const std::string stream = resolve_stream(app, options.stream);
   StreamOptions stream_options;
   stream_options.shard_count = options.shard_count;
   stream_options.retention_hours = options.retention_hours;
@@ -28,7 +28,7 @@ int create(const CLI::App& app, const Options& options) {
   }
   auto store = open_store(options.store);
   if (!store.ok()) return fail(store.error());
-  if (auto created = store->create_stream(options.stream, stream_options); !created.ok()) return fail(created.error());
+  if (auto created = store->create_stream(stream, stream_options); !created.ok()) return fail(created.error());
   return kExitOk;
 }
 

@@ -7,17 +7,17 @@ using namespace kds::cli;
 
 int main(int argc, char** argv) {
   std::string store_option;
-  std::string stream;
+  StreamName stream_name;
   CLI::App* app_ptr = nullptr;
   return run(
       argc, argv, "kds-delete-stream", "Delete a stream and every record in it.",
       [&](CLI::App& app) {
         app_ptr = &app;
-        add_stream_operand(app, &stream);
+        add_stream_operand(app, &stream_name);
         add_store_option(app, &store_option);
       },
       [&] {
-        require_stream(*app_ptr, stream);
+        const std::string stream = resolve_stream(*app_ptr, stream_name);
         auto store = open_store(store_option);
         if (!store.ok()) return fail(store.error());
         if (auto deleted = store->delete_stream(stream); !deleted.ok()) return fail(deleted.error());

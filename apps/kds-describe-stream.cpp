@@ -6,6 +6,7 @@
 
 #include "common/cli.h"
 #include "common/output.h"
+#include "common/shard_json.h"
 #include "kds/errors.h"
 #include "kds/shard_reader.h"
 #include "kds/store.h"
@@ -16,20 +17,6 @@ using namespace kds::cli;
 using nlohmann::ordered_json;
 
 namespace {
-
-ordered_json shard_json(const ShardMeta& shard) {
-  ordered_json item;
-  item["ShardId"] = shard.id();
-  if (shard.parent) item["ParentShardId"] = shard_id_string(*shard.parent);
-  if (shard.adjacent_parent) item["AdjacentParentShardId"] = shard_id_string(*shard.adjacent_parent);
-  item["HashKeyRange"] = {{"StartingHashKey", to_decimal(shard.range.start)},
-                          {"EndingHashKey", to_decimal(shard.range.end)}};
-  ordered_json range;
-  range["StartingSequenceNumber"] = to_decimal(shard.starting_sequence_number());
-  if (auto ending = shard.ending_sequence_number()) range["EndingSequenceNumber"] = to_decimal(*ending);
-  item["SequenceNumberRange"] = std::move(range);
-  return item;
-}
 
 // JSON numbers for timestamps: epoch seconds with the millisecond fraction.
 double epoch_seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
@@ -99,7 +86,7 @@ Result<std::string> describe_text(const Stream& stream) {
 
 int main(int argc, char** argv) {
   std::string store_option;
-  std::string stream_name;
+  StreamName stream_name;
   std::string output = "text";
   CLI::App* app_ptr = nullptr;
   return run(
@@ -111,10 +98,10 @@ int main(int argc, char** argv) {
         add_store_option(app, &store_option);
       },
       [&] {
-        require_stream(*app_ptr, stream_name);
+        const std::string stream_text = resolve_stream(*app_ptr, stream_name);
         auto store = open_store(store_option);
         if (!store.ok()) return fail(store.error());
-        auto stream = store->open_stream(stream_name);
+        auto stream = store->open_stream(stream_text);
         if (!stream.ok()) return fail(stream.error());
         if (output == "json") {
           Output::standard().write(describe_json(*stream));

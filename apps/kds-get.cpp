@@ -19,7 +19,7 @@ namespace {
 
 struct Options {
   std::string store;
-  std::string stream;
+  StreamName stream;
   std::vector<std::string> sequence_numbers;
   std::string shard_id;
   StartOptions start;
@@ -105,8 +105,9 @@ int get_in_order(const Stream& stream, const Options& options, const CLI::App& a
   return kExitOk;
 }
 
-int get(const CLI::App& app, const Options& options) {
-  require_stream(app, options.stream);
+int get(const CLI::App& app, Options& options) {
+  const std::string stream_name = resolve_stream(
+      app, options.stream, [&](std::string operand) { options.sequence_numbers.insert(options.sequence_numbers.begin(), operand); });
   RecordPrinter record_printer = RecordPrinter::from_options(app, options.output);
   if (options.output.unbuffered) Output::standard().set_line_buffered(true);
   if (app.count("--limit") > 0 && options.limit < 1) {
@@ -119,7 +120,7 @@ int get(const CLI::App& app, const Options& options) {
   }
   auto store = open_store(options.store);
   if (!store.ok()) return fail(store.error());
-  auto stream = store->open_stream(options.stream);
+  auto stream = store->open_stream(stream_name);
   if (!stream.ok()) return fail(stream.error());
   StderrReporter reporter;
   Printer printer(*stream, std::move(record_printer), options.limit);

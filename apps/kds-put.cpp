@@ -25,7 +25,7 @@ constexpr const char* kDefaultPartitionKey = "default";
 
 struct Options {
   std::string store;
-  std::string stream;
+  StreamName stream;
   std::vector<std::string> files;
   std::string partition_key;
   std::string key_delimiter;
@@ -134,8 +134,9 @@ class Putter {
   std::string last_valid_key_;
 };
 
-int put(const CLI::App& app, const Options& options) {
-  require_stream(app, options.stream);
+int put(const CLI::App& app, Options& options) {
+  const std::string stream = resolve_stream(
+      app, options.stream, [&](std::string operand) { options.files.insert(options.files.begin(), operand); });
   if (app.count("--delimiter") > 0 && options.nul) throw UsageError("-0 and --delimiter cannot be used together");
   std::string delimiter = std::string(1, '\0');
   if (!options.nul) {
@@ -178,7 +179,7 @@ int put(const CLI::App& app, const Options& options) {
   StderrReporter reporter;
   ProducerOptions producer_options;
   producer_options.sync = options.sync == "none" ? SyncMode::kNone : SyncMode::kBatch;
-  auto producer = Producer::open(*store, options.stream, producer_options, &reporter);
+  auto producer = Producer::open(*store, stream, producer_options, &reporter);
   if (!producer.ok()) return fail(producer.error());
 
   if (options.files.empty() && ::isatty(STDIN_FILENO) == 1) {

@@ -64,16 +64,22 @@ void add_output_option(CLI::App& app, std::string* output) {
       ->default_str("text");
 }
 
-void add_stream_operand(CLI::App& app, std::string* stream) {
-  app.add_option("STREAM", *stream, "Stream name")->type_name("STREAM");
-  app.add_option("--stream-name", *stream, "Stream name (instead of the STREAM operand)")->type_name("STREAM");
+void add_stream_operand(CLI::App& app, StreamName* stream) {
+  app.add_option("STREAM", stream->operand, "Stream name")->type_name("STREAM");
+  app.add_option("--stream-name", stream->option, "Stream name (instead of the STREAM operand)")->type_name("STREAM");
 }
 
-void require_stream(const CLI::App& app, const std::string& stream) {
-  const size_t given = app.count("STREAM") + app.count("--stream-name");
-  if (given == 0) throw UsageError("a stream name is required (STREAM or --stream-name)");
-  if (given > 1) throw UsageError("give the stream once, as STREAM or as --stream-name");
-  (void)stream;
+std::string resolve_stream(const CLI::App& app, const StreamName& stream,
+                           const std::function<void(std::string)>& shift) {
+  const bool by_option = app.count("--stream-name") > 0;
+  const bool by_operand = app.count("STREAM") > 0;
+  if (!by_option && !by_operand) throw UsageError("a stream name is required (STREAM or --stream-name)");
+  if (!by_option) return stream.operand;
+  if (by_operand) {
+    if (!shift) throw UsageError("unexpected operand '" + stream.operand + "' (the stream is given by --stream-name)");
+    shift(stream.operand);
+  }
+  return stream.option;
 }
 
 Result<Store> open_store(const std::string& store_option) {

@@ -42,10 +42,17 @@ int fail(std::string_view context, const Error& error);
 void add_store_option(CLI::App& app, std::string* store);
 // `--output text|json`.
 void add_output_option(CLI::App& app, std::string* output);
-// The stream as first operand STREAM, or --stream-name (as in the AWS CLI).
-void add_stream_operand(CLI::App& app, std::string* stream);
-// Errors with a usage message when neither or both forms were given.
-void require_stream(const CLI::App& app, const std::string& stream);
+// The stream, as first operand STREAM or as --stream-name (as in the AWS CLI).
+struct StreamName {
+  std::string operand;
+  std::string option;
+};
+void add_stream_operand(CLI::App& app, StreamName* stream);
+// The stream name given. With --stream-name, what the parser took as STREAM is really the tool's next
+// operand: it is handed to `shift` (or refused when the tool takes no other operand). Throws UsageError
+// when no stream was named.
+std::string resolve_stream(const CLI::App& app, const StreamName& stream,
+                           const std::function<void(std::string)>& shift = {});
 
 // Opens the store named by --store, else $KDS_STORE, else the XDG default.
 Result<Store> open_store(const std::string& store_option);

@@ -135,12 +135,12 @@ Status Dir::sync() const {
   return {};
 }
 
-Result<std::string> Dir::read_file(std::string_view name) const {
+Result<std::string> Dir::read_file(std::string_view name, Fd* keep_open) const {
   KDS_ASSIGN(Fd fd, open_file(name, O_RDONLY));
   std::string contents;
   char buf[65536];
   for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    const ssize_t n = ::pread(fd.get(), buf, sizeof buf, static_cast<off_t>(contents.size()));
     if (n < 0) {
       if (errno == EINTR) continue;
       return io_error("cannot read " + path_of(name), errno);
@@ -148,6 +148,7 @@ Result<std::string> Dir::read_file(std::string_view name) const {
     if (n == 0) break;
     contents.append(buf, static_cast<size_t>(n));
   }
+  if (keep_open != nullptr) *keep_open = std::move(fd);
   return contents;
 }
 

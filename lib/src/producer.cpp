@@ -19,20 +19,18 @@ Producer::Producer(Stream stream, const ProducerOptions& options, Reporter* repo
 }
 
 void Producer::build_routes() {
-  slots_.clear();
-  slot_starts_.clear();
-  for (const ShardMeta* shard : stream_.meta().open_shards()) {
-    Slot slot;
-    slot.shard_index = shard->index;
-    slots_.push_back(std::move(slot));
-    slot_starts_.push_back(shard->range.start);
-  }
+  routes_.clear();
+  for (const ShardMeta* shard : stream_.meta().open_shards()) routes_.emplace_back(shard->range.start, shard->index);
 }
 
-size_t Producer::route(u128 hash) const {
+Producer::Slot& Producer::route(u128 hash) {
   // The open shards cover the key space without gaps, so the last start <= hash owns it.
-  auto it = std::upper_bound(slot_starts_.begin(), slot_starts_.end(), hash);
-  return static_cast<size_t>(it - slot_starts_.begin()) - 1;
+  auto it = std::upper_bound(routes_.begin(), routes_.end(), hash,
+                             [](u128 value, const std::pair<u128, uint32_t>& route) { return value < route.first; });
+  const uint32_t shard = std::prev(it)->second;
+  Slot& slot = slots_[shard];
+  slot.shard_index = shard;
+  return slot;
 }
 
 u128 Producer::key_hash(std::string_view key) {
@@ -52,16 +50,27 @@ Status Producer::check_record(std::string_view key, size_t data_size) {
   return validate_record_size(key, data_size);
 }
 
-Status Producer::add(std::string_view key, std::string_view data, std::optional<u128> explicit_hash) {
-  Slot& slot = slots_[route(explicit_hash ? *explicit_hash : key_hash(key))];
-  const size_t added = slot.batch.added_size(key, data.size());
-  if (!slot.batch.empty() && slot.batch.encoded_size() + added > options_.batch_bytes) KDS_TRY(append(slot));
+void Producer::queue(Slot& slot, std::string_view key, std::string_view data, u128 hash, uint32_t ack_id) {
   if (slot.batch.empty()) {
     slot.ticket = static_cast<uint32_t>(tickets_.size());
-    tickets_.push_back({static_cast<uint32_t>(&slot - slots_.data()), false, 0});
+    tickets_.push_back({slot.shard_index, false, 0});
   }
-  acks_.push_back({slot.ticket, slot.batch.record_count()});
+  acks_[ack_id] = {slot.ticket, slot.batch.record_count()};
+  slot.hashes.push_back(hash);
+  slot.ack_ids.push_back(ack_id);
   slot.batch.add(key, data);
+}
+
+Status Producer::add(std::string_view key, std::string_view data, std::optional<u128> explicit_hash) {
+  const u128 hash = explicit_hash ? *explicit_hash : key_hash(key);
+  Slot* slot = &route(hash);
+  const size_t added = slot->batch.added_size(key, data.size());
+  if (!slot->batch.empty() && slot->batch.encoded_size() + added > options_.batch_bytes) {
+    KDS_TRY(append(*slot));
+    slot = &route(hash);  // the append may have found the shard closed and the routes changed
+  }
+  acks_.push_back({});
+  queue(*slot, key, data, hash, static_cast<uint32_t>(acks_.size() - 1));
   pending_bytes_ += added;
   return {};
 }
@@ -72,35 +81,71 @@ Status Producer::append(Slot& slot) {
     const SegmentPolicy policy{stream_.meta().segment_bytes, stream_.meta().segment_max_age_ms};
     slot.writer = std::make_unique<ShardWriter>(std::move(dir), policy, reporter_, options_.sync == SyncMode::kBatch);
   }
+  const uint32_t shard = slot.shard_index;
+  auto fence = [this, shard]() -> Result<bool> {
+    // The metadata may have been refreshed by an earlier append to another shard, so look the shard up
+    // whether or not this refresh found a change.
+    KDS_TRY(stream_.refresh());
+    const ShardMeta* meta = stream_.meta().find_shard(shard);
+    return meta != nullptr && meta->is_open();
+  };
   const uint32_t crc = crc32c(slot.batch.payload().data(), slot.batch.payload().size());
-  KDS_ASSIGN(AppendResult result, slot.writer->append(slot.batch, crc, [this] { return stream_.check_exists(); }));
-  if (result.shard_closed) {
-    return Error(Errc::kResourceInUse,
-                 "shard " + shard_id_string(slot.shard_index) + " was closed while records were being written to it");
-  }
+  KDS_ASSIGN(AppendResult result, slot.writer->append(slot.batch, crc, fence));
+  if (result.shard_closed) return reroute(slot);
   tickets_[slot.ticket].stored = true;
   tickets_[slot.ticket].first_offset = result.first_offset;
-  const size_t index = static_cast<size_t>(&slot - slots_.data());
-  if (std::find(touched_.begin(), touched_.end(), index) == touched_.end()) touched_.push_back(index);
+  if (std::find(touched_.begin(), touched_.end(), shard) == touched_.end()) touched_.push_back(shard);
   slot.batch.clear();
+  slot.hashes.clear();
+  slot.ack_ids.clear();
+  return {};
+}
+
+// The slot's shard was closed by a reshard before its batch could be appended: send each record, in
+// order, to the open shard that now owns its hash key.
+Status Producer::reroute(Slot& slot) {
+  const std::string payload = slot.batch.payload();
+  const uint32_t count = slot.batch.record_count();
+  const std::vector<u128> hashes = std::move(slot.hashes);
+  const std::vector<uint32_t> ack_ids = std::move(slot.ack_ids);
+  slot.batch.clear();
+  slot.hashes.clear();
+  slot.ack_ids.clear();
+  std::vector<RecordView> records;
+  if (!decode_records(payload, count, &records)) return Error(Errc::kIo, "internal error: cannot re-read a batch");
+  build_routes();
+  for (size_t i = 0; i < records.size(); ++i) {
+    Slot* target = &route(hashes[i]);
+    if (!target->batch.empty() &&
+        target->batch.encoded_size() + target->batch.added_size(records[i].key, records[i].data.size()) >
+            options_.batch_bytes) {
+      KDS_TRY(append(*target));
+      target = &route(hashes[i]);
+    }
+    queue(*target, records[i].key, records[i].data, hashes[i], ack_ids[i]);
+  }
   return {};
 }
 
 Status Producer::flush(const std::function<void(const RecordAck&)>& on_ack) {
   Status status;
-  for (auto& slot : slots_) {
-    if (!slot.batch.empty()) {
+  // A re-route may queue records in shards already visited, so go round until nothing is left.
+  for (bool again = true; again && status.ok();) {
+    again = false;
+    for (auto& [index, slot] : slots_) {
+      if (slot.batch.empty()) continue;
       status = append(slot);
       if (!status.ok()) break;
+      again = true;
     }
   }
   if (options_.sync == SyncMode::kBatch) {
-    for (size_t index : touched_) {
-      Status synced = slots_[index].writer->sync();
+    for (uint32_t shard : touched_) {
+      Status synced = slots_[shard].writer->sync();
       if (!synced.ok()) {
         // Nothing written since the last successful sync may be counted as durable.
         for (auto& ticket : tickets_) {
-          if (ticket.slot == index) ticket.stored = false;
+          if (ticket.shard_index == shard) ticket.stored = false;
         }
         if (status.ok()) status = synced;
       }
@@ -109,13 +154,17 @@ Status Producer::flush(const std::function<void(const RecordAck&)>& on_ack) {
   for (const auto& ack : acks_) {
     const Ticket& ticket = tickets_[ack.ticket];
     if (!ticket.stored) break;
-    if (on_ack) on_ack({slots_[ticket.slot].shard_index, ticket.first_offset + ack.index});
+    if (on_ack) on_ack({ticket.shard_index, ticket.first_offset + ack.index});
   }
   acks_.clear();
   tickets_.clear();
   touched_.clear();
   pending_bytes_ = 0;
-  for (auto& slot : slots_) slot.batch.clear();
+  for (auto& [index, slot] : slots_) {
+    slot.batch.clear();
+    slot.hashes.clear();
+    slot.ack_ids.clear();
+  }
   return status;
 }
 

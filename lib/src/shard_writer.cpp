@@ -31,28 +31,6 @@ void store(char* p, T value) {
   std::memcpy(p, &value, sizeof value);
 }
 
-// Holds an exclusive flock for its lifetime.
-class ExclusiveLock {
- public:
-  ExclusiveLock() = default;
-  ~ExclusiveLock() {
-    if (fd_ >= 0) ::flock(fd_, LOCK_UN);
-  }
-  ExclusiveLock(const ExclusiveLock&) = delete;
-  ExclusiveLock& operator=(const ExclusiveLock&) = delete;
-
-  Status acquire(int fd, const std::string& path) {
-    while (::flock(fd, LOCK_EX) != 0) {
-      if (errno != EINTR) return io_error("cannot lock " + path, errno);
-    }
-    fd_ = fd;
-    return {};
-  }
-
- private:
-  int fd_ = -1;
-};
-
 Status pwrite_two(int fd, const char* a, size_t a_size, const char* b, size_t b_size, uint64_t offset,
                   const std::string& path) {
   iovec parts[2] = {{const_cast<char*>(a), a_size}, {const_cast<char*>(b), b_size}};
@@ -118,10 +96,33 @@ std::optional<WriterState> decode_writer_state(std::string_view bytes) {
 ShardWriter::ShardWriter(Dir shard, SegmentPolicy policy, Reporter* reporter, bool sync_on_roll)
     : shard_(std::move(shard)), policy_(policy), reporter_(reporter), sync_on_roll_(sync_on_roll) {}
 
-Status ShardWriter::open_lock_file() {
-  if (lock_fd_.valid()) return {};
-  KDS_ASSIGN(lock_fd_, shard_.open_file(kWriterLockName, O_RDWR | O_CREAT));
+Status ShardWriter::acquire() {
+  if (!lock_fd_.valid()) {
+    KDS_ASSIGN(lock_fd_, shard_.open_file(kWriterLockName, O_RDWR | O_CREAT));
+  }
+  while (::flock(lock_fd_.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return io_error("cannot lock " + shard_.path_of(kWriterLockName), errno);
+  }
+  locked_ = true;
   return {};
+}
+
+void ShardWriter::unlock() {
+  if (locked_) ::flock(lock_fd_.get(), LOCK_UN);
+  locked_ = false;
+}
+
+Result<WriterState> ShardWriter::lock() {
+  KDS_TRY(acquire());
+  Status loaded = load_state();
+  if (!loaded.ok()) {
+    unlock();
+    return loaded.error();
+  }
+  // The caller may hold many shards at once: keep only the lock file open.
+  segment_ = SegmentReader();
+  index_fd_.reset();
+  return state_;
 }
 
 Status ShardWriter::write_state() {
@@ -135,7 +136,7 @@ Status ShardWriter::load_state() {
   KDS_TRY(pread_full(lock_fd_.get(), bytes, sizeof bytes, 0, &got, shard_.path_of(kWriterLockName)));
   const auto stored = decode_writer_state(std::string_view(bytes, got));
   if (!stored) return recover();
-  if (!have_state_ || *stored != state_) return adopt(*stored);
+  if (!have_state_ || *stored != state_ || !segment_.is_open()) return adopt(*stored);
   return reconcile(state_.end_position);
 }
 
@@ -219,9 +220,7 @@ Status ShardWriter::reconcile(uint64_t from) {
 
 Status ShardWriter::recover() {
   KDS_ASSIGN(auto bases, list_segments(shard_));
-  const uint32_t flags = have_state_ ? state_.flags : 0;
   state_ = WriterState{};
-  state_.flags = flags;
   have_state_ = true;
   if (bases.empty()) return write_state();
 
@@ -276,14 +275,17 @@ Status ShardWriter::roll() {
   return reconcile(0);
 }
 
-Result<AppendResult> ShardWriter::append(const BatchBuilder& batch, uint32_t payload_crc,
-                                         const std::function<Status()>& fence) {
-  KDS_TRY(open_lock_file());
-  ExclusiveLock lock;
-  KDS_TRY(lock.acquire(lock_fd_.get(), shard_.path_of(kWriterLockName)));
-  if (fence) KDS_TRY(fence());
+Result<AppendResult> ShardWriter::append(const BatchBuilder& batch, uint32_t payload_crc, const Fence& fence) {
+  KDS_TRY(acquire());
+  struct Unlock {
+    ShardWriter* writer;
+    ~Unlock() { writer->unlock(); }
+  } unlock_at_exit{this};
+  if (fence) {
+    KDS_ASSIGN(bool open, fence());
+    if (!open) return AppendResult{true, 0, 0};
+  }
   KDS_TRY(load_state());
-  if ((state_.flags & kStateShardClosed) != 0) return AppendResult{true, 0, 0};
   if (!segment_.is_open()) KDS_TRY(open_segment(state_.segment_base, true));
 
   const int64_t arrival = std::max(now_ms(), state_.last_arrival_ms);

@@ -105,11 +105,8 @@ Status Store::create_stream(std::string_view name, const StreamOptions& options)
 Status Store::delete_stream(std::string_view name) const {
   KDS_TRY(validate_stream_name(name));
   KDS_ASSIGN(Stream stream, open_stream(name));
-  KDS_ASSIGN(Fd control, stream.dir().open_file(kControlLockName, O_RDWR | O_CREAT));
-  while (::flock(control.get(), LOCK_EX) != 0) {
-    if (errno != EINTR) return io_error("cannot lock " + stream.dir().path_of(kControlLockName), errno);
-  }
-  KDS_TRY(stream.check_exists());
+  KDS_ASSIGN(Fd control, stream.lock_control());
+  KDS_TRY(stream.reload());
   // Renaming the directory away is the moment of deletion: from here every open and every append
   // (which checks under its shard lock) sees the stream gone.
   const std::string trash = temp_name("delete");
@@ -149,7 +146,8 @@ Result<Stream> Store::open_stream(std::string_view name) const {
   }
   struct stat st {};
   if (::fstat(dir->fd(), &st) != 0) return io_error("cannot stat " + dir->path(), errno);
-  auto text = dir->read_file(kStreamMetaName);
+  Fd meta_fd;
+  auto text = dir->read_file(kStreamMetaName, &meta_fd);
   if (!text.ok()) {
     if (text.error().sys_errno() == ENOENT) {
       return Error(Errc::kCorruption, dir->path_of(kStreamMetaName) + ": missing (the stream has no metadata)");
@@ -163,20 +161,53 @@ Result<Stream> Store::open_stream(std::string_view name) const {
   }
   Fd store_fd(::fcntl(dir_.fd(), F_DUPFD_CLOEXEC, 0));
   if (!store_fd.valid()) return io_error("cannot duplicate descriptor of " + dir_.path(), errno);
-  return Stream(std::move(store_fd), std::move(dir).value(), std::move(meta), st.st_dev, st.st_ino);
+  return Stream(std::move(store_fd), std::move(dir).value(), std::move(meta), std::move(meta_fd), st.st_dev,
+                st.st_ino);
 }
 
-Stream::Stream(Fd store, Dir dir, StreamMeta meta, dev_t dev, ino_t ino)
-    : store_fd_(std::move(store)), dir_(std::move(dir)), meta_(std::move(meta)), dev_(dev), ino_(ino) {}
+Stream::Stream(Fd store, Dir dir, StreamMeta meta, Fd meta_fd, dev_t dev, ino_t ino)
+    : store_fd_(std::move(store)),
+      dir_(std::move(dir)),
+      meta_(std::move(meta)),
+      meta_fd_(std::move(meta_fd)),
+      dev_(dev),
+      ino_(ino) {}
 
 Status Stream::reload() {
   KDS_TRY(check_exists());
-  KDS_ASSIGN(std::string text, dir_.read_file(kStreamMetaName));
+  Fd meta_fd;
+  KDS_ASSIGN(std::string text, dir_.read_file(kStreamMetaName, &meta_fd));
   KDS_ASSIGN(meta_, StreamMeta::from_json(text, dir_.path_of(kStreamMetaName)));
+  meta_fd_ = std::move(meta_fd);
   return {};
 }
 
+Result<bool> Stream::refresh() {
+  KDS_TRY(check_exists());
+  struct stat current {};
+  struct stat loaded {};
+  if (::fstatat(dir_.fd(), kStreamMetaName, &current, AT_SYMLINK_NOFOLLOW) == 0 &&
+      ::fstat(meta_fd_.get(), &loaded) == 0 && current.st_ino == loaded.st_ino && current.st_dev == loaded.st_dev) {
+    return false;
+  }
+  KDS_TRY(reload());
+  return true;
+}
+
 Result<Dir> Stream::open_shard_dir(uint32_t index) const { return dir_.open_dir(shard_id_string(index)); }
+
+Result<Fd> Stream::lock_control() const {
+  KDS_ASSIGN(Fd control, dir_.open_file(kControlLockName, O_RDWR | O_CREAT));
+  while (::flock(control.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return io_error("cannot lock " + dir_.path_of(kControlLockName), errno);
+  }
+  return control;
+}
+
+Status Stream::write_meta(StreamMeta meta) {
+  KDS_TRY(dir_.write_file_atomic(kStreamMetaName, meta.to_json()));
+  return reload();
+}
 
 Status Stream::check_exists() const {
   struct stat st {};

@@ -66,8 +66,8 @@ class Dir {
   // Flushes the directory's entries (needed after create, rename and unlink to make them durable).
   Status sync() const;
 
-  // Reads the whole file `name`.
-  Result<std::string> read_file(std::string_view name) const;
+  // Reads the whole file `name`. With `keep_open`, hands over the open descriptor too.
+  Result<std::string> read_file(std::string_view name, Fd* keep_open = nullptr) const;
   // Replaces `name` atomically: writes `name`.tmp, fsyncs it, renames it over `name`, fsyncs this
   // directory. A reader sees the old or the new contents, never a mix.
   Status write_file_atomic(std::string_view name, std::string_view contents) const;

@@ -1,11 +1,15 @@
 // Writing records to a stream: validation, routing by hash key, batching per shard, durability, and
-// acknowledgements in input order.
+// acknowledgements in input order. A producer follows reshards while it runs: every append checks, under
+// the shard lock, whether stream.json changed; if its shard was closed, the producer reloads the shard
+// map and sends the batch's records to the children, in order, without loss or duplication.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -66,10 +70,12 @@ class Producer {
     uint32_t shard_index = 0;
     std::unique_ptr<ShardWriter> writer;
     BatchBuilder batch;
-    uint32_t ticket = 0;  // ticket of the batch being built, valid when !batch.empty()
+    uint32_t ticket = 0;            // ticket of the batch being built, valid when !batch.empty()
+    std::vector<u128> hashes;       // per record of `batch`: its routing hash, to re-route after a reshard
+    std::vector<uint32_t> ack_ids;  // per record of `batch`: its entry in acks_
   };
   struct Ticket {
-    uint32_t slot = 0;
+    uint32_t shard_index = 0;
     bool stored = false;
     uint64_t first_offset = 0;
   };
@@ -80,18 +86,20 @@ class Producer {
 
   Producer(Stream stream, const ProducerOptions& options, Reporter* reporter);
   void build_routes();
-  size_t route(u128 hash) const;
+  Slot& route(u128 hash);
   u128 key_hash(std::string_view key);
+  void queue(Slot& slot, std::string_view key, std::string_view data, u128 hash, uint32_t ack_id);
   Status append(Slot& slot);
+  Status reroute(Slot& slot);
 
   Stream stream_;
   ProducerOptions options_;
   Reporter* reporter_;
-  std::vector<Slot> slots_;          // open shards in hash-key order
-  std::vector<u128> slot_starts_;    // their starting hash keys
+  std::map<uint32_t, Slot> slots_;                   // by shard index; closed shards stay until flushed
+  std::vector<std::pair<u128, uint32_t>> routes_;    // open shards: starting hash key, shard index
   std::vector<Ticket> tickets_;
   std::vector<PendingAck> acks_;
-  std::vector<size_t> touched_;      // slots appended to since the last flush
+  std::vector<uint32_t> touched_;                    // shards appended to since the last flush
   size_t pending_bytes_ = 0;
   // Keys repeat (users, hosts, sessions): remembering recent keys' MD5 halves the cost of routing.
   struct CachedHash {

@@ -37,10 +37,9 @@ struct WriterState {
   int64_t segment_first_arrival_ms = 0;  // arrival of the active segment's first batch; 0 when it is empty
   uint64_t index_entries = 0;            // valid entries in the active segment's index
   uint64_t last_indexed_position = 0;
-  uint32_t flags = 0;
+  uint32_t flags = 0;  // reserved, zero
   friend bool operator==(const WriterState&, const WriterState&) = default;
 };
-inline constexpr uint32_t kStateShardClosed = 1;  // set when a reshard closes the shard
 inline constexpr size_t kWriterStateSize = 80;
 inline constexpr const char* kWriterLockName = "writer.lock";
 
@@ -59,11 +58,24 @@ class ShardWriter {
   // the first append. `reporter` (may be null) must outlive the writer. With `sync_on_roll`, a segment this
   // writer wrote to is fdatasynced before the writer moves on to the next one.
   ShardWriter(Dir shard, SegmentPolicy policy, Reporter* reporter, bool sync_on_roll);
+  ~ShardWriter() { unlock(); }
+  ShardWriter(const ShardWriter&) = delete;
+  ShardWriter& operator=(const ShardWriter&) = delete;
 
-  // Appends the records of `batch` (non-empty, payload CRC-32C `payload_crc`) as one batch. `fence` runs
-  // under the shard lock before anything is written; if it fails the append does nothing and returns its
-  // error. On an I/O error nothing of the batch stays in the log.
-  Result<AppendResult> append(const BatchBuilder& batch, uint32_t payload_crc, const std::function<Status()>& fence);
+  // Decides, under the shard lock, whether an append may go ahead: true if the shard is open, false if a
+  // reshard has closed it, an error (e.g. the stream was deleted) to abort.
+  using Fence = std::function<Result<bool>()>;
+
+  // Appends the records of `batch` (non-empty, payload CRC-32C `payload_crc`) as one batch. `fence` (may be
+  // empty) runs under the shard lock before anything is written. On an I/O error nothing of the batch stays
+  // in the log.
+  Result<AppendResult> append(const BatchBuilder& batch, uint32_t payload_crc, const Fence& fence);
+
+  // Takes the shard lock and brings the state up to date with the log (repairing a torn tail), for a caller
+  // that must keep appends out while it changes the stream, e.g. to close the shard. The state then says
+  // where the shard ends. Holds only the lock file open until unlock() (or destruction).
+  Result<WriterState> lock();
+  void unlock();
 
   // fdatasync of the segment the last append wrote to. Call it after append to make the batch durable;
   // it runs without the lock so concurrent writers' syncs overlap.
@@ -73,7 +85,7 @@ class ShardWriter {
   const WriterState& state() const { return state_; }
 
  private:
-  Status open_lock_file();
+  Status acquire();
   Status load_state();
   Status adopt(const WriterState& state);
   Status recover();
@@ -92,7 +104,8 @@ class ShardWriter {
   SegmentReader segment_;
   WriterState state_;
   bool have_state_ = false;
-  bool dirty_ = false;  // appended since the last sync
+  bool dirty_ = false;   // appended since the last sync
+  bool locked_ = false;  // this writer holds the flock
 };
 
 }  // namespace kds

@@ -57,7 +57,16 @@ class Stream {
 
   // Re-reads stream.json.
   Status reload();
+  // Re-reads stream.json if it was replaced since it was read (a reshard, a retention change); true if so.
+  // Two stats: the stream keeps the file it read open, so its inode number cannot be reused by a newer
+  // version, and an unchanged inode number means unchanged metadata.
+  Result<bool> refresh();
   Result<Dir> open_shard_dir(uint32_t index) const;
+  // Takes the stream's control lock (exclusive flock on control.lock), held until the Fd is closed.
+  // Control operations (delete, reshard, retention) hold it so they run one at a time.
+  Result<Fd> lock_control() const;
+  // Replaces stream.json atomically with `meta` and adopts it.
+  Status write_meta(StreamMeta meta);
   // Fails with ResourceNotFoundException once the stream has been deleted (or deleted and created
   // again) since it was opened. One fstatat; appends call it under the shard lock.
   Status check_exists() const;
@@ -66,10 +75,11 @@ class Stream {
 
  private:
   friend class Store;
-  Stream(Fd store, Dir dir, StreamMeta meta, dev_t dev, ino_t ino);
+  Stream(Fd store, Dir dir, StreamMeta meta, Fd meta_fd, dev_t dev, ino_t ino);
   Fd store_fd_;  // a duplicate of the store's descriptor, so a Stream may outlive its Store
   Dir dir_;
   StreamMeta meta_;
+  Fd meta_fd_;  // the stream.json meta_ came from
   dev_t dev_;
   ino_t ino_;
 };

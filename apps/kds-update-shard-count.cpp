@@ -1,0 +1,58 @@
+// kds-update-shard-count: scale a stream to N open shards of equal size through splits and merges.
+#include <nlohmann/json.hpp>
+
+#include "common/cli.h"
+#include "common/output.h"
+#include "common/text.h"
+#include "kds/errors.h"
+#include "kds/reshard.h"
+
+using namespace kds;
+using namespace kds::cli;
+
+int main(int argc, char** argv) {
+  StreamName stream_name;
+  std::string store_option, output = "text", target_text;
+  CLI::App* app_ptr = nullptr;
+  return run(
+      argc, argv, "kds-update-shard-count",
+      "Scale a stream to N open shards of equal size; print the open shard ids in hash-key order.",
+      [&](CLI::App& app) {
+        app_ptr = &app;
+        add_stream_operand(app, &stream_name);
+        app.add_option("N", target_text, "Target number of open shards, 1..10000");
+        app.add_option("--target-shard-count", target_text, "Same as N")->type_name("N");
+        add_output_option(app, &output);
+        add_store_option(app, &store_option);
+      },
+      [&] {
+        const std::string stream =
+            resolve_stream(*app_ptr, stream_name, [&](std::string operand) { target_text = operand; });
+        if (target_text.empty()) throw UsageError("the target shard count N is required");
+        const auto parsed = parse_integer(target_text);
+        if (!parsed) throw UsageError("N: '" + target_text + "' is not a whole number");
+        const int64_t target = *parsed;
+        auto store = open_store(store_option);
+        if (!store.ok()) return fail(store.error());
+        size_t before = 0;
+        if (auto opened = store->open_stream(stream); opened.ok()) before = opened->meta().open_shards().size();
+        StderrReporter reporter;
+        auto open = update_shard_count(*store, stream, target, &reporter);
+        if (!open.ok()) return fail(open.error());
+        Output& out = Output::standard();
+        if (output == "json") {
+          nlohmann::ordered_json doc;
+          doc["StreamName"] = stream;
+          doc["CurrentShardCount"] = before;
+          doc["TargetShardCount"] = target;
+          doc["StreamARN"] = stream_arn(stream);
+          nlohmann::ordered_json ids = nlohmann::ordered_json::array();
+          for (uint32_t index : *open) ids.push_back(shard_id_string(index));
+          doc["OpenShardIds"] = std::move(ids);
+          out.write(doc.dump(4) + "\n");
+        } else {
+          for (uint32_t index : *open) out.write(shard_id_string(index) + "\n");
+        }
+        return static_cast<int>(kExitOk);
+      });
+}

@@ -1,0 +1,275 @@
+#include "kds/reshard.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "kds/clock.h"
+#include "kds/errors.h"
+#include "kds/shard_writer.h"
+#include "kds/validate.h"
+
+namespace kds {
+
+namespace {
+
+Error already_closed(uint32_t shard, std::string_view stream) {
+  return Error(Errc::kInvalidArgument,
+               fmt::format("Shard {} in stream {} under account {} has already been merged or split, and thus is not "
+                           "eligible for merging or splitting.",
+                           shard_id_string(shard), stream, kAccountId));
+}
+
+// One control operation on a stream: holds the control lock, the append locks of the shards it closes,
+// and the metadata it is building.
+class Change {
+ public:
+  static Result<Change> begin(const Store& store, std::string_view name, Reporter* reporter) {
+    KDS_ASSIGN(Stream stream, store.open_stream(name));
+    KDS_ASSIGN(Fd control, stream.lock_control());
+    KDS_TRY(stream.reload());  // another change may have committed while we waited
+    return Change(std::move(stream), std::move(control), reporter);
+  }
+
+  const StreamMeta& meta() const { return meta_; }
+  const std::string& name() const { return meta_.name; }
+
+  // The open shard a user named, or the error Kinesis gives.
+  Result<const ShardMeta*> open_shard(std::string_view text) const {
+    auto index = parse_shard_id(text);
+    const ShardMeta* shard = index ? meta_.find_shard(*index) : nullptr;
+    if (shard == nullptr) return shard_not_found(text, meta_.name);
+    if (!shard->is_open()) return already_closed(shard->index, meta_.name);
+    return shard;
+  }
+
+  // Closes an open shard: waits for its appends to finish and records where it ends.
+  Status close(uint32_t index) {
+    ShardMeta* shard = find(index);
+    KDS_ASSIGN(Dir dir, stream_.open_shard_dir(index));
+    auto writer = std::make_unique<ShardWriter>(std::move(dir), SegmentPolicy{}, reporter_, false);
+    KDS_ASSIGN(WriterState state, writer->lock());
+    held_.push_back(std::move(writer));
+    shard->end_offset = state.next_offset;
+    shard->closed_ms = now_;
+    return {};
+  }
+
+  // Adds a shard with the next index; returns its index.
+  uint32_t add(HashKeyRange range, std::optional<uint32_t> parent, std::optional<uint32_t> adjacent) {
+    ShardMeta shard;
+    shard.index = meta_.next_shard_index++;
+    shard.range = range;
+    shard.parent = parent;
+    shard.adjacent_parent = adjacent;
+    shard.created_ms = now_;
+    meta_.shards.push_back(shard);
+    return shard.index;
+  }
+
+  // A shard created by this change and closed again at once (an intermediate step of a scaling).
+  void close_new(uint32_t index) {
+    ShardMeta* shard = find(index);
+    shard->end_offset = 0;
+    shard->closed_ms = now_;
+  }
+
+  ShardMeta* find(uint32_t index) {
+    auto it = std::lower_bound(meta_.shards.begin(), meta_.shards.end(), index,
+                               [](const ShardMeta& shard, uint32_t value) { return shard.index < value; });
+    return it != meta_.shards.end() && it->index == index ? &*it : nullptr;
+  }
+
+  // Creates the new shards' directories and publishes the metadata, then lets appends continue.
+  Status commit() {
+    for (uint32_t index = first_new_index_; index < meta_.next_shard_index; ++index) {
+      Status made = stream_.dir().make_dir(shard_id_string(index));
+      // A directory left by a reshard that crashed before publishing is empty and can be reused.
+      if (!made.ok() && made.error().sys_errno() != EEXIST) return made;
+    }
+    KDS_TRY(stream_.dir().sync());
+    KDS_TRY(stream_.write_meta(meta_));
+    held_.clear();
+    return {};
+  }
+
+ private:
+  Change(Stream stream, Fd control, Reporter* reporter)
+      : stream_(std::move(stream)),
+        control_(std::move(control)),
+        reporter_(reporter),
+        meta_(stream_.meta()),
+        first_new_index_(meta_.next_shard_index),
+        now_(now_ms()) {}
+
+  Stream stream_;
+  Fd control_;
+  Reporter* reporter_;
+  StreamMeta meta_;
+  uint32_t first_new_index_;
+  int64_t now_;
+  std::vector<std::unique_ptr<ShardWriter>> held_;
+};
+
+// Holding one append lock per closed shard can take thousands of descriptors.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+}  // namespace
+
+Result<SplitResult> split_shard(const Store& store, std::string_view stream, std::string_view shard_text,
+                                std::optional<std::string_view> new_starting_hash_key, Reporter* reporter) {
+  KDS_TRY(validate_stream_name(stream));
+  std::optional<u128> key;
+  if (new_starting_hash_key) {
+    const std::string_view text = *new_starting_hash_key;
+    const bool pattern_ok = !text.empty() && text.size() <= 39 && (text == "0" || text[0] != '0') &&
+                            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!pattern_ok) {
+      return validation_error(
+          {{text, "newStartingHashKey", "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})"}});
+    }
+    key = parse_decimal_u128(text);
+    if (!key) key = kMaxHashKey;  // above the key space: fails the range check below with the user's text
+  }
+  KDS_ASSIGN(Change change, Change::begin(store, stream, reporter));
+  KDS_ASSIGN(const ShardMeta* parent, change.open_shard(shard_text));
+  const HashKeyRange range = parent->range;
+  const uint32_t parent_index = parent->index;
+  const u128 split_at = key ? *key : range.start + (range.end - range.start) / 2;
+  const bool fits = range.end - range.start >= 3 && split_at >= range.start + 2 && split_at <= range.end - 1;
+  if (!fits) {
+    const std::string shown = new_starting_hash_key ? std::string(*new_starting_hash_key) : to_decimal(split_at);
+    return Error(Errc::kInvalidArgument,
+                 fmt::format("NewStartingHashKey {} used in SplitShard() on shard {} in stream {} under account {} is "
+                             "not both greater than one plus the shard's StartingHashKey {} and less than the shard's "
+                             "EndingHashKey {}.",
+                             shown, shard_id_string(parent_index), stream, kAccountId, to_decimal(range.start),
+                             to_decimal(range.end)));
+  }
+  KDS_TRY(change.close(parent_index));
+  SplitResult result;
+  result.lower = change.add({range.start, split_at - 1}, parent_index, std::nullopt);
+  result.upper = change.add({split_at, range.end}, parent_index, std::nullopt);
+  KDS_TRY(change.commit());
+  return result;
+}
+
+Result<uint32_t> merge_shards(const Store& store, std::string_view stream, std::string_view shard_text,
+                              std::string_view adjacent_text, Reporter* reporter) {
+  KDS_TRY(validate_stream_name(stream));
+  KDS_ASSIGN(Change change, Change::begin(store, stream, reporter));
+  KDS_ASSIGN(const ShardMeta* first, change.open_shard(shard_text));
+  KDS_ASSIGN(const ShardMeta* second, change.open_shard(adjacent_text));
+  const uint32_t first_index = first->index;
+  const uint32_t second_index = second->index;
+  if (first->range.end == kMaxHashKey || first->range.end + 1 != second->range.start) {
+    return Error(Errc::kInvalidArgument,
+                 fmt::format("Shards {} and {} in stream {} under account {} are not an adjacent pair of shards "
+                             "eligible for merging",
+                             shard_id_string(first_index), shard_id_string(second_index), stream, kAccountId));
+  }
+  const HashKeyRange range{first->range.start, second->range.end};
+  // Lock in index order, as every multi-shard change does, so two changes cannot deadlock.
+  KDS_TRY(change.close(std::min(first_index, second_index)));
+  KDS_TRY(change.close(std::max(first_index, second_index)));
+  const uint32_t child = change.add(range, first_index, second_index);
+  KDS_TRY(change.commit());
+  return child;
+}
+
+Result<std::vector<uint32_t>> update_shard_count(const Store& store, std::string_view stream, int64_t target,
+                                                 Reporter* reporter) {
+  KDS_TRY(validate_stream_name(stream));
+  if (target < 1) {
+    return validation_error(
+        {{std::to_string(target), "targetShardCount", "Member must have value greater than or equal to 1"}});
+  }
+  if (target > kMaxOpenShards) {
+    return Error(Errc::kLimitExceeded, fmt::format("Target shard count {} exceeds the limit of {} open shards per "
+                                                   "stream",
+                                                   target, kMaxOpenShards));
+  }
+  raise_descriptor_limit();
+  KDS_ASSIGN(Change change, Change::begin(store, stream, reporter));
+  const auto targets = uniform_hash_ranges(static_cast<uint32_t>(target));
+
+  // Working view of the open shards, by starting hash key.
+  std::map<u128, uint32_t> open;
+  for (const ShardMeta* shard : change.meta().open_shards()) open[shard->range.start] = shard->index;
+  const uint32_t first_new = change.meta().next_shard_index;
+  // Originals being replaced were closed (under their locks) below; shards made by this change are
+  // closed by marking them.
+  auto retire = [&](uint32_t index) {
+    if (index >= first_new) change.close_new(index);
+  };
+  // Shards that must change, closed in index order (see merge_shards), before any child is added.
+  std::vector<uint32_t> to_close;
+  {
+    for (const auto& [start, index] : open) {
+      const HashKeyRange range = change.find(index)->range;
+      const auto it = std::lower_bound(targets.begin(), targets.end(), range,
+                                       [](const HashKeyRange& t, const HashKeyRange& r) { return t.start < r.start; });
+      const bool matches = it != targets.end() && *it == range;
+      if (!matches) to_close.push_back(index);
+    }
+    std::sort(to_close.begin(), to_close.end());
+    for (uint32_t index : to_close) KDS_TRY(change.close(index));
+  }
+  if (to_close.empty()) {
+    // Already that many shards of equal size: nothing to change.
+    std::vector<uint32_t> result;
+    for (const auto& [start, index] : open) result.push_back(index);
+    return result;
+  }
+
+  // Split phase: cut every open shard at each target boundary strictly inside it.
+  for (size_t t = 1; t < targets.size(); ++t) {
+    const u128 boundary = targets[t].start;
+    auto it = open.upper_bound(boundary);
+    if (it == open.begin()) continue;
+    --it;
+    const uint32_t index = it->second;
+    const HashKeyRange range = change.find(index)->range;
+    if (range.start == boundary) continue;
+    retire(index);
+    const uint32_t lower = change.add({range.start, boundary - 1}, index, std::nullopt);
+    const uint32_t upper = change.add({boundary, range.end}, index, std::nullopt);
+    open.erase(it);
+    open[range.start] = lower;
+    open[boundary] = upper;
+  }
+  // Merge phase: within each target range, merge neighbours left to right until one shard remains.
+  for (const HashKeyRange& want : targets) {
+    for (;;) {
+      auto first = open.find(want.start);
+      const HashKeyRange first_range = change.find(first->second)->range;
+      if (first_range.end == want.end) break;
+      auto second = std::next(first);
+      const uint32_t a = first->second;
+      const uint32_t b = second->second;
+      const HashKeyRange second_range = change.find(b)->range;
+      retire(a);
+      retire(b);
+      const uint32_t child = change.add({first_range.start, second_range.end}, a, b);
+      open.erase(second);
+      open[want.start] = child;
+    }
+  }
+  KDS_TRY(change.commit());
+  std::vector<uint32_t> result;
+  for (const auto& [start, index] : open) result.push_back(index);
+  return result;
+}
+
+}  // namespace kds
