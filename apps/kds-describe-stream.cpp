@@ -75,9 +75,13 @@ Result<std::string> describe_text(const Stream& stream) {
                         summary.records(), summary.bytes_on_disk, arrival(summary.oldest_arrival_ms),
                         arrival(summary.newest_arrival_ms), parents);
   }
-  text += fmt::format("\n{:<22}{:<41}{}\n", "SHARD", "STARTING HASH KEY", "ENDING HASH KEY");
+  text += fmt::format("\n{:<22}{:<41}{:<41}{}\n", "SHARD", "STARTING HASH KEY", "ENDING HASH KEY",
+                      "SEQUENCE NUMBERS");
   for (const auto& shard : meta.shards) {
-    text += fmt::format("{:<22}{:<41}{}\n", shard.id(), to_decimal(shard.range.start), to_decimal(shard.range.end));
+    const auto ending = shard.ending_sequence_number();
+    text += fmt::format("{:<22}{:<41}{:<41}{}..{}\n", shard.id(), to_decimal(shard.range.start),
+                        to_decimal(shard.range.end), to_decimal(shard.starting_sequence_number()),
+                        ending ? to_decimal(*ending) : std::string());
   }
   return text;
 }

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "kds/crash_point.h"
+
 namespace kds {
 
 Fd::~Fd() { reset(); }
@@ -162,7 +164,9 @@ Status Dir::write_file_atomic(std::string_view name, std::string_view contents) 
     return written;
   }
   fd.reset();
+  crash_point("atomic-write.before-rename");
   KDS_TRY(rename(temp, name, false));
+  crash_point("atomic-write.before-dir-sync");
   return sync();
 }
 

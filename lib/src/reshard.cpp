@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "kds/clock.h"
+#include "kds/crash_point.h"
 #include "kds/errors.h"
 #include "kds/shard_writer.h"
 #include "kds/validate.h"
@@ -57,6 +58,7 @@ class Change {
     held_.push_back(std::move(writer));
     shard->end_offset = state.next_offset;
     shard->closed_ms = now_;
+    crash_point("reshard.shard-locked");
     return {};
   }
 
@@ -92,8 +94,10 @@ class Change {
       // A directory left by a reshard that crashed before publishing is empty and can be reused.
       if (!made.ok() && made.error().sys_errno() != EEXIST) return made;
     }
+    crash_point("reshard.dirs-made");
     KDS_TRY(stream_.dir().sync());
     KDS_TRY(stream_.write_meta(meta_));
+    crash_point("reshard.published");
     held_.clear();
     return {};
   }

@@ -21,6 +21,7 @@ assert s2["HashKeyRange"] == {"StartingHashKey": "170141183460469231731687303715
 assert "EndingSequenceNumber" not in s1["SequenceNumberRange"]
 assert int(s1["SequenceNumberRange"]["StartingSequenceNumber"]) > int(s0["SequenceNumberRange"]["EndingSequenceNumber"])
 PY
+before=$(store_fingerprint)
 expect_error 2 "InvalidArgumentException: Shard shardId-000000000000 in stream r under account 000000000000 has already been merged or split, and thus is not eligible for merging or splitting." \
   kds-split-shard r 0
 expect_error 3 "ResourceNotFoundException: Could not find shard shardId-000000000009 in stream r under account 000000000000." \
@@ -33,6 +34,7 @@ expect_error 2 "ValidationException: .*newStartingHashKey" kds-split-shard r 1 -
 expect_error 2 "Shards shardId-000000000002 and shardId-000000000001 in stream r under account 000000000000 are not an adjacent pair of shards eligible for merging" \
   kds-merge-shards r 2 1
 expect_error 2 "required|SHARD_ID" kds-merge-shards r 1
+assert_eq "$(store_fingerprint)" "$before" "refused reshards leave the store unchanged"
 # The minimal split seen on AWS, then a merge back, with the lenient id forms.
 assert_eq "$(kds-split-shard r shard-1 --new-starting-hash-key 2 | tr '\n' ' ')" "shardId-000000000003 shardId-000000000004 " "minimal split"
 assert_eq "$(kds-merge-shards r 3 anything-4)" "shardId-000000000005" "merge prints the child"
@@ -122,4 +124,97 @@ used = {r[2] for r in rows}
 print(f"records landed in {len(used)} shards", file=sys.stderr)
 assert len(used) >= 4
 PY
+
+# Concurrent reshards from several processes serialise while three producers write.
+kds-create-stream busy --shard-count 2
+for p in 1 2 3; do
+  python3 -u -c '
+import sys, time
+p = sys.argv[1]
+for i in range(1, 2001):
+    print(f"p{p}k{i % 7}:{i}")
+    if i % 50 == 0:
+        sys.stdout.flush()
+        time.sleep(0.01)
+' $p | kds-put busy -K : --sync none 2>"$TEST_DIR/busy.err.$p" &
+done
+reshard_loop() {
+  for round in 1 2 3 4 5 6; do
+    kds-update-shard-count busy $(( (round + $1) % 4 + 1 )) >/dev/null || echo "scale failed" >>"$TEST_DIR/busy.reshard"
+    open=$(kds-describe-stream busy --output json | python3 -c '
+import json, sys
+s = [x for x in json.load(sys.stdin)["StreamDescription"]["Shards"] if "EndingSequenceNumber" not in x["SequenceNumberRange"]]
+print(s[0]["ShardId"])')
+    # Another process may have closed it meanwhile: then the split is refused, which is fine.
+    kds-split-shard busy "$open" >/dev/null 2>&1 || true
+  done
+}
+reshard_loop 0 & r1=$!
+reshard_loop 1 & r2=$!
+wait $r1 $r2
+wait
+[[ ! -s "$TEST_DIR/busy.reshard" ]] || fail "a scaling failed: $(cat "$TEST_DIR/busy.reshard")"
+cat "$TEST_DIR"/busy.err.* >"$TEST_DIR/busy.err"
+assert_eq "$(cat "$TEST_DIR/busy.err")" "" "producers report nothing"
+kds-get busy -f '%k %s\n' | python3 -c '
+import sys, collections
+last = collections.defaultdict(int)
+n = 0
+for line in sys.stdin:
+    key, value = line.split()
+    assert int(value) > last[key], (key, value, last[key])
+    last[key] = int(value)
+    n += 1
+assert n == 6000, n
+' || fail "records and per-key order after concurrent reshards"
+kds-describe-stream busy --output json | python3 -c '
+import json, sys
+shards = json.load(sys.stdin)["StreamDescription"]["Shards"]
+print(len(shards), "shards after concurrent reshards", file=sys.stderr)
+assert len(shards) >= 20
+' || fail "expected at least ten reshards"
+
+# A reshard killed at any step leaves the stream exactly before or exactly after it.
+check_meta() {  # prints the open shards' ranges, failing if they do not tile the key space
+  kds-describe-stream "$1" --output json | python3 -c '
+import json, sys
+shards = json.load(sys.stdin)["StreamDescription"]["Shards"]
+ids = {s["ShardId"] for s in shards}
+open_ = sorted((int(s["HashKeyRange"]["StartingHashKey"]), int(s["HashKeyRange"]["EndingHashKey"]), s["ShardId"])
+               for s in shards if "EndingSequenceNumber" not in s["SequenceNumberRange"])
+expect = 0
+for start, end, sid in open_:
+    assert start == expect, ("gap or overlap", open_)
+    expect = end + 1
+assert expect == 2**128
+for s in shards:
+    for p in ("ParentShardId", "AdjacentParentShardId"):
+        assert p not in s or s[p] in ids, ("dangling lineage", s)
+print(" ".join(sid for _, _, sid in open_))'
+}
+for point in reshard.shard-locked reshard.dirs-made atomic-write.before-rename atomic-write.before-dir-sync reshard.published; do
+  for op in split merge scale; do
+    name="crash-$op-${point//./-}"
+    kds-create-stream "$name" --shard-count 2
+    seq 1 20 | sed 's/^/k&:/' | kds-put "$name" -K :
+    old=$(check_meta "$name")
+    case $op in
+      split) cmd=(kds-split-shard "$name" 0) ;;
+      merge) cmd=(kds-merge-shards "$name" 0 1) ;;
+      scale) cmd=(kds-update-shard-count "$name" 3) ;;
+    esac
+    # (Inside $(...) so that bash's "Killed" notice goes to /dev/null with the rest.)
+    status=$(KDS_CRASH_AT=$point "${cmd[@]}" >/dev/null 2>&1; echo $?) 2>/dev/null
+    assert_eq "$status" "137" "$op killed at $point"
+    now=$(check_meta "$name") || fail "$op killed at $point left inconsistent metadata"
+    case $point in
+      reshard.published|atomic-write.before-dir-sync) [[ "$now" != "$old" ]] || fail "$op at $point: the change is lost" ;;
+      *) assert_eq "$now" "$old" "$op killed at $point changes nothing" ;;
+    esac
+    # The stream works afterwards: the reshard can be redone, records are all there.
+    [[ "$now" == "$old" ]] && "${cmd[@]}" >/dev/null
+    seq 21 30 | sed 's/^/k&:/' | kds-put "$name" -K :
+    assert_eq "$(kds-get "$name" | sort -n | tr '\n' ' ')" "$(seq 1 30 | tr '\n' ' ')" "records after $op killed at $point"
+  done
+done
 pass
