@@ -85,13 +85,13 @@ Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& 
     return Error(Errc::kInvalidArgument, fmt::format("A timestamp is only used with AT_TIMESTAMP, not with {}", type));
   }
 
-  ShardStart base;
+  ReadStart base;
   std::vector<const ShardMeta*> shards;
   if (shard) shards.push_back(stream.meta().find_shard(*shard));
   if (type == "TRIM_HORIZON") {
-    base.kind = ShardStart::Kind::kOffset;
+    base.kind = ReadStart::Kind::kOffset;
   } else if (type == "LATEST") {
-    base.kind = ShardStart::Kind::kLatest;
+    base.kind = ReadStart::Kind::kLatest;
   } else if (type == "AT_TIMESTAMP") {
     auto ms = parse_timestamp_ms(options.timestamp);
     if (!ms) {
@@ -105,7 +105,7 @@ Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& 
                                "timestampInMillis: {}, currentTimestampInMillis: {}",
                                *ms, now));
     }
-    base.kind = ShardStart::Kind::kTimestamp;
+    base.kind = ReadStart::Kind::kTimestamp;
     base.timestamp_ms = *ms;
   } else {
     KDS_ASSIGN(SequencePosition position, parse_sequence_number(options.sequence_number, "startingSequenceNumber"));
@@ -124,7 +124,7 @@ Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& 
     if (position.offset >= end) {
       return invalid_starting_number(options.sequence_number, position.shard_index, stream.name(), "");
     }
-    base.kind = ShardStart::Kind::kOffset;
+    base.kind = ReadStart::Kind::kOffset;
     base.offset = type == "AFTER_SEQUENCE_NUMBER" ? position.offset + 1 : position.offset;
     if (!shard) {
       // The named shard, then every shard descending from it (children have higher indexes).
@@ -145,11 +145,9 @@ Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& 
 
   std::vector<ShardStart> plan;
   for (const ShardMeta* meta : shards) {
-    ShardStart start = base;
-    start.shard_index = meta->index;
-    start.end_offset = meta->end_offset;
+    ShardStart start{meta->index, base, meta->end_offset};
     // Only the shard the sequence number names starts part-way; its descendants start at the beginning.
-    if (by_number && plan.size() > 0) start.offset = 0;
+    if (by_number && plan.size() > 0) start.start.offset = 0;
     plan.push_back(start);
   }
   return plan;
@@ -158,11 +156,7 @@ Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& 
 Result<ShardReader> open_reader(const Stream& stream, const ShardStart& start, Reporter* reporter) {
   KDS_ASSIGN(Dir dir, stream.open_shard_dir(start.shard_index));
   ShardReader reader(std::move(dir), reporter, start.end_offset);
-  switch (start.kind) {
-    case ShardStart::Kind::kOffset: KDS_TRY(reader.seek_offset(start.offset)); break;
-    case ShardStart::Kind::kLatest: KDS_TRY(reader.seek_latest()); break;
-    case ShardStart::Kind::kTimestamp: KDS_TRY(reader.seek_timestamp(start.timestamp_ms)); break;
-  }
+  KDS_TRY(reader.seek(start.start));
   return reader;
 }
 

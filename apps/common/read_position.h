@@ -25,11 +25,8 @@ void add_start_options(CLI::App& app, StartOptions* options);
 bool has_start_options(const CLI::App& app);
 
 struct ShardStart {
-  enum class Kind { kOffset, kLatest, kTimestamp };
   uint32_t shard_index = 0;
-  Kind kind = Kind::kOffset;
-  uint64_t offset = 0;
-  int64_t timestamp_ms = 0;
+  ReadStart start;
   std::optional<uint64_t> end_offset;  // closed shards
 };
 

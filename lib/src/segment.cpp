@@ -115,6 +115,15 @@ Result<const char*> SegmentReader::fill(uint64_t position, size_t size, uint64_t
 
 Result<BatchCheck> SegmentReader::read_batch(uint64_t position, uint64_t file_size, BatchHeader* header,
                                              const char** bytes) {
+  KDS_ASSIGN(BatchCheck check, examine_batch(position, file_size, header, bytes));
+  // Bytes that did not form a valid batch may be a torn tail that a writer is about to truncate and
+  // overwrite: never serve them from the buffer again.
+  if (check != BatchCheck::kOk) buffer_size_ = 0;
+  return check;
+}
+
+Result<BatchCheck> SegmentReader::examine_batch(uint64_t position, uint64_t file_size, BatchHeader* header,
+                                                const char** bytes) {
   if (position >= file_size) return BatchCheck::kIncomplete;
   size_t available = 0;
   KDS_ASSIGN(const char* data, fill(position, kBatchHeaderSize, file_size, &available));

@@ -120,6 +120,15 @@ Status ShardReader::seek_latest() {
   return {};
 }
 
+Status ShardReader::seek(const ReadStart& start) {
+  switch (start.kind) {
+    case ReadStart::Kind::kOffset: return seek_offset(start.offset);
+    case ReadStart::Kind::kLatest: return seek_latest();
+    case ReadStart::Kind::kTimestamp: return seek_timestamp(start.timestamp_ms);
+  }
+  return {};
+}
+
 void ShardReader::report_damage(uint64_t position, uint64_t length, uint64_t lost_from, uint64_t lost_to) {
   if (reporter_ == nullptr) return;
   std::string what = "batch failed its checks";

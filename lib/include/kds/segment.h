@@ -70,6 +70,7 @@ class SegmentReader {
   bool is_open() const { return fd_.valid(); }
 
  private:
+  Result<BatchCheck> examine_batch(uint64_t position, uint64_t file_size, BatchHeader* header, const char** bytes);
   // Makes [position, position + size) available in the buffer (less at end of file); returns a pointer to
   // `position` and sets *available to the bytes present there.
   Result<const char*> fill(uint64_t position, size_t size, uint64_t file_size, size_t* available);

@@ -26,6 +26,15 @@ struct ReadRecord {
   std::string_view data;  // valid until the next call on the reader
 };
 
+// Where a reader starts: at an offset (the oldest record when it is older), after the newest record, or
+// at the first record that arrived at or after a time.
+struct ReadStart {
+  enum class Kind { kOffset, kLatest, kTimestamp };
+  Kind kind = Kind::kOffset;
+  uint64_t offset = 0;
+  int64_t timestamp_ms = 0;
+};
+
 class ShardReader {
  public:
   // `reporter` (may be null) must outlive the reader. `end_offset` is the offset after the last record of
@@ -38,6 +47,7 @@ class ShardReader {
   Status seek_timestamp(int64_t arrival_ms);
   // Positions after the last record now stored.
   Status seek_latest();
+  Status seek(const ReadStart& start);
 
   // Puts in `records` (cleared first) the records of the next batch from the position on, at most
   // `max_records` of them. Returns false when no more data is stored now (a later call may find more).

@@ -1,0 +1,173 @@
+// kds-tail: print the last records of a stream, then follow it as it grows, across shards and reshards.
+#include <signal.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <optional>
+#include <string>
+
+#include "common/cli.h"
+#include "common/output.h"
+#include "common/read_position.h"
+#include "common/record_printer.h"
+#include "common/text.h"
+#include "kds/errors.h"
+#include "kds/follower.h"
+
+using namespace kds;
+using namespace kds::cli;
+
+namespace {
+
+constexpr int kFallbackWaitMs = 1000;
+
+volatile sig_atomic_t stop_signal = 0;
+
+void on_stop_signal(int signal) { stop_signal = signal; }
+
+void install_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;  // no SA_RESTART: a signal interrupts the wait
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+struct Options {
+  std::string store;
+  StreamName stream;
+  std::string lines = "10";
+  std::string shard_id;
+  bool no_follow_children = false;
+  StartOptions start;
+  int64_t count = 0;
+  RecordOutputOptions output;
+};
+
+// The scope and starts that -n/--lines asks for: the last N records (of the stream, or of one shard), or
+// every record from record K of each shard with +K.
+Result<FollowPlan> plan_lines(const Stream& stream, const Options& options, std::optional<uint32_t> shard,
+                              Reporter* reporter) {
+  FollowPlan plan;
+  std::vector<uint32_t> shards;
+  if (shard) {
+    shards.push_back(*shard);
+  } else {
+    for (const auto& meta : stream.meta().shards) shards.push_back(meta.index);
+  }
+  plan.scope.insert(shards.begin(), shards.end());
+  const std::string& text = options.lines;
+  if (!text.empty() && text[0] == '+') {
+    auto from = parse_integer(text.substr(1));
+    if (!from || *from < 0) throw UsageError("--lines: '" + text + "' is not +K with K a whole number");
+    for (uint32_t index : shards) plan.starts[index] = {ReadStart::Kind::kOffset, static_cast<uint64_t>(std::max<int64_t>(*from, 1) - 1), 0};
+    return plan;
+  }
+  auto count = parse_integer(text);
+  if (!count || *count < 0) throw UsageError("--lines: '" + text + "' is not a number of records (N or +K)");
+  KDS_ASSIGN(auto starts, last_records_start(stream, shards, static_cast<uint64_t>(*count), reporter));
+  for (const auto& [index, offset] : starts) plan.starts[index] = {ReadStart::Kind::kOffset, offset, 0};
+  return plan;
+}
+
+int tail(const CLI::App& app, Options& options) {
+  const std::string stream_name = resolve_stream(app, options.stream);
+  RecordPrinter printer = RecordPrinter::from_options(app, options.output);
+  Output& out = Output::standard();
+  if (options.output.unbuffered) out.set_line_buffered(true);
+  if (app.count("--lines") > 0 && has_start_options(app)) {
+    throw UsageError("--lines cannot be combined with --iterator-type, --sequence-number or --timestamp");
+  }
+  if (app.count("--count") > 0 && options.count < 1) {
+    return fail(validation_error({{std::to_string(options.count), "count", "Member must have value greater than or equal to 1"}}));
+  }
+  auto store = open_store(options.store);
+  if (!store.ok()) return fail(store.error());
+  auto stream = store->open_stream(stream_name);
+  if (!stream.ok()) return fail(stream.error());
+
+  std::optional<uint32_t> shard;
+  if (app.count("--shard-id") > 0) {
+    auto index = parse_shard_id(options.shard_id);
+    if (!index || stream->meta().find_shard(*index) == nullptr) {
+      return fail(shard_not_found(options.shard_id, stream_name));
+    }
+    shard = *index;
+  }
+  StderrReporter reporter;
+  FollowPlan plan;
+  if (has_start_options(app)) {
+    auto starts = plan_read(*stream, app, options.start, shard);
+    if (!starts.ok()) return fail(starts.error());
+    for (const ShardStart& start : *starts) {
+      plan.scope.insert(start.shard_index);
+      plan.starts[start.shard_index] = start.start;
+    }
+  } else {
+    auto lines = plan_lines(*stream, options, shard, &reporter);
+    if (!lines.ok()) return fail(lines.error());
+    plan = std::move(lines).value();
+  }
+  plan.follow_children = !options.no_follow_children;
+
+  install_stop_handlers();
+  auto follower = StreamFollower::open(std::move(stream).value(), std::move(plan), &reporter);
+  if (!follower.ok()) return fail(follower.error());
+  int64_t printed = 0;
+  const std::string name = stream_name;
+  for (;;) {
+    auto delivered = follower->deliver_available([&](uint32_t shard_index, const ReadRecord& record) {
+      printer.print({name, shard_index, record.offset, record.arrival_ms, record.key, record.data}, &out.buffer());
+      out.end_record();
+      ++printed;
+      return !(options.count > 0 && printed >= options.count) && stop_signal == 0;
+    });
+    // Never wait with records still in the buffer.
+    out.flush();
+    if (!delivered.ok()) return fail(delivered.error());
+    if (options.count > 0 && printed >= options.count) break;
+    if (stop_signal != 0) {
+      // Quietly, and with the signal's own status, as tail does.
+      ::signal(stop_signal, SIG_DFL);
+      ::raise(stop_signal);
+    }
+    if (follower->finished()) break;
+    auto broken = follower->wait(kFallbackWaitMs, STDOUT_FILENO);
+    if (!broken.ok()) return fail(broken.error());
+    if (*broken) {
+      // The reader of our output has gone (`kds-tail s | head -1`): end as a write would, by SIGPIPE.
+      ::signal(SIGPIPE, SIG_DFL);
+      ::raise(SIGPIPE);
+    }
+  }
+  return reporter.found_damage() ? kExitCorruption : kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  CLI::App* app_ptr = nullptr;
+  return run(
+      argc, argv, "kds-tail",
+      "Print the last records of a stream, then follow it as records arrive, across shards and reshards.",
+      [&](CLI::App& app) {
+        app_ptr = &app;
+        add_stream_operand(app, &options.stream);
+        app.add_option("-n,--lines", options.lines,
+                       "Start with the last N records (default 10; 0 for none), or +K: from record K of each shard")
+            ->type_name("N|+K");
+        app.add_option("--shard-id", options.shard_id, "Follow this shard (and the shards it is split or merged into)")
+            ->type_name("ID");
+        app.add_flag("--no-follow-children", options.no_follow_children,
+                     "Stop at the end of a closed shard instead of going on into its children");
+        add_start_options(app, &options.start);
+        app.add_option("--count", options.count, "Exit after printing N records")->type_name("N");
+        add_record_output_options(app, &options.output);
+        add_store_option(app, &options.store);
+      },
+      [&] { return tail(*app_ptr, options); });
+}
