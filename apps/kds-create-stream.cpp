@@ -12,7 +12,8 @@ struct Options {
   std::string store;
   StreamName stream;
   int64_t shard_count = 1;
-  int64_t retention_hours = 24;
+  std::string retention_hours = "24";
+  std::string max_bytes;
   std::string segment_size;
 };
 
@@ -20,7 +21,16 @@ int create(const CLI::App& app, const Options& options) {
   const std::string stream = resolve_stream(app, options.stream);
   StreamOptions stream_options;
   stream_options.shard_count = options.shard_count;
-  stream_options.retention_hours = options.retention_hours;
+  const auto hours = parse_hours(options.retention_hours);
+  if (!hours) {
+    throw UsageError("--retention-period-hours: '" + options.retention_hours + "' is not a number of hours (e.g. 48, 36h, 7d)");
+  }
+  stream_options.retention_hours = *hours;
+  if (app.count("--max-bytes") > 0) {
+    auto cap = parse_size_cap(options.max_bytes);
+    if (!cap) throw UsageError("--max-bytes: '" + options.max_bytes + "' is not a size (e.g. 10G, 512M) or none");
+    stream_options.max_shard_bytes = *cap;
+  }
   if (app.count("--segment-size") > 0) {
     auto size = parse_size(options.segment_size);
     if (!size) throw UsageError("--segment-size: '" + options.segment_size + "' is not a size (e.g. 64M, 512K, 1G)");
@@ -44,8 +54,11 @@ int main(int argc, char** argv) {
         add_stream_operand(app, &options.stream);
         app.add_option("--shard-count", options.shard_count, "Number of shards (default 1)")->type_name("N");
         app.add_option("--retention-period-hours", options.retention_hours,
-                       "Hours records stay readable, 24..8760 (default 24)")
+                       "Hours records stay readable, 24..8760 (default 24; 36h, 7d also work)")
             ->type_name("HOURS");
+        app.add_option("--max-bytes", options.max_bytes,
+                       "Also cap each shard at SIZE, deleting its oldest segments (K/M/G; none = no cap)")
+            ->type_name("SIZE");
         app.add_option("--segment-size", options.segment_size,
                        "Roll segment files at this size, 4K..1G (default 64M)")
             ->type_name("SIZE");

@@ -7,6 +7,7 @@
 #include "common/cli.h"
 #include "common/output.h"
 #include "common/shard_json.h"
+#include "kds/clock.h"
 #include "kds/errors.h"
 #include "kds/shard_reader.h"
 #include "kds/store.h"
@@ -29,13 +30,18 @@ std::string describe_json(const Stream& stream) {
   description["StreamStatus"] = meta.status;
   description["StreamModeDetails"] = {{"StreamMode", "PROVISIONED"}};
   ordered_json shards = ordered_json::array();
-  for (const auto& shard : meta.shards) shards.push_back(shard_json(shard));
+  const int64_t now = now_ms();
+  for (const auto& shard : meta.shards) {
+    if (!meta.shard_expired(shard, now)) shards.push_back(shard_json(shard));
+  }
   description["Shards"] = std::move(shards);
   description["HasMoreShards"] = false;
   description["RetentionPeriodHours"] = meta.retention_hours;
   description["StreamCreationTimestamp"] = epoch_seconds(meta.created_ms);
   description["EnhancedMonitoring"] = ordered_json::array({{{"ShardLevelMetrics", ordered_json::array()}}});
   description["EncryptionType"] = "NONE";
+  // Not an AWS member: the per-shard size cap kds adds to the retention period.
+  if (meta.max_shard_bytes > 0) description["MaxShardBytes"] = meta.max_shard_bytes;
   ordered_json doc;
   doc["StreamDescription"] = std::move(description);
   return doc.dump(4) + "\n";
@@ -50,8 +56,15 @@ std::string size_text(uint64_t bytes) {
 
 Result<std::string> describe_text(const Stream& stream) {
   const StreamMeta& meta = stream.meta();
+  const int64_t now = now_ms();
+  const int64_t boundary = meta.expiry_boundary_ms(now);
+  std::vector<const ShardMeta*> listed;
   size_t open = 0;
-  for (const auto& shard : meta.shards) open += shard.is_open() ? 1 : 0;
+  for (const auto& shard : meta.shards) {
+    if (meta.shard_expired(shard, now)) continue;
+    listed.push_back(&shard);
+    open += shard.is_open() ? 1 : 0;
+  }
   std::string text;
   auto line = [&](std::string_view label, std::string_view value) { text += fmt::format("{:<14}{}\n", label, value); };
   line("Stream", meta.name);
@@ -59,15 +72,17 @@ Result<std::string> describe_text(const Stream& stream) {
   line("Status", meta.status);
   line("Created", format_iso8601(meta.created_ms));
   line("Retention", fmt::format("{} hours", meta.retention_hours));
+  line("Size cap", meta.max_shard_bytes > 0 ? size_text(meta.max_shard_bytes) + " per shard" : "none");
   line("Segment size", size_text(meta.segment_bytes));
   line("Encryption", "NONE");
-  line("Shards", fmt::format("{} open, {} closed", open, meta.shards.size() - open));
+  line("Shards", fmt::format("{} open, {} closed", open, listed.size() - open));
   text += fmt::format("\n{:<22}{:<8}{:>12}{:>14}  {:<26}{:<26}{}\n", "SHARD", "STATE", "RECORDS", "BYTES",
                       "OLDEST ARRIVAL", "NEWEST ARRIVAL", "PARENTS");
   auto arrival = [](const std::optional<int64_t>& ms) { return ms ? format_iso8601(*ms) : std::string("-"); };
-  for (const auto& shard : meta.shards) {
+  for (const ShardMeta* listed_shard : listed) {
+    const ShardMeta& shard = *listed_shard;
     KDS_ASSIGN(Dir dir, stream.open_shard_dir(shard.index));
-    KDS_ASSIGN(ShardSummary summary, summarize_shard(dir));
+    KDS_ASSIGN(ShardSummary summary, summarize_shard(dir, boundary));
     std::string parents = "-";
     if (shard.parent) parents = shard_id_string(*shard.parent);
     if (shard.adjacent_parent) parents += "," + shard_id_string(*shard.adjacent_parent);
@@ -77,7 +92,8 @@ Result<std::string> describe_text(const Stream& stream) {
   }
   text += fmt::format("\n{:<22}{:<41}{:<41}{}\n", "SHARD", "STARTING HASH KEY", "ENDING HASH KEY",
                       "SEQUENCE NUMBERS");
-  for (const auto& shard : meta.shards) {
+  for (const ShardMeta* listed_shard : listed) {
+    const ShardMeta& shard = *listed_shard;
     const auto ending = shard.ending_sequence_number();
     text += fmt::format("{:<22}{:<41}{:<41}{}..{}\n", shard.id(), to_decimal(shard.range.start),
                         to_decimal(shard.range.end), to_decimal(shard.starting_sequence_number()),

@@ -61,12 +61,11 @@ int get_by_sequence_numbers(const Stream& stream, const Options& options, Printe
     if (!position.ok()) return fail(position.error());
     const ShardMeta* shard = stream.meta().find_shard(position->shard_index);
     if (shard == nullptr) return fail(record_not_found(stream, text));
-    auto dir = stream.open_shard_dir(shard->index);
-    if (!dir.ok()) return fail(dir.error());
-    ShardReader reader(std::move(dir).value(), &reporter, shard->end_offset);
-    if (auto sought = reader.seek_offset(position->offset); !sought.ok()) return fail(sought.error());
+    auto reader = stream.open_reader(shard->index, &reporter);
+    if (!reader.ok()) return fail(reader.error());
+    if (auto sought = reader->seek_offset(position->offset); !sought.ok()) return fail(sought.error());
     std::vector<ReadRecord> records;
-    auto more = reader.next_batch(&records, 1);
+    auto more = reader->next_batch(&records, 1);
     if (!more.ok()) return fail(more.error());
     if (!*more || records.front().offset != position->offset) return fail(record_not_found(stream, text));
     printer.print(shard->index, records.front());

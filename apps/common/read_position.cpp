@@ -37,7 +37,7 @@ Error invalid_starting_number(std::string_view number, uint32_t shard, std::stri
 Result<uint64_t> stored_end(const Stream& stream, const ShardMeta& shard) {
   if (shard.end_offset) return *shard.end_offset;
   KDS_ASSIGN(Dir dir, stream.open_shard_dir(shard.index));
-  KDS_ASSIGN(ShardSummary summary, summarize_shard(dir));
+  KDS_ASSIGN(ShardSummary summary, summarize_shard(dir, stream.meta().expiry_boundary_ms(now_ms())));
   return summary.next_offset;
 }
 
@@ -140,7 +140,10 @@ Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& 
     }
   }
   if (shards.empty()) {
-    for (const auto& candidate : stream.meta().shards) shards.push_back(&candidate);
+    const int64_t now = now_ms();
+    for (const auto& candidate : stream.meta().shards) {
+      if (!stream.meta().shard_expired(candidate, now)) shards.push_back(&candidate);
+    }
   }
 
   std::vector<ShardStart> plan;
@@ -154,8 +157,7 @@ Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& 
 }
 
 Result<ShardReader> open_reader(const Stream& stream, const ShardStart& start, Reporter* reporter) {
-  KDS_ASSIGN(Dir dir, stream.open_shard_dir(start.shard_index));
-  ShardReader reader(std::move(dir), reporter, start.end_offset);
+  KDS_ASSIGN(ShardReader reader, stream.open_reader(start.shard_index, reporter));
   KDS_TRY(reader.seek(start.start));
   return reader;
 }

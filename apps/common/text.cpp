@@ -59,6 +59,26 @@ std::optional<uint64_t> parse_size(std::string_view text) {
   return value << shift;
 }
 
+std::optional<int64_t> parse_hours(std::string_view text) {
+  int64_t unit = 1;
+  if (!text.empty()) {
+    switch (text.back()) {
+      case 'h': unit = 1, text.remove_suffix(1); break;
+      case 'd': unit = 24, text.remove_suffix(1); break;
+      case 'w': unit = 24 * 7, text.remove_suffix(1); break;
+      default: break;
+    }
+  }
+  auto value = parse_integer(text);
+  if (!value || *value > INT64_MAX / unit || *value < INT64_MIN / unit) return std::nullopt;
+  return *value * unit;
+}
+
+std::optional<uint64_t> parse_size_cap(std::string_view text) {
+  if (text == "none") return 0;
+  return parse_size(text);
+}
+
 std::optional<int64_t> parse_integer(std::string_view text) {
   int64_t value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);

@@ -14,6 +14,12 @@ std::optional<std::string> decode_escapes(std::string_view text);
 // "4096", "64K", "64M", "1G", "512KiB", "2MB": binary multiples. nullopt for anything else or overflow.
 std::optional<uint64_t> parse_size(std::string_view text);
 
+// Hours as a whole number, or with a unit: "36", "36h", "7d", "2w". nullopt for anything else.
+std::optional<int64_t> parse_hours(std::string_view text);
+
+// A size cap: "none" or "0" for none (returns 0), else a size as parse_size takes it.
+std::optional<uint64_t> parse_size_cap(std::string_view text);
+
 // A whole decimal integer, optionally negative; nullopt for anything else.
 std::optional<int64_t> parse_integer(std::string_view text);
 

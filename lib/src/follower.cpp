@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <tuple>
 
+#include "kds/clock.h"
+
 namespace kds {
 
 namespace {
@@ -23,10 +25,10 @@ Result<std::map<uint32_t, uint64_t>> last_records_start(const Stream& stream, co
   std::vector<ReadRecord> records;
   for (uint32_t index : shards) {
     KDS_ASSIGN(Dir dir, stream.open_shard_dir(index));
-    KDS_ASSIGN(ShardSummary summary, summarize_shard(dir));
+    KDS_ASSIGN(ShardSummary summary, summarize_shard(dir, stream.meta().expiry_boundary_ms(now_ms())));
     starts[index] = summary.next_offset;
     if (count == 0 || summary.records() == 0) continue;
-    ShardReader reader(std::move(dir), reporter);
+    KDS_ASSIGN(ShardReader reader, stream.open_reader(index, reporter));
     KDS_TRY(reader.seek_offset(summary.next_offset - std::min(count, summary.records())));
     for (;;) {
       KDS_ASSIGN(bool more, reader.next_batch(&records));
@@ -71,13 +73,16 @@ bool StreamFollower::finished() const { return tracked_.empty(); }
 Status StreamFollower::refresh_metadata() {
   KDS_TRY(stream_.refresh());
   adopt_new_shards();
+  std::vector<uint32_t> removed;
   for (auto& [index, shard] : tracked_) {
     const ShardMeta* meta = stream_.meta().find_shard(index);
+    if (meta == nullptr) removed.push_back(index);  // expired and removed by retention
     if (meta != nullptr && !meta->is_open() && !shard.closed_seen) {
       shard.closed_seen = true;
       shard.dirty = true;
     }
   }
+  for (uint32_t index : removed) finish(index);
   return {};
 }
 
@@ -106,12 +111,13 @@ bool StreamFollower::eligible(uint32_t index) const {
 
 Status StreamFollower::start(Tracked& shard) {
   const ShardMeta* meta = stream_.meta().find_shard(shard.index);
-  KDS_ASSIGN(Dir dir, stream_.open_shard_dir(shard.index));
   if (inotify_.valid()) {
-    shard.watch = ::inotify_add_watch(inotify_.get(), dir.path().c_str(), kShardEvents);
+    const std::string path = stream_.dir().path_of(shard_id_string(shard.index));
+    shard.watch = ::inotify_add_watch(inotify_.get(), path.c_str(), kShardEvents);
     if (shard.watch >= 0) watches_[shard.watch] = shard.index;
   }
-  shard.reader = std::make_unique<ShardReader>(std::move(dir), reporter_, meta ? meta->end_offset : std::nullopt);
+  KDS_ASSIGN(ShardReader reader, stream_.open_reader(shard.index, reporter_));
+  shard.reader = std::make_unique<ShardReader>(std::move(reader));
   ++open_readers_;
   KDS_TRY(shard.reader->seek(shard.start));
   shard.next_offset = shard.reader->next_offset();
@@ -138,9 +144,8 @@ void StreamFollower::drop_idle_reader() {
 
 Status StreamFollower::fetch(Tracked& shard) {
   if (!shard.reader) {
-    const ShardMeta* meta = stream_.meta().find_shard(shard.index);
-    KDS_ASSIGN(Dir dir, stream_.open_shard_dir(shard.index));
-    shard.reader = std::make_unique<ShardReader>(std::move(dir), reporter_, meta ? meta->end_offset : std::nullopt);
+    KDS_ASSIGN(ShardReader reader, stream_.open_reader(shard.index, reporter_));
+    shard.reader = std::make_unique<ShardReader>(std::move(reader));
     ++open_readers_;
     KDS_TRY(shard.reader->seek_offset(shard.next_offset));
     if (open_readers_ > kMaxOpenReaders) drop_idle_reader();

@@ -30,6 +30,14 @@ std::vector<const ShardMeta*> StreamMeta::open_shards() const {
   return open;
 }
 
+int64_t StreamMeta::expiry_boundary_ms(int64_t now_ms) const {
+  return std::max(trim_before_ms, now_ms - retention_hours * 3600 * 1000);
+}
+
+bool StreamMeta::shard_expired(const ShardMeta& shard, int64_t now_ms) const {
+  return !shard.is_open() && shard.closed_ms && *shard.closed_ms < expiry_boundary_ms(now_ms);
+}
+
 std::string StreamMeta::to_json() const {
   ordered_json doc;
   doc["FormatVersion"] = format_version;
@@ -37,6 +45,8 @@ std::string StreamMeta::to_json() const {
   doc["StreamStatus"] = status;
   doc["StreamCreationTimestampMs"] = created_ms;
   doc["RetentionPeriodHours"] = retention_hours;
+  doc["TrimBeforeMs"] = trim_before_ms;
+  doc["MaxShardBytes"] = max_shard_bytes;
   doc["SegmentBytes"] = segment_bytes;
   doc["SegmentMaxAgeMs"] = segment_max_age_ms;
   doc["NextShardIndex"] = next_shard_index;
@@ -121,6 +131,8 @@ Result<StreamMeta> StreamMeta::from_json(std::string_view text, std::string_view
     meta.status = doc.at("StreamStatus").get<std::string>();
     meta.created_ms = doc.at("StreamCreationTimestampMs").get<int64_t>();
     meta.retention_hours = doc.at("RetentionPeriodHours").get<int64_t>();
+    meta.trim_before_ms = doc.value("TrimBeforeMs", int64_t{0});
+    meta.max_shard_bytes = doc.value("MaxShardBytes", uint64_t{0});
     meta.segment_bytes = doc.at("SegmentBytes").get<uint64_t>();
     meta.segment_max_age_ms = doc.at("SegmentMaxAgeMs").get<int64_t>();
     meta.next_shard_index = doc.at("NextShardIndex").get<uint32_t>();

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "kds/clock.h"
 #include "kds/crc32c.h"
+#include "kds/retention.h"
 #include "kds/validate.h"
 
 namespace kds {
@@ -10,6 +12,14 @@ namespace kds {
 Result<Producer> Producer::open(const Store& store, std::string_view stream, const ProducerOptions& options,
                                 Reporter* reporter) {
   KDS_ASSIGN(Stream opened, store.open_stream(stream));
+  // Closed shards whose records have all expired are removed when a producer starts (unless another
+  // control operation is busy with the stream); segments are reclaimed by the shard writers as they append.
+  const int64_t now = now_ms();
+  const auto& shards = opened.meta().shards;
+  if (std::any_of(shards.begin(), shards.end(), [&](const ShardMeta& s) { return opened.meta().shard_expired(s, now); })) {
+    KDS_TRY(collect_garbage(store, stream, reporter, false));
+    KDS_TRY(opened.reload());
+  }
   return Producer(std::move(opened), options, reporter);
 }
 
@@ -78,14 +88,16 @@ Status Producer::add(std::string_view key, std::string_view data, std::optional<
 Status Producer::append(Slot& slot) {
   if (!slot.writer) {
     KDS_ASSIGN(Dir dir, stream_.open_shard_dir(slot.shard_index));
-    const SegmentPolicy policy{stream_.meta().segment_bytes, stream_.meta().segment_max_age_ms};
-    slot.writer = std::make_unique<ShardWriter>(std::move(dir), policy, reporter_, options_.sync == SyncMode::kBatch);
+    slot.writer = std::make_unique<ShardWriter>(std::move(dir), stream_.segment_policy(), reporter_,
+                                                options_.sync == SyncMode::kBatch);
   }
   const uint32_t shard = slot.shard_index;
-  auto fence = [this, shard]() -> Result<bool> {
+  ShardWriter* writer = slot.writer.get();
+  auto fence = [this, shard, writer]() -> Result<bool> {
     // The metadata may have been refreshed by an earlier append to another shard, so look the shard up
     // whether or not this refresh found a change.
     KDS_TRY(stream_.refresh());
+    writer->set_policy(stream_.segment_policy());  // e.g. a new retention period
     const ShardMeta* meta = stream_.meta().find_shard(shard);
     return meta != nullptr && meta->is_open();
   };

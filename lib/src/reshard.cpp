@@ -53,11 +53,12 @@ class Change {
   Status close(uint32_t index) {
     ShardMeta* shard = find(index);
     KDS_ASSIGN(Dir dir, stream_.open_shard_dir(index));
-    auto writer = std::make_unique<ShardWriter>(std::move(dir), SegmentPolicy{}, reporter_, false);
-    KDS_ASSIGN(WriterState state, writer->lock());
-    held_.push_back(std::move(writer));
+    ShardWriter writer(std::move(dir), SegmentPolicy{}, reporter_, false);
+    KDS_ASSIGN(WriterState state, writer.lock());
+    held_.push_back(writer.release_lock());
     shard->end_offset = state.next_offset;
-    shard->closed_ms = now_;
+    // Every record of a closed shard arrived at or before its close time, so expiry can go by it.
+    shard->closed_ms = std::max(now_, state.last_arrival_ms);
     crash_point("reshard.shard-locked");
     return {};
   }
@@ -117,7 +118,7 @@ class Change {
   StreamMeta meta_;
   uint32_t first_new_index_;
   int64_t now_;
-  std::vector<std::unique_ptr<ShardWriter>> held_;
+  std::vector<Fd> held_;  // locked writer.lock files of the shards being closed
 };
 
 // Holding one append lock per closed shard can take thousands of descriptors.

@@ -175,7 +175,8 @@ Result<bool> ShardReader::next_batch(std::vector<ReadRecord>* records, uint32_t 
     const char* bytes = nullptr;
     KDS_ASSIGN(BatchCheck check, segment_.read_batch(file_position_, size, &header, &bytes));
     if (check == BatchCheck::kOk && header.first_offset == expected_offset_) {
-      if (header.end_offset() <= next_offset_ || header.arrival_ms < min_arrival_ms_) {
+      if (header.end_offset() <= next_offset_ || header.arrival_ms < min_arrival_ms_ ||
+          header.arrival_ms < expire_before_ms_) {
         file_position_ += header.total_size();
         expected_offset_ = header.end_offset();
         continue;
@@ -232,7 +233,7 @@ Result<bool> ShardReader::next_batch(std::vector<ReadRecord>* records, uint32_t 
 
 namespace kds {
 
-Result<ShardSummary> summarize_shard(const Dir& shard) {
+Result<ShardSummary> summarize_shard(const Dir& shard, int64_t expire_before_ms) {
   ShardSummary summary;
   KDS_ASSIGN(auto names, shard.list());
   for (const auto& name : names) {
@@ -243,15 +244,6 @@ Result<ShardSummary> summarize_shard(const Dir& shard) {
   summary.segments = bases.size();
   if (bases.empty()) return summary;
   summary.first_offset = summary.next_offset = bases.front();
-  {
-    KDS_ASSIGN(Fd fd, shard.open_file(segment_file_name(bases.front()), O_RDONLY));
-    SegmentReader first(std::move(fd), shard.path_of(segment_file_name(bases.front())), bases.front());
-    KDS_ASSIGN(uint64_t size, first.size());
-    BatchHeader header;
-    const char* bytes = nullptr;
-    KDS_ASSIGN(BatchCheck check, first.read_batch(0, size, &header, &bytes));
-    if (check == BatchCheck::kOk) summary.oldest_arrival_ms = header.arrival_ms;
-  }
   // The newest segment may be empty right after a roll; then the one before holds the newest record.
   for (size_t i = bases.size(); i-- > 0;) {
     KDS_ASSIGN(ScanResult tail, scan_segment_tail(shard, bases[i]));
@@ -260,6 +252,20 @@ Result<ShardSummary> summarize_shard(const Dir& shard) {
       summary.newest_arrival_ms = tail.last_arrival_ms;
       break;
     }
+  }
+  // The oldest record still visible: the first one at or after the expiry boundary.
+  KDS_ASSIGN(Dir again, shard.open_dir("."));
+  ShardReader reader(std::move(again), nullptr);
+  reader.set_expiry(expire_before_ms);
+  KDS_TRY(reader.seek_timestamp(expire_before_ms));
+  std::vector<ReadRecord> records;
+  KDS_ASSIGN(bool found, reader.next_batch(&records, 1));
+  if (found) {
+    summary.first_offset = records.front().offset;
+    summary.oldest_arrival_ms = records.front().arrival_ms;
+  } else {
+    summary.first_offset = summary.next_offset;
+    summary.newest_arrival_ms.reset();
   }
   return summary;
 }

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "kds/clock.h"
+#include "kds/crash_point.h"
 #include "kds/crc32c.h"
 
 namespace kds {
@@ -57,6 +58,10 @@ Status pwrite_two(int fd, const char* a, size_t a_size, const char* b, size_t b_
 }
 
 }  // namespace
+
+int64_t SegmentPolicy::expiry_boundary_ms(int64_t now_ms) const {
+  return retention_ms > 0 ? std::max(trim_before_ms, now_ms - retention_ms) : trim_before_ms;
+}
 
 std::string encode_writer_state(const WriterState& state) {
   std::string bytes(kWriterStateSize, '\0');
@@ -105,6 +110,12 @@ Status ShardWriter::acquire() {
   }
   locked_ = true;
   return {};
+}
+
+Fd ShardWriter::release_lock() {
+  locked_ = false;
+  have_state_ = false;
+  return std::move(lock_fd_);
 }
 
 void ShardWriter::unlock() {
@@ -275,6 +286,56 @@ Status ShardWriter::roll() {
   return reconcile(0);
 }
 
+Status ShardWriter::enforce_retention() {
+  const int64_t now = now_ms();
+  last_retention_ms_ = now;
+  const int64_t boundary = policy_.expiry_boundary_ms(now);
+  // A newest segment whose records have all expired cannot be deleted while it is the newest: roll it.
+  if (state_.end_position > 0 && state_.last_arrival_ms < boundary) {
+    if (!segment_.is_open()) KDS_TRY(open_segment(state_.segment_base, true));
+    KDS_TRY(roll());
+  }
+  KDS_ASSIGN(auto bases, list_segments(shard_));
+  std::vector<uint64_t> sizes;
+  uint64_t total = 0;
+  for (uint64_t base : bases) {
+    uint64_t size = 0;
+    for (const std::string& name : {segment_file_name(base), index_file_name(base)}) {
+      auto st = shard_.stat_entry(name);
+      if (st.ok()) size += static_cast<uint64_t>(st->st_size);
+    }
+    sizes.push_back(size);
+    total += size;
+  }
+  bool deleted = false;
+  for (size_t i = 0; i + 1 < bases.size() && bases[i] != state_.segment_base; ++i) {
+    const bool over_cap = policy_.max_shard_bytes > 0 && total > policy_.max_shard_bytes;
+    if (!over_cap) {
+      // A segment whose tail cannot be read (damage) is left for kds-fsck to report, not deleted.
+      auto tail = scan_segment_tail(shard_, bases[i]);
+      if (!tail.ok() || tail->last_arrival_ms < 0 || tail->last_arrival_ms >= boundary) break;
+    }
+    // Readers that have the segment open keep reading it: unlink leaves open descriptors valid.
+    KDS_TRY(shard_.unlink(index_file_name(bases[i])));
+    crash_point("retention.index-deleted");
+    KDS_TRY(shard_.unlink(segment_file_name(bases[i])));
+    total -= sizes[i];
+    deleted = true;
+  }
+  if (deleted) KDS_TRY(shard_.sync());
+  return {};
+}
+
+Status ShardWriter::apply_retention() {
+  KDS_TRY(acquire());
+  struct Unlock {
+    ShardWriter* writer;
+    ~Unlock() { writer->unlock(); }
+  } unlock_at_exit{this};
+  KDS_TRY(load_state());
+  return enforce_retention();
+}
+
 Result<AppendResult> ShardWriter::append(const BatchBuilder& batch, uint32_t payload_crc, const Fence& fence) {
   KDS_TRY(acquire());
   struct Unlock {
@@ -287,6 +348,10 @@ Result<AppendResult> ShardWriter::append(const BatchBuilder& batch, uint32_t pay
   }
   KDS_TRY(load_state());
   if (!segment_.is_open()) KDS_TRY(open_segment(state_.segment_base, true));
+  // Retention needs no daemon: writers enforce it when they start and then at most once a minute.
+  if (policy_.has_retention() && (last_retention_ms_ == INT64_MIN || now_ms() - last_retention_ms_ >= 60 * 1000)) {
+    KDS_TRY(enforce_retention());
+  }
 
   const int64_t arrival = std::max(now_ms(), state_.last_arrival_ms);
   const uint64_t size = batch.encoded_size();

@@ -64,6 +64,7 @@ Status Store::create_stream(std::string_view name, const StreamOptions& options)
   meta.name = std::string(name);
   meta.created_ms = now_ms();
   meta.retention_hours = options.retention_hours;
+  meta.max_shard_bytes = options.max_shard_bytes;
   meta.segment_bytes = options.segment_bytes;
   const auto count = static_cast<uint32_t>(options.shard_count);
   meta.next_shard_index = count;
@@ -195,6 +196,24 @@ Result<bool> Stream::refresh() {
 }
 
 Result<Dir> Stream::open_shard_dir(uint32_t index) const { return dir_.open_dir(shard_id_string(index)); }
+
+Result<ShardReader> Stream::open_reader(uint32_t index, Reporter* reporter) const {
+  KDS_ASSIGN(Dir dir, open_shard_dir(index));
+  const ShardMeta* shard = meta_.find_shard(index);
+  ShardReader reader(std::move(dir), reporter, shard != nullptr ? shard->end_offset : std::nullopt);
+  reader.set_expiry(meta_.expiry_boundary_ms(now_ms()));
+  return reader;
+}
+
+SegmentPolicy Stream::segment_policy() const {
+  SegmentPolicy policy;
+  policy.max_bytes = meta_.segment_bytes;
+  policy.max_age_ms = meta_.segment_max_age_ms;
+  policy.retention_ms = meta_.retention_hours * 3600 * 1000;
+  policy.trim_before_ms = meta_.trim_before_ms;
+  policy.max_shard_bytes = meta_.max_shard_bytes;
+  return policy;
+}
 
 Result<Fd> Stream::lock_control() const {
   KDS_ASSIGN(Fd control, dir_.open_file(kControlLockName, O_RDWR | O_CREAT));

@@ -43,6 +43,10 @@ struct StreamMeta {
   std::string status = "ACTIVE";
   int64_t created_ms = 0;
   int64_t retention_hours = 24;
+  // Records that arrived before this are gone for good, whatever the retention period says later: when
+  // the period changes, the old boundary is kept here so raising it never brings expired data back.
+  int64_t trim_before_ms = 0;
+  uint64_t max_shard_bytes = 0;  // per-shard size cap (Kafka's retention.bytes); 0 = none
   uint64_t segment_bytes = kDefaultSegmentBytes;
   int64_t segment_max_age_ms = kDefaultSegmentMaxAgeMs;
   uint32_t next_shard_index = 0;
@@ -51,6 +55,11 @@ struct StreamMeta {
   const ShardMeta* find_shard(uint32_t index) const;
   // Open shards in ascending order of starting hash key.
   std::vector<const ShardMeta*> open_shards() const;
+
+  // Records that arrived before the returned time have expired at `now_ms`.
+  int64_t expiry_boundary_ms(int64_t now_ms) const;
+  // A closed shard all of whose records have expired (Kinesis stops listing it).
+  bool shard_expired(const ShardMeta& shard, int64_t now_ms) const;
 
   std::string to_json() const;
   // Parses and checks metadata (version, ranges, lineage); `path` names the file in messages.

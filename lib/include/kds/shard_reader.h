@@ -41,6 +41,10 @@ class ShardReader {
   // a closed shard, when known, so damage before it is never mistaken for a torn tail.
   ShardReader(Dir shard, Reporter* reporter, std::optional<uint64_t> end_offset = std::nullopt);
 
+  // Records that arrived before `boundary_ms` have expired: they are skipped wherever the reader is
+  // positioned (retention is exact at read time, whatever the segment layout).
+  void set_expiry(int64_t boundary_ms) { expire_before_ms_ = boundary_ms; }
+
   // Positions at the first record whose offset is >= `offset` (the oldest record when `offset` is older).
   Status seek_offset(uint64_t offset);
   // Positions at the first record whose arrival time is >= `arrival_ms`.
@@ -74,7 +78,8 @@ class ShardReader {
   uint64_t file_position_ = 0;
   uint64_t expected_offset_ = 0;  // first offset of the batch expected at file_position_
   uint64_t next_offset_ = 0;      // records below this offset are skipped
-  int64_t min_arrival_ms_ = INT64_MIN;  // records that arrived before this are skipped
+  int64_t min_arrival_ms_ = INT64_MIN;  // until the first record returned: skip those that arrived before
+  int64_t expire_before_ms_ = INT64_MIN;
   std::vector<RecordView> views_;
 };
 
@@ -93,7 +98,8 @@ struct ShardSummary {
   uint64_t records() const { return next_offset - first_offset; }
 };
 
-// Reads the first batch and the tail of the newest segment; cost independent of the shard's size.
-Result<ShardSummary> summarize_shard(const Dir& shard);
+// Reads the first unexpired batch and the tail of the newest segment; cost independent of the shard's
+// size. Records that arrived before `expire_before_ms` are not counted.
+Result<ShardSummary> summarize_shard(const Dir& shard, int64_t expire_before_ms = INT64_MIN);
 
 }  // namespace kds

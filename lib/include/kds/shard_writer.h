@@ -26,6 +26,15 @@ namespace kds {
 struct SegmentPolicy {
   uint64_t max_bytes = 64ull << 20;   // roll before a batch would take the segment past this size
   int64_t max_age_ms = 3600 * 1000;   // roll when the segment's first batch is this old
+  // Retention: sealed segments whose records have all expired are deleted, oldest first, and so are the
+  // oldest sealed segments while the shard holds more than max_shard_bytes. The newest segment is never
+  // deleted; it is rolled first when everything in it has expired.
+  int64_t retention_ms = 0;           // 0: records do not expire
+  int64_t trim_before_ms = 0;         // records that arrived before this have expired regardless
+  uint64_t max_shard_bytes = 0;       // 0: no size cap
+
+  bool has_retention() const { return retention_ms > 0 || trim_before_ms > 0 || max_shard_bytes > 0; }
+  int64_t expiry_boundary_ms(int64_t now_ms) const;
 };
 
 // The writer state kept in `writer.lock` (format in docs/format.md).
@@ -76,6 +85,15 @@ class ShardWriter {
   // where the shard ends. Holds only the lock file open until unlock() (or destruction).
   Result<WriterState> lock();
   void unlock();
+  // After lock(): hands over the locked descriptor (the lock lasts until it is closed) and forgets it, so
+  // a caller holding thousands of shards needs one descriptor for each, not the writer's two.
+  Fd release_lock();
+
+  void set_policy(const SegmentPolicy& policy) { policy_ = policy; }
+
+  // Takes the lock and deletes what the retention policy allows (see SegmentPolicy); for callers that do
+  // not append, such as kds-set-retention. Appends do the same at most once a minute.
+  Status apply_retention();
 
   // fdatasync of the segment the last append wrote to. Call it after append to make the batch durable;
   // it runs without the lock so concurrent writers' syncs overlap.
@@ -92,6 +110,7 @@ class ShardWriter {
   Status reconcile(uint64_t from);
   Status open_segment(uint64_t base, bool create);
   Status roll();
+  Status enforce_retention();
   Status write_state();
   void add_index_entry(uint64_t position, uint64_t offset, int64_t arrival_ms);
 
@@ -106,6 +125,7 @@ class ShardWriter {
   bool have_state_ = false;
   bool dirty_ = false;   // appended since the last sync
   bool locked_ = false;  // this writer holds the flock
+  int64_t last_retention_ms_ = INT64_MIN;  // when retention was last enforced by this writer
 };
 
 }  // namespace kds

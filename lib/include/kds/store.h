@@ -14,6 +14,9 @@
 
 #include "kds/file.h"
 #include "kds/metadata.h"
+#include "kds/report.h"
+#include "kds/shard_reader.h"
+#include "kds/shard_writer.h"
 #include "kds/status.h"
 
 namespace kds {
@@ -21,6 +24,7 @@ namespace kds {
 struct StreamOptions {
   int64_t shard_count = 1;
   int64_t retention_hours = 24;
+  uint64_t max_shard_bytes = 0;  // 0: no size cap
   uint64_t segment_bytes = kDefaultSegmentBytes;
 };
 
@@ -62,6 +66,10 @@ class Stream {
   // version, and an unchanged inode number means unchanged metadata.
   Result<bool> refresh();
   Result<Dir> open_shard_dir(uint32_t index) const;
+  // A reader of the shard that knows where a closed shard ends and skips expired records.
+  Result<ShardReader> open_reader(uint32_t index, Reporter* reporter) const;
+  // The segment and retention settings writers of this stream follow.
+  SegmentPolicy segment_policy() const;
   // Takes the stream's control lock (exclusive flock on control.lock), held until the Fd is closed.
   // Control operations (delete, reshard, retention) hold it so they run one at a time.
   Result<Fd> lock_control() const;

@@ -1,0 +1,43 @@
+// kds-set-retention: raise or lower a stream's retention period, and set or remove its size cap.
+#include "common/cli.h"
+#include "common/text.h"
+#include "kds/retention.h"
+
+using namespace kds;
+using namespace kds::cli;
+
+int main(int argc, char** argv) {
+  StreamName stream_name;
+  std::string store_option, hours_text, max_bytes;
+  CLI::App* app_ptr = nullptr;
+  return run(
+      argc, argv, "kds-set-retention",
+      "Set how long a stream keeps records (24..8760 hours), and optionally a per-shard size cap.",
+      [&](CLI::App& app) {
+        app_ptr = &app;
+        add_stream_operand(app, &stream_name);
+        app.add_option("HOURS", hours_text, "Retention period in hours (also 36h, 7d, 2w)");
+        app.add_option("--retention-period-hours", hours_text, "Same as HOURS")->type_name("HOURS");
+        app.add_option("--max-bytes", max_bytes,
+                       "Cap each shard at SIZE, deleting its oldest segments (K/M/G; 0 or none removes the cap)")
+            ->type_name("SIZE");
+        add_store_option(app, &store_option);
+      },
+      [&] {
+        const std::string stream =
+            resolve_stream(*app_ptr, stream_name, [&](std::string operand) { hours_text = operand; });
+        if (hours_text.empty()) throw UsageError("the retention period HOURS is required");
+        const auto hours = parse_hours(hours_text);
+        if (!hours) throw UsageError("HOURS: '" + hours_text + "' is not a number of hours (e.g. 48, 36h, 7d)");
+        std::optional<uint64_t> cap;
+        if (app_ptr->count("--max-bytes") > 0) {
+          cap = parse_size_cap(max_bytes);
+          if (!cap) throw UsageError("--max-bytes: '" + max_bytes + "' is not a size (e.g. 10G, 512M) or none");
+        }
+        auto store = open_store(store_option);
+        if (!store.ok()) return fail(store.error());
+        StderrReporter reporter;
+        if (auto set = set_retention(*store, stream, *hours, cap, &reporter); !set.ok()) return fail(set.error());
+        return static_cast<int>(kExitOk);
+      });
+}

@@ -1,0 +1,76 @@
+#include "kds/retention.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include <algorithm>
+#include <cerrno>
+
+#include "kds/clock.h"
+#include "kds/crash_point.h"
+#include "kds/shard_writer.h"
+#include "kds/validate.h"
+
+namespace kds {
+
+namespace {
+
+// Under the control lock: removes expired closed shards from the metadata, then their directories (the
+// metadata first, so a crash in between leaves only unlisted directories), then applies segment
+// retention to the shards that remain.
+Status collect_locked(Stream& stream, Reporter* reporter) {
+  const int64_t now = now_ms();
+  StreamMeta meta = stream.meta();
+  std::vector<uint32_t> expired;
+  std::erase_if(meta.shards, [&](const ShardMeta& shard) {
+    const bool gone = stream.meta().shard_expired(shard, now);
+    if (gone) expired.push_back(shard.index);
+    return gone;
+  });
+  if (!expired.empty()) {
+    KDS_TRY(stream.write_meta(meta));
+    crash_point("retention.shards-unlisted");
+    for (uint32_t index : expired) KDS_TRY(stream.dir().remove_tree(shard_id_string(index)));
+    KDS_TRY(stream.dir().sync());
+  }
+  const SegmentPolicy policy = stream.segment_policy();
+  for (const auto& shard : stream.meta().shards) {
+    KDS_ASSIGN(Dir dir, stream.open_shard_dir(shard.index));
+    ShardWriter writer(std::move(dir), policy, reporter, false);
+    KDS_TRY(writer.apply_retention());
+  }
+  return {};
+}
+
+}  // namespace
+
+Status set_retention(const Store& store, std::string_view name, int64_t hours, std::optional<uint64_t> max_bytes,
+                     Reporter* reporter) {
+  KDS_TRY(validate_stream_name(name));
+  KDS_TRY(validate_retention_hours(hours));
+  KDS_ASSIGN(Stream stream, store.open_stream(name));
+  KDS_ASSIGN(Fd control, stream.lock_control());
+  KDS_TRY(stream.reload());
+  StreamMeta meta = stream.meta();
+  // What has expired under the old period stays expired (Kinesis does not bring records back).
+  meta.trim_before_ms = meta.expiry_boundary_ms(now_ms());
+  meta.retention_hours = hours;
+  if (max_bytes) meta.max_shard_bytes = *max_bytes;
+  KDS_TRY(stream.write_meta(meta));
+  return collect_locked(stream, reporter);
+}
+
+Status collect_garbage(const Store& store, std::string_view name, Reporter* reporter, bool wait) {
+  KDS_ASSIGN(Stream stream, store.open_stream(name));
+  if (!wait) {
+    KDS_ASSIGN(Fd probe, stream.dir().open_file("control.lock", O_RDWR | O_CREAT));
+    if (::flock(probe.get(), LOCK_EX | LOCK_NB) != 0) return {};
+    KDS_TRY(stream.reload());
+    return collect_locked(stream, reporter);
+  }
+  KDS_ASSIGN(Fd control, stream.lock_control());
+  KDS_TRY(stream.reload());
+  return collect_locked(stream, reporter);
+}
+
+}  // namespace kds
