@@ -52,7 +52,7 @@ Status ShardReader::position_in_segment(size_t index, uint64_t offset, int64_t m
     BatchHeader header;
     const char* bytes = nullptr;
     KDS_ASSIGN(BatchCheck check, segment_.read_batch(it->position, size, &header, &bytes));
-    if (check == BatchCheck::kOk && header.first_offset == it->offset) {
+    if (check == BatchCheck::kOk && header.first_offset == it->offset && header.arrival_ms == it->arrival_ms) {
       file_position_ = it->position;
       expected_offset_ = it->offset;
       break;
@@ -223,9 +223,10 @@ Result<bool> ShardReader::next_batch(std::vector<ReadRecord>* records, uint32_t 
     const bool newest = segment_index_ + 1 >= bases_.size();
     const bool closed_short = end_offset_ && expected_offset_ < *end_offset_;
     if (newest && !closed_short) return false;
-    report_damage(file_position_, size - file_position_, expected_offset_,
-                  newest ? *end_offset_ : bases_[segment_index_ + 1]);
+    const uint64_t resume = newest ? *end_offset_ : bases_[segment_index_ + 1];
+    report_damage(file_position_, size - file_position_, expected_offset_, resume);
     file_position_ = size;
+    expected_offset_ = resume;  // reported once: the move to the next segment finds no gap
   }
 }
 

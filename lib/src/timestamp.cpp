@@ -92,8 +92,9 @@ std::optional<int64_t> parse_timestamp_ms(std::string_view text) {
 }
 
 std::string format_epoch_seconds(int64_t ms) {
-  const int64_t seconds = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-  return fmt::format("{}.{:03}", seconds, ms - seconds * 1000);
+  // Sign and magnitude, so -1 ms prints as -0.001 (not -1.999).
+  const uint64_t magnitude = ms < 0 ? 0 - static_cast<uint64_t>(ms) : static_cast<uint64_t>(ms);
+  return fmt::format("{}{}.{:03}", ms < 0 ? "-" : "", magnitude / 1000, magnitude % 1000);
 }
 
 std::string format_iso8601(int64_t ms) {

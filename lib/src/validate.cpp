@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -10,20 +11,20 @@
 namespace kds {
 
 Status validate_stream_name(std::string_view name) {
+  // Kinesis lists the pattern before the length (kinesalite's tests, which also run against AWS).
   std::vector<Violation> violations;
+  const bool pattern_ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+           c == '-';
+  });
+  if (!pattern_ok) {
+    violations.push_back({name, "streamName", "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"});
+  }
   if (name.empty()) {
     violations.push_back({name, "streamName", "Member must have length greater than or equal to 1"});
   }
   if (name.size() > kMaxStreamNameLength) {
     violations.push_back({name, "streamName", "Member must have length less than or equal to 128"});
-  }
-  for (char c : name) {
-    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                         c == '.' || c == '-';
-    if (!allowed) {
-      violations.push_back({name, "streamName", "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"});
-      break;
-    }
   }
   if (violations.empty()) return {};
   return validation_error(violations.data(), violations.size());

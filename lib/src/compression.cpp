@@ -1,0 +1,54 @@
+#include "kds/compression.h"
+
+#include <zstd.h>
+
+#include <charconv>
+
+namespace kds {
+
+struct Compressor::Context {
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ~Context() { ZSTD_freeCCtx(cctx); }
+};
+
+Compressor::Compressor(int level) : context_(std::make_unique<Context>()), level_(level) {}
+Compressor::~Compressor() = default;
+
+Status Compressor::compress(std::string_view input, std::string* out) {
+  out->resize(ZSTD_compressBound(input.size()));
+  ZSTD_CCtx_setParameter(context_->cctx, ZSTD_c_compressionLevel, level_);
+  const size_t n = ZSTD_compress2(context_->cctx, out->data(), out->size(), input.data(), input.size());
+  if (ZSTD_isError(n)) return Error(Errc::kIo, std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
+  out->resize(n);
+  return {};
+}
+
+struct Decompressor::Context {
+  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  ~Context() { ZSTD_freeDCtx(dctx); }
+};
+
+Decompressor::Decompressor() : context_(std::make_unique<Context>()) {}
+Decompressor::~Decompressor() = default;
+
+bool Decompressor::decompress(std::string_view input, size_t size, std::string* out) {
+  out->resize(size);
+  const size_t n = ZSTD_decompressDCtx(context_->dctx, out->data(), size, input.data(), input.size());
+  return !ZSTD_isError(n) && n == size;
+}
+
+int parse_compression(std::string_view text) {
+  if (text == "none") return 0;
+  if (text == "zstd") return 3;
+  if (text.substr(0, 5) != "zstd:") return -1;
+  int level = 0;
+  const auto digits = text.substr(5);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), level);
+  if (ec != std::errc() || end != digits.data() + digits.size()) return -1;
+  if (level < kMinZstdLevel || level > kMaxZstdLevel) return -1;
+  return level;
+}
+
+std::string compression_text(int level) { return level == 0 ? "none" : "zstd:" + std::to_string(level); }
+
+}  // namespace kds

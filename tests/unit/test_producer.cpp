@@ -1,0 +1,208 @@
+// The producer: routing by MD5 or explicit hash key, batching per shard, acknowledgements in add order
+// (producer.h).
+#include <doctest/doctest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kds/hash_key.h"
+#include "kds/producer.h"
+#include "kds/shard_reader.h"
+#include "kds/store.h"
+#include "shard_fixture.h"
+#include "temp_dir.h"
+#include "test_util.h"
+
+namespace {
+
+struct Added {
+  std::string key;
+  std::string data;
+};
+
+uint32_t expected_shard(kds::u128 hash, uint32_t n) {
+  const auto ranges = kds::uniform_hash_ranges(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (ranges[i].contains(hash)) return i;
+  }
+  FAIL("no range contains the hash");
+  return n;
+}
+
+std::vector<kds_test::Got> read_shard(const kds::Stream& stream, uint32_t index, kds::Reporter* reporter) {
+  auto dir = stream.open_shard_dir(index);
+  REQUIRE(dir.ok());
+  kds::ShardReader reader(std::move(dir).value(), reporter);
+  return kds_test::read_all(reader);
+}
+
+kds::Store make_store(const kds_test::TempDir& tmp, const char* name, int64_t shard_count) {
+  auto store = kds::Store::open(tmp.sub("store"));
+  REQUIRE(store.ok());
+  kds::StreamOptions options;
+  options.shard_count = shard_count;
+  options.segment_bytes = kds::kMinSegmentBytes;  // small segments: appends roll often
+  REQUIRE(store->create_stream(name, options).ok());
+  return std::move(store).value();
+}
+
+}  // namespace
+
+TEST_CASE("producer routes by MD5, acknowledges in add order, and offsets are dense per shard") {
+  for (const kds::SyncMode sync : {kds::SyncMode::kNone, kds::SyncMode::kBatch}) {
+    CAPTURE(static_cast<int>(sync));
+    kds_test::TempDir tmp;
+    kds_test::ClockGuard clock(1600000000000);
+    const kds::Store store = make_store(tmp, "p", 4);
+    kds_test::RecordingReporter reporter;
+    kds::ProducerOptions options;
+    options.sync = sync;
+    options.batch_bytes = 700;  // several batches per shard and flush
+    auto producer = kds::Producer::open(store, "p", options, &reporter);
+    REQUIRE(producer.ok());
+
+    // The keys of kinesis.md §4 with their shard for N = 4, and more keys.
+    const std::map<std::string, uint32_t> table = {{"a", 0}, {"b", 2}, {"e", 3}, {"1", 3},
+                                                   {"foo", 2}, {"user-42", 1}, {"\xc3\xbc", 3}};
+    std::vector<std::string> keys;
+    for (const auto& [key, shard] : table) keys.push_back(key);
+    for (int i = 0; i < 13; ++i) keys.push_back("key-" + std::to_string(i));
+
+    std::vector<Added> added;
+    std::vector<kds::RecordAck> acks;
+    std::map<uint32_t, uint64_t> next_offset;  // per shard
+    const int rounds = sync == kds::SyncMode::kNone ? 3 : 1;
+    for (int round = 0; round < rounds; ++round) {
+      const size_t first = added.size();
+      for (int i = 0; i < 250; ++i) {
+        const std::string& key = keys[static_cast<size_t>(i * 7 + round) % keys.size()];
+        std::string data = key + "#" + std::to_string(round) + "/" + std::to_string(i);
+        if (i % 10 == 0) data.clear();
+        if (i % 17 == 0) data += std::string("\0\x01\xff", 3);
+        if (i % 10 != 0) data += std::string(static_cast<size_t>(i % 60), 'p');
+        REQUIRE(kds::Producer::check_record(key, data.size()).ok());
+        REQUIRE(producer->add(key, data).ok());
+        added.push_back({key, data});
+        clock.advance(1);
+      }
+      CHECK_FALSE(producer->empty());
+      const size_t before = acks.size();
+      REQUIRE(producer->flush([&](const kds::RecordAck& ack) { acks.push_back(ack); }).ok());
+      CHECK(producer->empty());
+      REQUIRE(acks.size() == added.size());
+      // Acks in add order: ack i belongs to record i, on the shard MD5 routing gives, at the next offset
+      // of that shard.
+      for (size_t i = first; i < added.size(); ++i) {
+        CAPTURE(i);
+        const kds::RecordAck& ack = acks[before + (i - first)];
+        const uint32_t shard = expected_shard(kds::partition_key_hash(added[i].key), 4);
+        CHECK(ack.shard_index == shard);
+        if (auto it = table.find(added[i].key); it != table.end()) CHECK(ack.shard_index == it->second);
+        CHECK(ack.offset == next_offset[shard]);
+        next_offset[shard] = ack.offset + 1;
+        CHECK(ack.sequence_number() == kds::make_sequence_number(ack.shard_index, ack.offset));
+      }
+    }
+    CHECK(next_offset.size() == 4);  // every shard got records
+
+    // Each shard holds exactly its acknowledged records, in add order (so per key in order).
+    auto stream = store.open_stream("p");
+    REQUIRE(stream.ok());
+    std::map<std::pair<uint32_t, uint64_t>, size_t> by_position;
+    for (size_t i = 0; i < acks.size(); ++i) by_position[{acks[i].shard_index, acks[i].offset}] = i;
+    for (uint32_t shard = 0; shard < 4; ++shard) {
+      CAPTURE(shard);
+      const auto records = read_shard(*stream, shard, &reporter);
+      CHECK(records.size() == next_offset[shard]);
+      int64_t last_arrival = 0;
+      size_t last_index = 0;
+      for (const auto& record : records) {
+        CAPTURE(record.offset);
+        auto it = by_position.find({shard, record.offset});
+        REQUIRE(it != by_position.end());
+        CHECK(record.key == added[it->second].key);
+        CHECK(record.data == added[it->second].data);
+        CHECK(record.arrival_ms >= last_arrival);
+        if (record.offset > 0) CHECK(it->second > last_index);
+        last_arrival = record.arrival_ms;
+        last_index = it->second;
+      }
+    }
+    if (sync == kds::SyncMode::kNone) {
+      // Small segments and several batches: every shard rolled.
+      for (uint32_t shard = 0; shard < 4; ++shard) {
+        auto dir = stream->open_shard_dir(shard);
+        REQUIRE(dir.ok());
+        auto bases = kds::list_segments(*dir);
+        REQUIRE(bases.ok());
+        CHECK(bases->size() >= 2);
+      }
+    }
+    CHECK(reporter.damages.empty());
+    CHECK(reporter.repairs.empty());
+  }
+}
+
+TEST_CASE("explicit hash keys route directly") {
+  kds_test::TempDir tmp;
+  const kds::Store store = make_store(tmp, "e", 4);
+  kds::ProducerOptions options;
+  options.sync = kds::SyncMode::kNone;
+  auto producer = kds::Producer::open(store, "e", options, nullptr);
+  REQUIRE(producer.ok());
+  const auto ranges = kds::uniform_hash_ranges(4);
+  // The key "a" would go to shard 0 by MD5; the explicit hash wins.
+  const std::vector<std::pair<kds::u128, uint32_t>> cases = {
+      {0, 0},          {ranges[0].end, 0}, {ranges[1].start, 1}, {ranges[1].end, 1}, {ranges[2].start, 2},
+      {ranges[3].start - 1, 2}, {ranges[3].start, 3}, {kds::kMaxHashKey, 3}};
+  for (const auto& [hash, shard] : cases) REQUIRE(producer->add("a", kds_test::dec(hash), hash).ok());
+  std::vector<kds::RecordAck> acks;
+  REQUIRE(producer->flush([&](const kds::RecordAck& ack) { acks.push_back(ack); }).ok());
+  REQUIRE(acks.size() == cases.size());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    CAPTURE(i);
+    CHECK(acks[i].shard_index == cases[i].second);
+  }
+  auto stream = store.open_stream("e");
+  REQUIRE(stream.ok());
+  const auto shard2 = read_shard(*stream, 2, nullptr);
+  REQUIRE(shard2.size() == 2);
+  CHECK(shard2[0].key == "a");
+  CHECK(shard2[0].data == kds_test::dec(ranges[2].start));
+  CHECK(shard2[1].data == kds_test::dec(ranges[3].start - 1));
+}
+
+TEST_CASE("producer checks and flush pressure") {
+  CHECK(kds::Producer::check_record("k", 10).ok());
+  CHECK(kds::Producer::check_record("k", 1024 * 1024 - 1).ok());
+  for (const auto& [key, size] : {std::pair<std::string, size_t>{"", 1}, {std::string(257, 'k'), 1},
+                                  {"k", 1024 * 1024}, {"\xff", 1}, {"", 1024 * 1024 + 1}}) {
+    CAPTURE(key.size());
+    const kds::Status status = kds::Producer::check_record(key, size);
+    REQUIRE_FALSE(status.ok());
+    CHECK(status.error().code() == kds::Errc::kValidation);
+  }
+
+  kds_test::TempDir tmp;
+  const kds::Store store = make_store(tmp, "w", 2);
+  kds::ProducerOptions options;
+  options.sync = kds::SyncMode::kNone;
+  options.pending_bytes = 1000;
+  auto producer = kds::Producer::open(store, "w", options, nullptr);
+  REQUIRE(producer.ok());
+  CHECK(producer->empty());
+  CHECK_FALSE(producer->wants_flush());
+  REQUIRE(producer->add("k", std::string(500, 'x')).ok());
+  CHECK_FALSE(producer->wants_flush());
+  REQUIRE(producer->add("k", std::string(500, 'x')).ok());
+  CHECK(producer->wants_flush());
+  REQUIRE(producer->flush(nullptr).ok());
+  CHECK_FALSE(producer->wants_flush());
+  CHECK(producer->empty());
+  CHECK(producer->stream().name() == "w");
+
+  auto missing = kds::Producer::open(store, "nope", options, nullptr);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().code() == kds::Errc::kResourceNotFound);
+}
