@@ -1,6 +1,7 @@
 // kds-create-stream: create a stream with N shards covering the hash-key space evenly.
 #include "common/cli.h"
 #include "common/text.h"
+#include "kds/compression.h"
 #include "kds/store.h"
 
 using namespace kds;
@@ -15,6 +16,8 @@ struct Options {
   std::string retention_hours = "24";
   std::string max_bytes;
   std::string segment_size;
+  std::string compression = "none";
+  std::vector<std::string> key_files;
 };
 
 int create(const CLI::App& app, const Options& options) {
@@ -35,6 +38,16 @@ int create(const CLI::App& app, const Options& options) {
     auto size = parse_size(options.segment_size);
     if (!size) throw UsageError("--segment-size: '" + options.segment_size + "' is not a size (e.g. 64M, 512K, 1G)");
     stream_options.segment_bytes = *size;
+  }
+  stream_options.compression_level = parse_compression(options.compression);
+  if (stream_options.compression_level < 0) {
+    throw UsageError("--compression: '" + options.compression + "' is not zstd, zstd:LEVEL (1..19) or none");
+  }
+  if (app.count("--encryption-key-file") > 1) throw UsageError("--encryption-key-file: give one key");
+  if (app.count("--encryption-key-file") == 1) {
+    auto keys = load_keys(options.key_files);
+    if (!keys.ok()) return fail(keys.error());
+    stream_options.key = keys->front();
   }
   auto store = open_store(options.store);
   if (!store.ok()) return fail(store.error());
@@ -62,6 +75,12 @@ int main(int argc, char** argv) {
         app.add_option("--segment-size", options.segment_size,
                        "Roll segment files at this size, 4K..1G (default 64M)")
             ->type_name("SIZE");
+        app.add_option("--compression", options.compression,
+                       "Compress new batches: zstd, zstd:LEVEL (1..19) or none (default none)")
+            ->type_name("CODEC");
+        app.add_option("--encryption-key-file", options.key_files,
+                       "Encrypt every batch with the key in FILE (32 random bytes, mode 0600)")
+            ->type_name("FILE");
         add_store_option(app, &options.store);
       },
       [&] { return create(*app_ptr, options); });

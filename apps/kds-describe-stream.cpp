@@ -8,6 +8,7 @@
 #include "common/output.h"
 #include "common/shard_json.h"
 #include "kds/clock.h"
+#include "kds/compression.h"
 #include "kds/errors.h"
 #include "kds/shard_reader.h"
 #include "kds/store.h"
@@ -39,7 +40,9 @@ std::string describe_json(const Stream& stream) {
   description["RetentionPeriodHours"] = meta.retention_hours;
   description["StreamCreationTimestamp"] = epoch_seconds(meta.created_ms);
   description["EnhancedMonitoring"] = ordered_json::array({{{"ShardLevelMetrics", ordered_json::array()}}});
-  description["EncryptionType"] = "NONE";
+  description["EncryptionType"] = meta.encryption_type;
+  // AWS names the KMS key here; a local store knows only the key's fingerprint.
+  if (!meta.key_fingerprint.empty()) description["KeyId"] = "fingerprint:" + meta.key_fingerprint;
   // Not an AWS member: the per-shard size cap kds adds to the retention period.
   if (meta.max_shard_bytes > 0) description["MaxShardBytes"] = meta.max_shard_bytes;
   ordered_json doc;
@@ -74,7 +77,11 @@ Result<std::string> describe_text(const Stream& stream) {
   line("Retention", fmt::format("{} hours", meta.retention_hours));
   line("Size cap", meta.max_shard_bytes > 0 ? size_text(meta.max_shard_bytes) + " per shard" : "none");
   line("Segment size", size_text(meta.segment_bytes));
-  line("Encryption", "NONE");
+  line("Compression", compression_text(meta.compression_level));
+  line("Encryption", meta.key_fingerprint.empty()
+                         ? meta.encryption_type
+                         : fmt::format("{} (AES-256-GCM, key fingerprint {})", meta.encryption_type,
+                                       meta.key_fingerprint));
   line("Shards", fmt::format("{} open, {} closed", open, listed.size() - open));
   text += fmt::format("\n{:<22}{:<8}{:>12}{:>14}  {:<26}{:<26}{}\n", "SHARD", "STATE", "RECORDS", "BYTES",
                       "OLDEST ARRIVAL", "NEWEST ARRIVAL", "PARENTS");

@@ -25,6 +25,7 @@ struct Options {
   StartOptions start;
   int64_t limit = 0;
   RecordOutputOptions output;
+  std::vector<std::string> key_files;
 };
 
 class Printer {
@@ -36,7 +37,7 @@ class Printer {
 
   void print(uint32_t shard_index, const ReadRecord& record) {
     Output& out = Output::standard();
-    printer_.print({stream_.name(), shard_index, record.offset, record.arrival_ms, record.key, record.data},
+    printer_.print({stream_.name(), shard_index, record.offset, record.arrival_ms, record.key, record.data, record.encrypted},
                    &out.buffer());
     out.end_record();
     if (remaining_ > 0) --remaining_;
@@ -121,6 +122,11 @@ int get(const CLI::App& app, Options& options) {
   if (!store.ok()) return fail(store.error());
   auto stream = store->open_stream(stream_name);
   if (!stream.ok()) return fail(stream.error());
+  // An encrypted stream is refused before anything is printed when its keys were not given.
+  auto keys = load_keys(options.key_files);
+  if (!keys.ok()) return fail(keys.error());
+  if (auto used = stream->use_keys(*keys); !used.ok()) return fail(used.error());
+  if (auto checked = stream->check_read_keys(); !checked.ok()) return fail(checked.error());
   StderrReporter reporter;
   Printer printer(*stream, std::move(record_printer), options.limit);
   const int status = by_number ? get_by_sequence_numbers(*stream, options, printer, reporter)
@@ -145,6 +151,7 @@ int main(int argc, char** argv) {
         add_start_options(app, &options.start);
         app.add_option("--limit", options.limit, "Stop after N records")->type_name("N");
         add_record_output_options(app, &options.output);
+        add_key_option(app, &options.key_files);
         add_store_option(app, &options.store);
       },
       [&] { return get(*app_ptr, options); });

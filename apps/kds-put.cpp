@@ -34,6 +34,7 @@ struct Options {
   std::string explicit_hash_key;
   std::string sync = "batch";
   std::string output = "text";
+  std::vector<std::string> key_files;
 };
 
 struct Input {
@@ -85,8 +86,9 @@ class Putter {
     Output& out = Output::standard();
     const Status status = producer_.flush([&](const RecordAck& ack) {
       if (!json) return;
-      out.write(fmt::format("{{\"ShardId\": \"{}\", \"SequenceNumber\": \"{}\"}}\n", shard_id_string(ack.shard_index),
-                            to_decimal(ack.sequence_number())));
+      out.write(fmt::format("{{\"ShardId\": \"{}\", \"SequenceNumber\": \"{}\", \"EncryptionType\": \"{}\"}}\n",
+                            shard_id_string(ack.shard_index), to_decimal(ack.sequence_number()),
+                            ack.encrypted ? "KMS" : "NONE"));
     });
     out.flush();
     if (!status.ok()) return fail(status.error());
@@ -179,6 +181,9 @@ int put(const CLI::App& app, Options& options) {
   StderrReporter reporter;
   ProducerOptions producer_options;
   producer_options.sync = options.sync == "none" ? SyncMode::kNone : SyncMode::kBatch;
+  auto keys = load_keys(options.key_files);
+  if (!keys.ok()) return fail(keys.error());
+  producer_options.keys = std::move(keys).value();
   auto producer = Producer::open(*store, stream, producer_options, &reporter);
   if (!producer.ok()) return fail(producer.error());
 
@@ -221,6 +226,7 @@ int main(int argc, char** argv) {
             ->check(CLI::IsMember({"none", "batch"}))
             ->default_str("batch");
         add_output_option(app, &options.output);
+        add_key_option(app, &options.key_files);
         add_store_option(app, &options.store);
       },
       [&] { return put(*app_ptr, options); });

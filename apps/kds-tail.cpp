@@ -45,6 +45,7 @@ struct Options {
   StartOptions start;
   int64_t count = 0;
   RecordOutputOptions output;
+  std::vector<std::string> key_files;
 };
 
 // The scope and starts that -n/--lines asks for: the last N records (of the stream, or of one shard), or
@@ -88,6 +89,11 @@ int tail(const CLI::App& app, Options& options) {
   if (!store.ok()) return fail(store.error());
   auto stream = store->open_stream(stream_name);
   if (!stream.ok()) return fail(stream.error());
+  // An encrypted stream is refused before anything is printed when its keys were not given.
+  auto keys = load_keys(options.key_files);
+  if (!keys.ok()) return fail(keys.error());
+  if (auto used = stream->use_keys(*keys); !used.ok()) return fail(used.error());
+  if (auto checked = stream->check_read_keys(); !checked.ok()) return fail(checked.error());
 
   std::optional<uint32_t> shard;
   if (app.count("--shard-id") > 0) {
@@ -120,7 +126,7 @@ int tail(const CLI::App& app, Options& options) {
   const std::string name = stream_name;
   for (;;) {
     auto delivered = follower->deliver_available([&](uint32_t shard_index, const ReadRecord& record) {
-      printer.print({name, shard_index, record.offset, record.arrival_ms, record.key, record.data}, &out.buffer());
+      printer.print({name, shard_index, record.offset, record.arrival_ms, record.key, record.data, record.encrypted}, &out.buffer());
       out.end_record();
       ++printed;
       return !(options.count > 0 && printed >= options.count) && stop_signal == 0;
@@ -167,6 +173,7 @@ int main(int argc, char** argv) {
         add_start_options(app, &options.start);
         app.add_option("--count", options.count, "Exit after printing N records")->type_name("N");
         add_record_output_options(app, &options.output);
+        add_key_option(app, &options.key_files);
         add_store_option(app, &options.store);
       },
       [&] { return tail(*app_ptr, options); });

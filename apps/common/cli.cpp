@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -80,6 +81,27 @@ std::string resolve_stream(const CLI::App& app, const StreamName& stream,
     shift(stream.operand);
   }
   return stream.option;
+}
+
+void add_key_option(CLI::App& app, std::vector<std::string>* files) {
+  app.add_option("--encryption-key-file", *files,
+                 "Key file (32 random bytes, mode 0600) of an encrypted stream (default: $KDS_ENCRYPTION_KEY_FILE)")
+      ->type_name("FILE");
+}
+
+Result<std::vector<Key>> load_keys(const std::vector<std::string>& files) {
+  std::vector<std::string> paths = files;
+  if (paths.empty()) {
+    if (const char* env = std::getenv("KDS_ENCRYPTION_KEY_FILE"); env != nullptr && *env != '\0') {
+      paths.emplace_back(env);
+    }
+  }
+  std::vector<Key> keys;
+  for (const auto& path : paths) {
+    KDS_ASSIGN(Key key, load_key_file(path));
+    keys.push_back(key);
+  }
+  return keys;
 }
 
 Result<Store> open_store(const std::string& store_option) {

@@ -6,7 +6,9 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "kds/cipher.h"
 #include "kds/report.h"
 #include "kds/status.h"
 #include "kds/store.h"
@@ -53,6 +55,11 @@ void add_stream_operand(CLI::App& app, StreamName* stream);
 // when no stream was named.
 std::string resolve_stream(const CLI::App& app, const StreamName& stream,
                            const std::function<void(std::string)>& shift = {});
+
+// `--encryption-key-file FILE` (repeatable), else $KDS_ENCRYPTION_KEY_FILE.
+void add_key_option(CLI::App& app, std::vector<std::string>* files);
+// Loads the keys named by the option or the environment (none when neither is given).
+Result<std::vector<Key>> load_keys(const std::vector<std::string>& files);
 
 // Opens the store named by --store, else $KDS_STORE, else the XDG default.
 Result<Store> open_store(const std::string& store_option);

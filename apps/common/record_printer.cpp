@@ -111,6 +111,7 @@ void RecordPrinter::print(const OutputRecord& record, std::string* out) const {
       base64_encode(record.data, out);
       *out += "\", \"PartitionKey\": \"";
       append_json_escaped(record.key, out);
+      *out += record.encrypted ? "\", \"EncryptionType\": \"KMS" : "\", \"EncryptionType\": \"NONE";
       *out += "\", \"ShardId\": \"";
       *out += shard_id_string(record.shard_index);
       *out += "\"}\n";

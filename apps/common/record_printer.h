@@ -18,6 +18,7 @@ struct OutputRecord {
   int64_t arrival_ms = 0;
   std::string_view key;
   std::string_view data;
+  bool encrypted = false;
 };
 
 // The options behind a printer, shared by every tool that prints records.

@@ -51,11 +51,16 @@ BatchCheck parse_batch_header(const char* data, size_t available, BatchHeader* h
   const uint64_t reserved = load<uint64_t>(data + 40);
   // The smallest record is two bytes (key code 0 and an empty data size), so a batch of n records needs
   // at least 2n payload bytes; the first record must carry a key, hence 3.
+  const uint32_t overhead = header->encrypted() ? kBatchCipherOverhead : 0;
+  const bool sizes_agree = header->codec() == kBatchCodecZstd
+                               ? header->payload_size >= overhead + 1
+                               : header->payload_size == header->raw_size + overhead;
   const bool sane = header->version == kBatchVersion && header_size == kBatchHeaderSize &&
-                    (header->flags & ~kBatchCodecMask) == 0 && (header->flags & kBatchCodecMask) == 0 &&
-                    header->payload_size <= kMaxBatchPayload && header->raw_size == header->payload_size &&
-                    header->record_count >= 1 && header->payload_size >= 2ull * header->record_count + 1 &&
-                    reserved == 0 && header->first_offset + header->record_count > header->first_offset;
+                    (header->flags & ~(kBatchCodecMask | kBatchEncrypted)) == 0 && header->codec() <= kBatchCodecZstd &&
+                    header->payload_size <= kMaxBatchPayload + kBatchCipherOverhead &&
+                    header->raw_size <= kMaxBatchPayload && sizes_agree && header->record_count >= 1 &&
+                    header->raw_size >= 2ull * header->record_count + 1 && reserved == 0 &&
+                    header->first_offset + header->record_count > header->first_offset;
   if (!sane) return BatchCheck::kBadHeader;
   if (available < header->total_size()) return BatchCheck::kIncomplete;
   return BatchCheck::kOk;
@@ -80,6 +85,14 @@ void encode_batch_header(const BatchHeader& header, uint32_t payload_crc, char o
   store<int64_t>(out + 32, header.arrival_ms);
   const uint32_t crc = crc32c_extend(payload_crc, out + 8, kBatchHeaderSize - 8);
   store<uint32_t>(out + 4, crc32c_mask(crc));
+}
+
+std::string batch_associated_data(const char header[kBatchHeaderSize], uint32_t shard_index) {
+  std::string data(header + 8, kBatchHeaderSize - 8);
+  char index[4];
+  store<uint32_t>(index, shard_index);
+  data.append(index, sizeof index);
+  return data;
 }
 
 void put_varint32(std::string* out, uint32_t value) {

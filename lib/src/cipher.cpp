@@ -76,6 +76,21 @@ std::string stored_key_id(std::string_view stored) {
   return hex(reinterpret_cast<const unsigned char*>(stored.data()), kKeyIdBytes);
 }
 
+const StreamCipher* KeyRing::by_fingerprint(std::string_view fingerprint) const {
+  for (const auto& cipher : ciphers_) {
+    if (cipher->fingerprint() == fingerprint) return cipher.get();
+  }
+  return nullptr;
+}
+
+const StreamCipher* KeyRing::for_payload(std::string_view stored) const {
+  const std::string id = stored_key_id(stored);
+  for (const auto& cipher : ciphers_) {
+    if (!id.empty() && cipher->fingerprint().compare(0, id.size(), id) == 0) return cipher.get();
+  }
+  return nullptr;
+}
+
 struct StreamCipher::Contexts {
   EVP_CIPHER* cipher = nullptr;
   EVP_CIPHER_CTX* encrypt = nullptr;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "kds/compression.h"
+
 namespace kds {
 
 using nlohmann::ordered_json;
@@ -49,6 +51,10 @@ std::string StreamMeta::to_json() const {
   doc["MaxShardBytes"] = max_shard_bytes;
   doc["SegmentBytes"] = segment_bytes;
   doc["SegmentMaxAgeMs"] = segment_max_age_ms;
+  doc["Compression"] = compression_text(compression_level);
+  doc["EncryptionType"] = encryption_type;
+  if (!key_fingerprint.empty()) doc["KeyFingerprint"] = key_fingerprint;
+  if (!key_fingerprints.empty()) doc["KeyFingerprints"] = key_fingerprints;
   doc["NextShardIndex"] = next_shard_index;
   ordered_json list = ordered_json::array();
   for (const auto& shard : shards) {
@@ -135,6 +141,10 @@ Result<StreamMeta> StreamMeta::from_json(std::string_view text, std::string_view
     meta.max_shard_bytes = doc.value("MaxShardBytes", uint64_t{0});
     meta.segment_bytes = doc.at("SegmentBytes").get<uint64_t>();
     meta.segment_max_age_ms = doc.at("SegmentMaxAgeMs").get<int64_t>();
+    meta.compression_level = parse_compression(doc.value("Compression", std::string("none")));
+    meta.encryption_type = doc.value("EncryptionType", std::string("NONE"));
+    meta.key_fingerprint = doc.value("KeyFingerprint", std::string());
+    meta.key_fingerprints = doc.value("KeyFingerprints", std::vector<std::string>());
     meta.next_shard_index = doc.at("NextShardIndex").get<uint32_t>();
     for (const auto& item : doc.at("Shards")) {
       ShardMeta shard;
@@ -153,6 +163,13 @@ Result<StreamMeta> StreamMeta::from_json(std::string_view text, std::string_view
   if (meta.segment_bytes < kMinSegmentBytes || meta.segment_bytes > kMaxSegmentBytes ||
       meta.segment_max_age_ms <= 0) {
     return bad_meta(path, "segment settings out of range");
+  }
+  if (meta.compression_level < 0) return bad_meta(path, "unknown Compression");
+  const bool encrypted = meta.encryption_type == "KMS";
+  if ((!encrypted && meta.encryption_type != "NONE") || encrypted != !meta.key_fingerprint.empty() ||
+      (encrypted && std::find(meta.key_fingerprints.begin(), meta.key_fingerprints.end(), meta.key_fingerprint) ==
+                        meta.key_fingerprints.end())) {
+    return bad_meta(path, "inconsistent encryption settings");
   }
   if (auto problem = check_shards(meta)) return bad_meta(path, *problem);
   return meta;

@@ -20,6 +20,8 @@ Result<Producer> Producer::open(const Store& store, std::string_view stream, con
     KDS_TRY(collect_garbage(store, stream, reporter, false));
     KDS_TRY(opened.reload());
   }
+  KDS_TRY(opened.use_keys(options.keys));
+  KDS_TRY(opened.write_cipher());  // an encrypted stream needs its key before anything is read
   return Producer(std::move(opened), options, reporter);
 }
 
@@ -63,7 +65,7 @@ Status Producer::check_record(std::string_view key, size_t data_size) {
 void Producer::queue(Slot& slot, std::string_view key, std::string_view data, u128 hash, uint32_t ack_id) {
   if (slot.batch.empty()) {
     slot.ticket = static_cast<uint32_t>(tickets_.size());
-    tickets_.push_back({slot.shard_index, false, 0});
+    tickets_.push_back({slot.shard_index, false, false, 0});
   }
   acks_[ack_id] = {slot.ticket, slot.batch.record_count()};
   slot.hashes.push_back(hash);
@@ -93,19 +95,37 @@ Status Producer::append(Slot& slot) {
   }
   const uint32_t shard = slot.shard_index;
   ShardWriter* writer = slot.writer.get();
-  auto fence = [this, shard, writer]() -> Result<bool> {
+  auto fence = [this, shard, writer]() -> Result<FenceDecision> {
     // The metadata may have been refreshed by an earlier append to another shard, so look the shard up
     // whether or not this refresh found a change.
     KDS_TRY(stream_.refresh());
     writer->set_policy(stream_.segment_policy());  // e.g. a new retention period
+    FenceDecision decision;
     const ShardMeta* meta = stream_.meta().find_shard(shard);
-    return meta != nullptr && meta->is_open();
+    decision.open = meta != nullptr && meta->is_open();
+    KDS_ASSIGN(decision.cipher, stream_.write_cipher());  // encryption started or stopped meanwhile
+    return decision;
   };
-  const uint32_t crc = crc32c(slot.batch.payload().data(), slot.batch.payload().size());
-  KDS_ASSIGN(AppendResult result, slot.writer->append(slot.batch, crc, fence));
+  PreparedBatch prepared;
+  prepared.payload = slot.batch.payload();
+  prepared.record_count = slot.batch.record_count();
+  prepared.raw_size = static_cast<uint32_t>(slot.batch.payload().size());
+  prepared.shard_index = shard;
+  if (const int level = stream_.meta().compression_level; level > 0) {
+    if (!compressor_ || compressor_level_ != level) {
+      compressor_ = std::make_unique<Compressor>(level);
+      compressor_level_ = level;
+    }
+    KDS_TRY(compressor_->compress(prepared.payload, &compressed_));
+    prepared.payload = compressed_;
+    prepared.codec = kBatchCodecZstd;
+  }
+  if (stream_.meta().encryption_type != "KMS") prepared.payload_crc = crc32c(prepared.payload.data(), prepared.payload.size());
+  KDS_ASSIGN(AppendResult result, slot.writer->append(prepared, fence));
   if (result.shard_closed) return reroute(slot);
   tickets_[slot.ticket].stored = true;
   tickets_[slot.ticket].first_offset = result.first_offset;
+  tickets_[slot.ticket].encrypted = result.encrypted;
   if (std::find(touched_.begin(), touched_.end(), shard) == touched_.end()) touched_.push_back(shard);
   slot.batch.clear();
   slot.hashes.clear();
@@ -166,7 +186,7 @@ Status Producer::flush(const std::function<void(const RecordAck&)>& on_ack) {
   for (const auto& ack : acks_) {
     const Ticket& ticket = tickets_[ack.ticket];
     if (!ticket.stored) break;
-    if (on_ack) on_ack({ticket.shard_index, ticket.first_offset + ack.index});
+    if (on_ack) on_ack({ticket.shard_index, ticket.first_offset + ack.index, ticket.encrypted});
   }
   acks_.clear();
   tickets_.clear();

@@ -129,9 +129,39 @@ Status ShardReader::seek(const ReadStart& start) {
   return {};
 }
 
-void ShardReader::report_damage(uint64_t position, uint64_t length, uint64_t lost_from, uint64_t lost_to) {
+Result<std::optional<std::string_view>> ShardReader::open_payload(const BatchHeader& header, const char* bytes) {
+  std::string_view payload(bytes + kBatchHeaderSize, header.payload_size);
+  if (header.encrypted()) {
+    const StreamCipher* cipher = keys_ ? keys_->for_payload(payload) : nullptr;
+    if (cipher == nullptr) {
+      return Error(Errc::kInvalidArgument,
+                   fmt::format("{} holds a batch (at byte {}) encrypted with the key whose fingerprint begins {}; "
+                               "give that key with --encryption-key-file or KDS_ENCRYPTION_KEY_FILE",
+                               segment_.path(), file_position_, stored_key_id(payload)));
+    }
+    if (cipher->open(batch_associated_data(bytes, shard_index_), payload, &decrypted_) != StreamCipher::OpenResult::kOk) {
+      report_damage(file_position_, header.total_size(), header.first_offset, header.end_offset(),
+                    "encrypted batch failed authentication (altered or damaged)");
+      return std::optional<std::string_view>();
+    }
+    payload = decrypted_;
+  }
+  if (header.codec() == kBatchCodecZstd) {
+    if (!decompressor_) decompressor_ = std::make_unique<Decompressor>();
+    if (!decompressor_->decompress(payload, header.raw_size, &decompressed_)) {
+      report_damage(file_position_, header.total_size(), header.first_offset, header.end_offset(),
+                    "compressed batch does not decompress");
+      return std::optional<std::string_view>();
+    }
+    payload = decompressed_;
+  }
+  return std::optional<std::string_view>(payload);
+}
+
+void ShardReader::report_damage(uint64_t position, uint64_t length, uint64_t lost_from, uint64_t lost_to,
+                                std::string_view reason) {
   if (reporter_ == nullptr) return;
-  std::string what = "batch failed its checks";
+  std::string what(reason);
   if (lost_to > lost_from) what += fmt::format("; records at offsets {}..{} skipped", lost_from, lost_to - 1);
   reporter_->damage({segment_.path(), position, length, std::move(what)});
 }
@@ -159,6 +189,47 @@ Result<bool> ShardReader::advance_segment() {
 
 Result<bool> ShardReader::next_batch(std::vector<ReadRecord>* records, uint32_t max_records) {
   records->clear();
+  for (;;) {
+    BatchHeader header;
+    const char* bytes = nullptr;
+    KDS_ASSIGN(bool found, locate(&header, &bytes));
+    if (!found) return false;
+    KDS_ASSIGN(auto opened, open_payload(header, bytes));
+    const auto skip = static_cast<uint32_t>(std::max(next_offset_, header.first_offset) - header.first_offset);
+    if (!opened || !decode_records(*opened, header.record_count, &views_, skip, max_records)) {
+      if (opened) report_damage(file_position_, header.total_size(), header.first_offset, header.end_offset());
+      pass(header);
+      continue;
+    }
+    records->reserve(views_.size());
+    for (size_t i = 0; i < views_.size(); ++i) {
+      records->push_back(
+          {header.first_offset + skip + i, header.arrival_ms, header.encrypted(), views_[i].key, views_[i].data});
+    }
+    next_offset_ = header.first_offset + skip + views_.size();
+    if (next_offset_ == header.end_offset()) pass(header);
+    return true;
+  }
+}
+
+Result<std::optional<BatchHeader>> ShardReader::next_header() {
+  BatchHeader header;
+  const char* bytes = nullptr;
+  KDS_ASSIGN(bool found, locate(&header, &bytes));
+  if (!found) return std::optional<BatchHeader>();
+  pass(header);
+  next_offset_ = header.end_offset();
+  return std::optional<BatchHeader>(header);
+}
+
+void ShardReader::pass(const BatchHeader& header) {
+  file_position_ += header.total_size();
+  expected_offset_ = header.end_offset();
+}
+
+// Moves to the next batch that has records to return (verified, in sequence, not expired, not before the
+// position) and leaves file_position_ at it; false when no more data is stored now.
+Result<bool> ShardReader::locate(BatchHeader* header, const char** bytes) {
   if (!segment_.is_open()) {
     KDS_TRY(refresh_segments());
     if (bases_.empty()) return false;
@@ -171,47 +242,28 @@ Result<bool> ShardReader::next_batch(std::vector<ReadRecord>* records, uint32_t 
       if (!moved) return false;
       continue;
     }
-    BatchHeader header;
-    const char* bytes = nullptr;
-    KDS_ASSIGN(BatchCheck check, segment_.read_batch(file_position_, size, &header, &bytes));
-    if (check == BatchCheck::kOk && header.first_offset == expected_offset_) {
-      if (header.end_offset() <= next_offset_ || header.arrival_ms < min_arrival_ms_ ||
-          header.arrival_ms < expire_before_ms_) {
-        file_position_ += header.total_size();
-        expected_offset_ = header.end_offset();
+    KDS_ASSIGN(BatchCheck check, segment_.read_batch(file_position_, size, header, bytes));
+    if (check == BatchCheck::kOk && header->first_offset == expected_offset_) {
+      if (header->end_offset() <= next_offset_ || header->arrival_ms < min_arrival_ms_ ||
+          header->arrival_ms < expire_before_ms_) {
+        pass(*header);
         continue;
       }
       min_arrival_ms_ = INT64_MIN;  // arrival times never decrease: every later record qualifies too
-      const std::string_view payload(bytes + kBatchHeaderSize, header.payload_size);
-      const auto skip = static_cast<uint32_t>(std::max(next_offset_, header.first_offset) - header.first_offset);
-      if (!decode_records(payload, header.record_count, &views_, skip, max_records)) {
-        report_damage(file_position_, header.total_size(), header.first_offset, header.end_offset());
-        file_position_ += header.total_size();
-        expected_offset_ = header.end_offset();
-        continue;
-      }
-      records->reserve(views_.size());
-      for (size_t i = 0; i < views_.size(); ++i) {
-        records->push_back({header.first_offset + skip + i, header.arrival_ms, views_[i].key, views_[i].data});
-      }
-      next_offset_ = header.first_offset + skip + views_.size();
-      if (next_offset_ == header.end_offset()) {
-        file_position_ += header.total_size();
-        expected_offset_ = header.end_offset();
-      }
       return true;
     }
-    if (check == BatchCheck::kOk && header.first_offset > expected_offset_) {
+    if (check == BatchCheck::kOk && header->first_offset > expected_offset_) {
       // A valid batch after a gap: the records in between are gone.
-      report_damage(file_position_, 0, expected_offset_, header.first_offset);
-      expected_offset_ = header.first_offset;
+      report_damage(file_position_, 0, expected_offset_, header->first_offset);
+      expected_offset_ = header->first_offset;
       continue;
     }
     // Damage, a torn tail, or a write in flight.
     KDS_ASSIGN(auto next, segment_.find_next_valid(file_position_, size, expected_offset_));
     if (next) {
       BatchHeader found;
-      KDS_ASSIGN(BatchCheck ok, segment_.read_batch(*next, size, &found, &bytes));
+      const char* found_bytes = nullptr;
+      KDS_ASSIGN(BatchCheck ok, segment_.read_batch(*next, size, &found, &found_bytes));
       (void)ok;
       report_damage(file_position_, *next - file_position_, expected_offset_, found.first_offset);
       file_position_ = *next;
@@ -259,11 +311,10 @@ Result<ShardSummary> summarize_shard(const Dir& shard, int64_t expire_before_ms)
   ShardReader reader(std::move(again), nullptr);
   reader.set_expiry(expire_before_ms);
   KDS_TRY(reader.seek_timestamp(expire_before_ms));
-  std::vector<ReadRecord> records;
-  KDS_ASSIGN(bool found, reader.next_batch(&records, 1));
-  if (found) {
-    summary.first_offset = records.front().offset;
-    summary.oldest_arrival_ms = records.front().arrival_ms;
+  KDS_ASSIGN(auto first, reader.next_header());
+  if (first) {
+    summary.first_offset = first->first_offset;
+    summary.oldest_arrival_ms = first->arrival_ms;
   } else {
     summary.first_offset = summary.next_offset;
     summary.newest_arrival_ms.reset();

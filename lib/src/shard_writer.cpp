@@ -183,6 +183,20 @@ Status ShardWriter::adopt(const WriterState& stored) {
   }
   state_ = stored;
   have_state_ = true;
+  // An index shorter than the state says (deleted, or lost in a crash) is rebuilt from the log, so the
+  // next entry is not written after a stretch of zeros.
+  const std::string index_path = shard_.path_of(index_file_name(state_.segment_base));
+  KDS_ASSIGN(uint64_t index_size, file_size(index_fd_.get(), index_path));
+  if (index_size < kIndexHeaderSize + state_.index_entries * kIndexEntrySize) {
+    KDS_TRY(truncate_file(index_fd_.get(), kIndexHeaderSize, index_path));
+    state_.index_entries = 0;
+    state_.last_indexed_position = 0;
+    KDS_ASSIGN(ScanResult run, scan_run(segment_, 0, state_.end_position, state_.segment_base,
+                                        [&](uint64_t at, const BatchHeader& header) {
+                                          add_index_entry(at, header.first_offset, header.arrival_ms);
+                                        }));
+    (void)run;
+  }
   return reconcile(state_.end_position);
 }
 
@@ -336,15 +350,24 @@ Status ShardWriter::apply_retention() {
   return enforce_retention();
 }
 
-Result<AppendResult> ShardWriter::append(const BatchBuilder& batch, uint32_t payload_crc, const Fence& fence) {
+Result<AppendResult> ShardWriter::append(const BatchBuilder& batch) {
+  PreparedBatch prepared;
+  prepared.payload = batch.payload();
+  prepared.record_count = batch.record_count();
+  prepared.raw_size = static_cast<uint32_t>(batch.payload().size());
+  return append(prepared, {});
+}
+
+Result<AppendResult> ShardWriter::append(const PreparedBatch& batch, const Fence& fence) {
   KDS_TRY(acquire());
   struct Unlock {
     ShardWriter* writer;
     ~Unlock() { writer->unlock(); }
   } unlock_at_exit{this};
+  FenceDecision decision;
   if (fence) {
-    KDS_ASSIGN(bool open, fence());
-    if (!open) return AppendResult{true, 0, 0};
+    KDS_ASSIGN(decision, fence());
+    if (!decision.open) return AppendResult{true, 0, 0, false};
   }
   KDS_TRY(load_state());
   if (!segment_.is_open()) KDS_TRY(open_segment(state_.segment_base, true));
@@ -354,25 +377,38 @@ Result<AppendResult> ShardWriter::append(const BatchBuilder& batch, uint32_t pay
   }
 
   const int64_t arrival = std::max(now_ms(), state_.last_arrival_ms);
-  const uint64_t size = batch.encoded_size();
+  const uint64_t size =
+      kBatchHeaderSize + batch.payload.size() + (decision.cipher != nullptr ? kBatchCipherOverhead : 0);
   const bool non_empty = state_.end_position > 0;
   const bool too_big = non_empty && state_.end_position + size > policy_.max_bytes;
   const bool too_old = non_empty && arrival - state_.segment_first_arrival_ms >= policy_.max_age_ms;
   // Index entries hold offsets and positions relative to the segment in 32 bits.
-  const bool too_many = state_.next_offset + batch.record_count() - state_.segment_base > UINT32_MAX ||
+  const bool too_many = state_.next_offset + batch.record_count - state_.segment_base > UINT32_MAX ||
                         state_.end_position + size > UINT32_MAX;
   if (too_big || too_old || too_many) KDS_TRY(roll());
 
   BatchHeader header;
-  header.payload_size = static_cast<uint32_t>(batch.payload().size());
-  header.raw_size = header.payload_size;
-  header.record_count = batch.record_count();
+  header.flags = static_cast<uint8_t>(batch.codec | (decision.cipher != nullptr ? kBatchEncrypted : 0));
+  header.payload_size = static_cast<uint32_t>(size - kBatchHeaderSize);
+  header.raw_size = batch.raw_size;
+  header.record_count = batch.record_count;
   header.first_offset = state_.next_offset;
   header.arrival_ms = arrival;
   char header_bytes[kBatchHeaderSize];
-  encode_batch_header(header, payload_crc, header_bytes);
-  const Status written = pwrite_two(segment_.fd(), header_bytes, sizeof header_bytes, batch.payload().data(),
-                                    batch.payload().size(), state_.end_position, segment_.path());
+  std::string_view stored = batch.payload;
+  uint32_t crc = 0;
+  if (decision.cipher != nullptr) {
+    encode_batch_header(header, 0, header_bytes);  // fields first: they are the associated data
+    sealed_.clear();
+    KDS_TRY(decision.cipher->seal(batch_associated_data(header_bytes, batch.shard_index), batch.payload, &sealed_));
+    stored = sealed_;
+    crc = crc32c(stored.data(), stored.size());
+  } else {
+    crc = batch.payload_crc ? *batch.payload_crc : crc32c(stored.data(), stored.size());
+  }
+  encode_batch_header(header, crc, header_bytes);
+  const Status written = pwrite_two(segment_.fd(), header_bytes, sizeof header_bytes, stored.data(), stored.size(),
+                                    state_.end_position, segment_.path());
   if (!written.ok()) {
     // Leave no partial batch behind (a full disk is the usual cause).
     (void)truncate_file(segment_.fd(), state_.end_position, segment_.path());
@@ -385,7 +421,7 @@ Result<AppendResult> ShardWriter::append(const BatchBuilder& batch, uint32_t pay
   state_.last_arrival_ms = arrival;
   dirty_ = true;
   KDS_TRY(write_state());
-  return AppendResult{false, header.first_offset, arrival};
+  return AppendResult{false, header.first_offset, arrival, decision.cipher != nullptr};
 }
 
 Status ShardWriter::sync() {

@@ -65,6 +65,12 @@ Status Store::create_stream(std::string_view name, const StreamOptions& options)
   meta.created_ms = now_ms();
   meta.retention_hours = options.retention_hours;
   meta.max_shard_bytes = options.max_shard_bytes;
+  meta.compression_level = options.compression_level;
+  if (options.key) {
+    meta.encryption_type = "KMS";
+    meta.key_fingerprint = key_fingerprint(*options.key);
+    meta.key_fingerprints = {meta.key_fingerprint};
+  }
   meta.segment_bytes = options.segment_bytes;
   const auto count = static_cast<uint32_t>(options.shard_count);
   meta.next_shard_index = count;
@@ -202,7 +208,41 @@ Result<ShardReader> Stream::open_reader(uint32_t index, Reporter* reporter) cons
   const ShardMeta* shard = meta_.find_shard(index);
   ShardReader reader(std::move(dir), reporter, shard != nullptr ? shard->end_offset : std::nullopt);
   reader.set_expiry(meta_.expiry_boundary_ms(now_ms()));
+  reader.set_decryption(keys_, index);
   return reader;
+}
+
+Status Stream::use_keys(const std::vector<Key>& keys) {
+  auto ring = std::make_shared<KeyRing>();
+  for (const Key& key : keys) {
+    KDS_ASSIGN(auto cipher, StreamCipher::create(key, meta_.name, meta_.created_ms));
+    ring->add(std::move(cipher));
+  }
+  keys_ = std::move(ring);
+  return {};
+}
+
+namespace {
+Error missing_key(const StreamMeta& meta, std::string_view fingerprint) {
+  return Error(Errc::kInvalidArgument,
+               fmt::format("Stream {} is encrypted with the key whose fingerprint is {}: give its key file with "
+                           "--encryption-key-file or KDS_ENCRYPTION_KEY_FILE",
+                           meta.name, fingerprint));
+}
+}  // namespace
+
+Status Stream::check_read_keys() const {
+  for (const auto& fingerprint : meta_.key_fingerprints) {
+    if (keys_->by_fingerprint(fingerprint) == nullptr) return missing_key(meta_, fingerprint);
+  }
+  return {};
+}
+
+Result<const StreamCipher*> Stream::write_cipher() const {
+  if (meta_.encryption_type != "KMS") return static_cast<const StreamCipher*>(nullptr);
+  const StreamCipher* cipher = keys_->by_fingerprint(meta_.key_fingerprint);
+  if (cipher == nullptr) return missing_key(meta_, meta_.key_fingerprint);
+  return cipher;
 }
 
 SegmentPolicy Stream::segment_policy() const {

@@ -36,7 +36,8 @@ assert_eq "$(kds-get g --shard-id 1 --limit 1 -f '%t|%p|%o|%k|%K|%s|%S|%%|\t|\x4
 kds-get g --limit 1 --output json | python3 -c '
 import json, sys, time
 r = json.loads(sys.stdin.readline())
-assert list(r) == ["SequenceNumber", "ApproximateArrivalTimestamp", "Data", "PartitionKey", "ShardId"], list(r)
+assert list(r) == ["SequenceNumber", "ApproximateArrivalTimestamp", "Data", "PartitionKey", "EncryptionType", "ShardId"], list(r)
+assert r["EncryptionType"] == "NONE"
 assert r["SequenceNumber"] == "0" and r["Data"] == "MQ==" and r["PartitionKey"] == "a", r
 assert r["ShardId"] == "shardId-000000000000"
 assert abs(r["ApproximateArrivalTimestamp"] - time.time()) < 600

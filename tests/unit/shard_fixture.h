@@ -68,7 +68,7 @@ class ShardFixture {
   // Appends `records` as one batch; checks it got the offset the model expects and records it there.
   kds::AppendResult append(kds::ShardWriter& writer, const Records& records) {
     const kds::BatchBuilder batch = build(records);
-    auto result = writer.append(batch, kds::crc32c(batch.payload().data(), batch.payload().size()), {});
+    auto result = writer.append(batch);
     REQUIRE(result.ok());
     REQUIRE_FALSE(result->shard_closed);
     CHECK(result->first_offset == model.size());

@@ -274,11 +274,14 @@ TEST_CASE("headers with impossible fields are bad headers even with a matching c
   h.version = 2;
   check_bad(h, "version 2");
   h = good;
-  h.flags = 1;
-  check_bad(h, "compression codec set");
+  h.flags = 2;
+  check_bad(h, "reserved compression codec 2");
+  h = good;
+  h.flags = 7;
+  check_bad(h, "reserved compression codec 7");
   h = good;
   h.flags = kds::kBatchEncrypted;
-  check_bad(h, "encrypted flag set");
+  check_bad(h, "encrypted flag without room for key id, nonce and tag");
   h = good;
   h.flags = 0x80;
   check_bad(h, "unknown flag");

@@ -721,17 +721,19 @@ TEST_CASE("the fence runs under the lock and can close the shard or abort the ap
   auto writer = shard.writer(4096);
   shard.append(*writer, {{"k", "first"}});
   const kds::BatchBuilder batch = kds_test::build({{"k", "second"}});
-  const uint32_t crc = kds::crc32c(batch.payload().data(), batch.payload().size());
+  kds::PreparedBatch prepared;
+  prepared.payload = batch.payload();
+  prepared.record_count = batch.record_count();
+  prepared.raw_size = static_cast<uint32_t>(batch.payload().size());
+  using Decision = kds::Result<kds::FenceDecision>;
 
-  auto closed = writer->append(batch, crc, [] { return kds::Result<bool>(false); });
+  auto closed = writer->append(prepared, [] { return Decision(kds::FenceDecision{false, nullptr}); });
   REQUIRE(closed.ok());
   CHECK(closed->shard_closed);
-  auto aborted = writer->append(batch, crc, [] {
-    return kds::Result<bool>(kds::Error(kds::Errc::kResourceNotFound, "gone"));
-  });
+  auto aborted = writer->append(prepared, [] { return Decision(kds::Error(kds::Errc::kResourceNotFound, "gone")); });
   REQUIRE_FALSE(aborted.ok());
   CHECK(aborted.error().code() == kds::Errc::kResourceNotFound);
-  auto open = writer->append(batch, crc, [] { return kds::Result<bool>(true); });
+  auto open = writer->append(prepared, [] { return Decision(kds::FenceDecision{}); });
   REQUIRE(open.ok());
   CHECK_FALSE(open->shard_closed);
   CHECK(open->first_offset == 1);

@@ -5,7 +5,7 @@
 //   0  u32 magic "kdsB"          16 u32 record count (>= 1)      32 i64 arrival time (ms since epoch)
 //   4  u32 masked CRC-32C        20 u32 raw payload size          40 u64 reserved, zero
 //   8  u8  version (1)           24 u64 first offset
-//   9  u8  flags (codec, cipher)
+//   9  u8  flags (codec, cipher)      (raw payload size: before compression and encryption)
 //  10  u16 header size (48)
 //  12  u32 payload size
 // The CRC covers the payload followed by header bytes 8..47, i.e. every byte but the magic and the CRC
@@ -28,8 +28,11 @@ inline constexpr uint8_t kBatchVersion = 1;
 inline constexpr size_t kBatchHeaderSize = 48;
 // No writer makes a batch this large; a header claiming more is damaged.
 inline constexpr uint32_t kMaxBatchPayload = 16u << 20;
-inline constexpr uint8_t kBatchCodecMask = 0x07;  // 0 = none; other values reserved for compression
-inline constexpr uint8_t kBatchEncrypted = 0x08;  // reserved for encryption
+inline constexpr uint8_t kBatchCodecMask = 0x07;  // 0 = none, 1 = zstd; 2..7 reserved
+inline constexpr uint8_t kBatchCodecZstd = 0x01;
+inline constexpr uint8_t kBatchEncrypted = 0x08;  // AES-256-GCM, see cipher.h
+// Bytes encryption adds to a payload: key id, nonce and tag (cipher.h).
+inline constexpr uint32_t kBatchCipherOverhead = 36;
 
 struct BatchHeader {
   uint8_t version = kBatchVersion;
@@ -42,6 +45,8 @@ struct BatchHeader {
 
   uint64_t end_offset() const { return first_offset + record_count; }
   uint64_t total_size() const { return kBatchHeaderSize + payload_size; }
+  uint8_t codec() const { return flags & kBatchCodecMask; }
+  bool encrypted() const { return (flags & kBatchEncrypted) != 0; }
 };
 
 enum class BatchCheck {
@@ -60,6 +65,10 @@ bool batch_checksum_ok(const char* data, const BatchHeader& header);
 
 // Writes the 48 header bytes for `header`, whose payload has CRC-32C `payload_crc`.
 void encode_batch_header(const BatchHeader& header, uint32_t payload_crc, char out[kBatchHeaderSize]);
+
+// The associated data an encrypted batch's tag covers: header bytes 8..47 (everything but the magic and
+// the CRC) followed by the shard index, little-endian.
+std::string batch_associated_data(const char header[kBatchHeaderSize], uint32_t shard_index);
 
 // Appends records to a payload. The caller validates keys and sizes first.
 class BatchBuilder {

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "kds/status.h"
 
@@ -62,5 +63,18 @@ class StreamCipher {
 
 // The key id stored in an encrypted payload, as the hex prefix of a fingerprint (for messages).
 std::string stored_key_id(std::string_view stored);
+
+// The keys a reader or writer was given, each derived for one stream.
+class KeyRing {
+ public:
+  void add(std::shared_ptr<const StreamCipher> cipher) { ciphers_.push_back(std::move(cipher)); }
+  bool empty() const { return ciphers_.empty(); }
+  const StreamCipher* by_fingerprint(std::string_view fingerprint) const;
+  // The cipher whose key id a stored payload starts with, or null.
+  const StreamCipher* for_payload(std::string_view stored) const;
+
+ private:
+  std::vector<std::shared_ptr<const StreamCipher>> ciphers_;
+};
 
 }  // namespace kds

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "kds/batch.h"
+#include "kds/cipher.h"
+#include "kds/compression.h"
 #include "kds/hash_key.h"
 #include "kds/report.h"
 #include "kds/shard_id.h"
@@ -32,11 +34,13 @@ struct ProducerOptions {
   SyncMode sync = SyncMode::kBatch;
   size_t batch_bytes = 256 << 10;  // a shard's batch is appended once it would grow past this
   size_t pending_bytes = 8 << 20;  // wants_flush() once this much is queued
+  std::vector<Key> keys;           // key files' keys, for an encrypted stream
 };
 
 struct RecordAck {
   uint32_t shard_index = 0;
   uint64_t offset = 0;
+  bool encrypted = false;
   u128 sequence_number() const { return make_sequence_number(shard_index, offset); }
 };
 
@@ -77,6 +81,7 @@ class Producer {
   struct Ticket {
     uint32_t shard_index = 0;
     bool stored = false;
+    bool encrypted = false;
     uint64_t first_offset = 0;
   };
   struct PendingAck {
@@ -108,6 +113,9 @@ class Producer {
     bool valid = false;
   };
   std::vector<CachedHash> hash_cache_;
+  std::unique_ptr<Compressor> compressor_;  // for the stream's current zstd level
+  int compressor_level_ = 0;
+  std::string compressed_;
 };
 
 }  // namespace kds

@@ -8,10 +8,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
 
+#include "kds/cipher.h"
+#include "kds/compression.h"
 #include "kds/file.h"
 #include "kds/report.h"
 #include "kds/segment.h"
@@ -22,6 +25,7 @@ namespace kds {
 struct ReadRecord {
   uint64_t offset = 0;
   int64_t arrival_ms = 0;
+  bool encrypted = false;  // stored encrypted (GetRecords' EncryptionType KMS)
   std::string_view key;   // valid until the next call on the reader
   std::string_view data;  // valid until the next call on the reader
 };
@@ -44,6 +48,11 @@ class ShardReader {
   // Records that arrived before `boundary_ms` have expired: they are skipped wherever the reader is
   // positioned (retention is exact at read time, whatever the segment layout).
   void set_expiry(int64_t boundary_ms) { expire_before_ms_ = boundary_ms; }
+  // Keys to decrypt encrypted batches with; `shard_index` is part of their associated data.
+  void set_decryption(std::shared_ptr<const KeyRing> keys, uint32_t shard_index) {
+    keys_ = std::move(keys);
+    shard_index_ = shard_index;
+  }
 
   // Positions at the first record whose offset is >= `offset` (the oldest record when `offset` is older).
   Status seek_offset(uint64_t offset);
@@ -57,6 +66,9 @@ class ShardReader {
   // `max_records` of them. Returns false when no more data is stored now (a later call may find more).
   Result<bool> next_batch(std::vector<ReadRecord>* records, uint32_t max_records = UINT32_MAX);
 
+  // The header of the next batch with records to return, skipping it without decoding (no key needed).
+  Result<std::optional<BatchHeader>> next_header();
+
   // The offset the next returned record will have at least.
   uint64_t next_offset() const { return next_offset_; }
   // The offset of the oldest stored record (after a seek; 0 for an empty shard).
@@ -66,8 +78,12 @@ class ShardReader {
   Status refresh_segments();
   Status open_segment(size_t index);
   Result<bool> advance_segment();
+  Result<bool> locate(BatchHeader* header, const char** bytes);
+  void pass(const BatchHeader& header);
   Status position_in_segment(size_t index, uint64_t offset, int64_t min_arrival_ms);
-  void report_damage(uint64_t position, uint64_t length, uint64_t lost_from, uint64_t lost_to);
+  Result<std::optional<std::string_view>> open_payload(const BatchHeader& header, const char* bytes);
+  void report_damage(uint64_t position, uint64_t length, uint64_t lost_from, uint64_t lost_to,
+                     std::string_view reason = "batch failed its checks");
 
   Dir shard_;
   Reporter* reporter_;
@@ -80,6 +96,11 @@ class ShardReader {
   uint64_t next_offset_ = 0;      // records below this offset are skipped
   int64_t min_arrival_ms_ = INT64_MIN;  // until the first record returned: skip those that arrived before
   int64_t expire_before_ms_ = INT64_MIN;
+  std::shared_ptr<const KeyRing> keys_;
+  uint32_t shard_index_ = 0;
+  std::unique_ptr<Decompressor> decompressor_;
+  std::string decrypted_;
+  std::string decompressed_;
   std::vector<RecordView> views_;
 };
 

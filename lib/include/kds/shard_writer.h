@@ -16,6 +16,7 @@
 #include <string>
 
 #include "kds/batch.h"
+#include "kds/cipher.h"
 #include "kds/file.h"
 #include "kds/report.h"
 #include "kds/segment.h"
@@ -55,10 +56,28 @@ inline constexpr const char* kWriterLockName = "writer.lock";
 std::string encode_writer_state(const WriterState& state);
 std::optional<WriterState> decode_writer_state(std::string_view bytes);
 
+// A batch ready to append, but for what is only known under the shard lock (offset, arrival time, and
+// so the encryption, whose associated data covers them).
+struct PreparedBatch {
+  std::string_view payload;            // the raw records, or one zstd frame of them (codec)
+  uint32_t record_count = 0;
+  uint32_t raw_size = 0;               // size of the raw records
+  uint8_t codec = 0;                   // 0 or kBatchCodecZstd
+  std::optional<uint32_t> payload_crc;  // CRC-32C of `payload` when already known
+  uint32_t shard_index = 0;            // bound into the encryption's associated data
+};
+
+// What the fence decides under the shard lock.
+struct FenceDecision {
+  bool open = true;                      // false: a reshard has closed the shard
+  const StreamCipher* cipher = nullptr;  // encrypt the batch with this (the stream's current key)
+};
+
 struct AppendResult {
   bool shard_closed = false;  // nothing was written: the shard was closed by a reshard
   uint64_t first_offset = 0;
   int64_t arrival_ms = 0;
+  bool encrypted = false;
 };
 
 class ShardWriter {
@@ -71,14 +90,15 @@ class ShardWriter {
   ShardWriter(const ShardWriter&) = delete;
   ShardWriter& operator=(const ShardWriter&) = delete;
 
-  // Decides, under the shard lock, whether an append may go ahead: true if the shard is open, false if a
-  // reshard has closed it, an error (e.g. the stream was deleted) to abort.
-  using Fence = std::function<Result<bool>()>;
+  // Decides, under the shard lock, whether and how an append goes ahead (see FenceDecision); an error (e.g.
+  // the stream was deleted) aborts it.
+  using Fence = std::function<Result<FenceDecision>()>;
 
-  // Appends the records of `batch` (non-empty, payload CRC-32C `payload_crc`) as one batch. `fence` (may be
-  // empty) runs under the shard lock before anything is written. On an I/O error nothing of the batch stays
-  // in the log.
-  Result<AppendResult> append(const BatchBuilder& batch, uint32_t payload_crc, const Fence& fence);
+  // Appends `batch` as one batch. `fence` (may be empty) runs under the shard lock before anything is
+  // written. On an I/O error nothing of the batch stays in the log.
+  Result<AppendResult> append(const PreparedBatch& batch, const Fence& fence);
+  // The same for a plain batch: uncompressed, unencrypted, no fence.
+  Result<AppendResult> append(const BatchBuilder& batch);
 
   // Takes the shard lock and brings the state up to date with the log (repairing a torn tail), for a caller
   // that must keep appends out while it changes the stream, e.g. to close the shard. The state then says
@@ -125,6 +145,7 @@ class ShardWriter {
   bool have_state_ = false;
   bool dirty_ = false;   // appended since the last sync
   bool locked_ = false;  // this writer holds the flock
+  std::string sealed_;   // encrypted payload of the batch being appended
   int64_t last_retention_ms_ = INT64_MIN;  // when retention was last enforced by this writer
 };
 

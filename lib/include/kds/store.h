@@ -8,10 +8,13 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "kds/cipher.h"
 #include "kds/file.h"
 #include "kds/metadata.h"
 #include "kds/report.h"
@@ -26,6 +29,8 @@ struct StreamOptions {
   int64_t retention_hours = 24;
   uint64_t max_shard_bytes = 0;  // 0: no size cap
   uint64_t segment_bytes = kDefaultSegmentBytes;
+  int compression_level = 0;     // zstd level, 0 = none
+  std::optional<Key> key;        // encrypt from the start
 };
 
 class Stream;
@@ -66,8 +71,17 @@ class Stream {
   // version, and an unchanged inode number means unchanged metadata.
   Result<bool> refresh();
   Result<Dir> open_shard_dir(uint32_t index) const;
-  // A reader of the shard that knows where a closed shard ends and skips expired records.
+  // A reader of the shard that knows where a closed shard ends, skips expired records and decrypts with
+  // the stream's keys.
   Result<ShardReader> open_reader(uint32_t index, Reporter* reporter) const;
+
+  // Keys (from key files) for an encrypted stream; derived here for this stream.
+  Status use_keys(const std::vector<Key>& keys);
+  // Fails, before anything is read, unless the keys given can read every key the stream has used.
+  Status check_read_keys() const;
+  // The cipher new batches are encrypted with now: null when the stream is not encrypted; an error when
+  // it is and the key was not given.
+  Result<const StreamCipher*> write_cipher() const;
   // The segment and retention settings writers of this stream follow.
   SegmentPolicy segment_policy() const;
   // Takes the stream's control lock (exclusive flock on control.lock), held until the Fd is closed.
@@ -88,6 +102,7 @@ class Stream {
   Dir dir_;
   StreamMeta meta_;
   Fd meta_fd_;  // the stream.json meta_ came from
+  std::shared_ptr<KeyRing> keys_ = std::make_shared<KeyRing>();
   dev_t dev_;
   ino_t ino_;
 };

@@ -1,0 +1,33 @@
+// kds-start-stream-encryption: encrypt a stream's new batches with a key file's key.
+#include "common/cli.h"
+#include "kds/stream_settings.h"
+
+using namespace kds;
+using namespace kds::cli;
+
+int main(int argc, char** argv) {
+  StreamName stream_name;
+  std::string store_option;
+  std::vector<std::string> key_files;
+  CLI::App* app_ptr = nullptr;
+  return run(
+      argc, argv, "kds-start-stream-encryption",
+      "Encrypt a stream's new batches (AES-256-GCM) with the key in a key file; existing batches stay as they are.",
+      [&](CLI::App& app) {
+        app_ptr = &app;
+        add_stream_operand(app, &stream_name);
+        add_key_option(app, &key_files);
+        add_store_option(app, &store_option);
+      },
+      [&] {
+        const std::string stream = resolve_stream(*app_ptr, stream_name);
+        if (key_files.size() > 1) throw UsageError("--encryption-key-file: give one key");
+        auto keys = load_keys(key_files);
+        if (!keys.ok()) return fail(keys.error());
+        if (keys->empty()) throw UsageError("a key is required: --encryption-key-file FILE or KDS_ENCRYPTION_KEY_FILE");
+        auto store = open_store(store_option);
+        if (!store.ok()) return fail(store.error());
+        if (auto started = start_encryption(*store, stream, keys->front()); !started.ok()) return fail(started.error());
+        return static_cast<int>(kExitOk);
+      });
+}

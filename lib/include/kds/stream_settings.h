@@ -1,0 +1,23 @@
+// Changes to how new batches of a stream are stored: compression and encryption. Like Kinesis's
+// Start/StopStreamEncryption they affect new records only; existing batches keep their form and stay
+// readable (encrypted ones with their key).
+#pragma once
+
+#include <string_view>
+
+#include "kds/cipher.h"
+#include "kds/status.h"
+#include "kds/store.h"
+
+namespace kds {
+
+// zstd level 1..19 for new batches, or 0 for none.
+Status set_compression(const Store& store, std::string_view stream, int level);
+
+// Encrypts new batches with `key` (AES-256-GCM); the store records only the key's fingerprint.
+Status start_encryption(const Store& store, std::string_view stream, const Key& key);
+
+// Stores new batches unencrypted. Reading older encrypted batches still needs their key.
+Status stop_encryption(const Store& store, std::string_view stream);
+
+}  // namespace kds

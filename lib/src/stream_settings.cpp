@@ -1,0 +1,52 @@
+#include "kds/stream_settings.h"
+
+#include <algorithm>
+
+#include "kds/compression.h"
+#include "kds/validate.h"
+
+namespace kds {
+
+namespace {
+
+// Applies `change` to the stream's metadata under its control lock.
+template <class Change>
+Status update_meta(const Store& store, std::string_view name, Change&& change) {
+  KDS_TRY(validate_stream_name(name));
+  KDS_ASSIGN(Stream stream, store.open_stream(name));
+  KDS_ASSIGN(Fd control, stream.lock_control());
+  KDS_TRY(stream.reload());
+  StreamMeta meta = stream.meta();
+  change(meta);
+  return stream.write_meta(std::move(meta));
+}
+
+}  // namespace
+
+Status set_compression(const Store& store, std::string_view stream, int level) {
+  if (level < 0 || level > kMaxZstdLevel) {
+    return Error(Errc::kInvalidArgument, "Compression level must be none or zstd:1 .. zstd:19");
+  }
+  return update_meta(store, stream, [&](StreamMeta& meta) { meta.compression_level = level; });
+}
+
+Status start_encryption(const Store& store, std::string_view stream, const Key& key) {
+  const std::string fingerprint = key_fingerprint(key);
+  return update_meta(store, stream, [&](StreamMeta& meta) {
+    meta.encryption_type = "KMS";
+    meta.key_fingerprint = fingerprint;
+    if (std::find(meta.key_fingerprints.begin(), meta.key_fingerprints.end(), fingerprint) ==
+        meta.key_fingerprints.end()) {
+      meta.key_fingerprints.push_back(fingerprint);
+    }
+  });
+}
+
+Status stop_encryption(const Store& store, std::string_view stream) {
+  return update_meta(store, stream, [&](StreamMeta& meta) {
+    meta.encryption_type = "NONE";
+    meta.key_fingerprint.clear();
+  });
+}
+
+}  // namespace kds
