@@ -168,6 +168,7 @@ int put(const CLI::App& app, Options& options) {
   const std::vector<std::string> names = options.files.empty() ? std::vector<std::string>{"-"} : options.files;
   for (const auto& name : names) {
     if (name == "-") {
+      enlarge_pipe(STDIN_FILENO);
       inputs.push_back({"stdin", STDIN_FILENO});
       continue;
     }

@@ -1,6 +1,8 @@
 #include "output.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,7 +17,17 @@ Output& Output::standard() {
   return output;
 }
 
-Output::Output() : line_buffered_(::isatty(STDOUT_FILENO) == 1) { buffer_.reserve(2 * kFlushSize); }
+Output::Output() : line_buffered_(::isatty(STDOUT_FILENO) == 1) {
+  buffer_.reserve(2 * kFlushSize);
+  enlarge_pipe(STDOUT_FILENO);
+}
+
+void enlarge_pipe(int fd) {
+  // A 64 KiB pipe makes writer and reader take turns every 64 KiB; a larger one lets both run (measured
+  // with scripts/bench-core: kds-get | cat). Best effort: the limit is /proc/sys/fs/pipe-max-size.
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode)) ::fcntl(fd, F_SETPIPE_SZ, 1 << 20);
+}
 
 Status Output::finish() {
   size_t done = 0;

@@ -11,6 +11,9 @@
 
 namespace kds::cli {
 
+// Grows a pipe's buffer to 1 MiB when `fd` is a pipe (so large transfers take fewer context switches).
+void enlarge_pipe(int fd);
+
 class Output {
  public:
   static Output& standard();
@@ -30,7 +33,7 @@ class Output {
 
  private:
   Output();
-  static constexpr size_t kFlushSize = 64 * 1024;
+  static constexpr size_t kFlushSize = 256 * 1024;
   std::string buffer_;
   bool line_buffered_ = false;
 };
