@@ -55,12 +55,15 @@ BatchCheck parse_batch_header(const char* data, size_t available, BatchHeader* h
   const bool sizes_agree = header->codec() == kBatchCodecZstd
                                ? header->payload_size >= overhead + 1
                                : header->payload_size == header->raw_size + overhead;
+  const bool records_fit = header->lost_range()
+                               ? header->flags == kBatchLostRange && header->payload_size == 0 && header->raw_size == 0
+                               : header->raw_size >= 2ull * header->record_count + 1;
   const bool sane = header->version == kBatchVersion && header_size == kBatchHeaderSize &&
-                    (header->flags & ~(kBatchCodecMask | kBatchEncrypted)) == 0 && header->codec() <= kBatchCodecZstd &&
+                    (header->flags & ~(kBatchCodecMask | kBatchEncrypted | kBatchLostRange)) == 0 &&
+                    header->codec() <= kBatchCodecZstd &&
                     header->payload_size <= kMaxBatchPayload + kBatchCipherOverhead &&
-                    header->raw_size <= kMaxBatchPayload && sizes_agree && header->record_count >= 1 &&
-                    header->raw_size >= 2ull * header->record_count + 1 && reserved == 0 &&
-                    header->first_offset + header->record_count > header->first_offset;
+                    header->raw_size <= kMaxBatchPayload && sizes_agree && header->record_count >= 1 && records_fit &&
+                    reserved == 0 && header->first_offset + header->record_count > header->first_offset;
   if (!sane) return BatchCheck::kBadHeader;
   if (available < header->total_size()) return BatchCheck::kIncomplete;
   return BatchCheck::kOk;

@@ -245,7 +245,7 @@ Result<bool> ShardReader::locate(BatchHeader* header, const char** bytes) {
     KDS_ASSIGN(BatchCheck check, segment_.read_batch(file_position_, size, header, bytes));
     if (check == BatchCheck::kOk && header->first_offset == expected_offset_) {
       if (header->end_offset() <= next_offset_ || header->arrival_ms < min_arrival_ms_ ||
-          header->arrival_ms < expire_before_ms_) {
+          header->arrival_ms < expire_before_ms_ || header->lost_range()) {
         pass(*header);
         continue;
       }

@@ -33,6 +33,9 @@ inline constexpr uint8_t kBatchCodecZstd = 0x01;
 inline constexpr uint8_t kBatchEncrypted = 0x08;  // AES-256-GCM, see cipher.h
 // Bytes encryption adds to a payload: key id, nonce and tag (cipher.h).
 inline constexpr uint32_t kBatchCipherOverhead = 36;
+// A marker kds-fsck --repair puts where damaged bytes were quarantined: its record_count offsets were
+// lost; it has no payload. Readers pass over it without reporting the loss again.
+inline constexpr uint8_t kBatchLostRange = 0x10;
 
 struct BatchHeader {
   uint8_t version = kBatchVersion;
@@ -47,6 +50,7 @@ struct BatchHeader {
   uint64_t total_size() const { return kBatchHeaderSize + payload_size; }
   uint8_t codec() const { return flags & kBatchCodecMask; }
   bool encrypted() const { return (flags & kBatchEncrypted) != 0; }
+  bool lost_range() const { return (flags & kBatchLostRange) != 0; }
 };
 
 enum class BatchCheck {

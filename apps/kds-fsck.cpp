@@ -1,0 +1,76 @@
+// kds-fsck: check every batch, index and piece of metadata of streams; with --repair, mend what is found.
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "common/cli.h"
+#include "common/output.h"
+#include "kds/fsck.h"
+
+using namespace kds;
+using namespace kds::cli;
+
+int main(int argc, char** argv) {
+  std::string store_option;
+  std::vector<std::string> streams;
+  bool repair = false;
+  bool gc = false;
+  bool quiet = false;
+  return run(
+      argc, argv, "kds-fsck",
+      "Check streams on disk: every batch's CRC and place, every index, each closed shard's end, the metadata.",
+      [&](CLI::App& app) {
+        app.add_option("STREAM", streams, "Streams to check (default: every stream of the store)");
+        app.add_flag("--repair", repair,
+                     "Truncate torn tails, quarantine damaged bytes (never dropped), rebuild indexes, remove leftovers");
+        app.add_flag("--gc", gc, "Remove leftovers of interrupted operations (temporary files, unlisted shards)");
+        app.add_flag("-q,--quiet", quiet, "Print problems only, no summary");
+        add_store_option(app, &store_option);
+      },
+      [&] {
+        auto store = open_store(store_option);
+        if (!store.ok()) return fail(store.error());
+        if (streams.empty()) {
+          auto names = store->list_streams();
+          if (!names.ok()) return fail(names.error());
+          streams = *names;
+        }
+        Output& out = Output::standard();
+        FsckOptions options;
+        options.repair = repair;
+        options.gc = gc;
+        options.on_problem = [&](const FsckProblem& p) {
+          const std::string where = p.shard.empty() ? p.stream : p.stream + " " + p.shard;
+          out.write(fmt::format("{}{}{}: byte {}: {}{}\n", where, where.empty() ? "" : ": ", p.path, p.position, p.what,
+                                p.repaired ? " [repaired]" : ""));
+          out.end_record();
+        };
+        // Progress only where a person watches it: a terminal, and not with -q.
+        const bool progress = !quiet && ::isatty(STDERR_FILENO) == 1;
+        std::string current;
+        uint64_t last_shown = 0;
+        options.on_progress = [&](uint64_t done, uint64_t) {
+          if (!progress || done - last_shown < (64u << 20)) return;
+          last_shown = done;
+          fmt::print(stderr, "\rkds-fsck: {}: {} MiB checked", current, done >> 20);
+        };
+        FsckTotals totals;
+        if (auto leftovers = fsck_store_leftovers(*store, options, &totals); !leftovers.ok()) {
+          return fail(leftovers.error());
+        }
+        for (const auto& stream : streams) {
+          current = stream;
+          if (auto checked = fsck_stream(*store, stream, options, &totals); !checked.ok()) return fail(checked.error());
+        }
+        if (progress && last_shown > 0) fmt::print(stderr, "\r\033[K");
+        out.flush();
+        if (!quiet) {
+          print_error(fmt::format("{} streams, {} shards, {} segments, {} batches, {} records, {} bytes checked: {} "
+                                  "problems{}",
+                                  streams.size(), totals.shards, totals.segments, totals.batches, totals.records,
+                                  totals.bytes, totals.problems,
+                                  repair || gc ? fmt::format(", {} repaired", totals.repaired) : ""));
+        }
+        return totals.problems > 0 ? static_cast<int>(kExitCorruption) : static_cast<int>(kExitOk);
+      });
+}

@@ -1,0 +1,394 @@
+#include "kds/fsck.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "kds/crc32c.h"
+#include "kds/segment.h"
+#include "kds/shard_writer.h"
+
+namespace kds {
+
+namespace {
+
+// A change to a segment: bytes [start, end) are replaced by `replacement` (a lost-range marker, or
+// nothing); with `quarantine`, the bytes are kept in the shard's quarantine directory first.
+struct Edit {
+  uint64_t start = 0;
+  uint64_t end = 0;
+  std::string replacement;
+  bool quarantine = false;
+  size_t problem = 0;  // index into the shard's problems, marked repaired when the edit is applied
+};
+
+std::string lost_range_batch(uint64_t first_offset, uint64_t count, int64_t arrival_ms) {
+  BatchHeader header;
+  header.flags = kBatchLostRange;
+  header.record_count = static_cast<uint32_t>(count);
+  header.first_offset = first_offset;
+  header.arrival_ms = arrival_ms;
+  char bytes[kBatchHeaderSize];
+  encode_batch_header(header, 0, bytes);
+  return std::string(bytes, sizeof bytes);
+}
+
+bool is_leftover(std::string_view name) {
+  return name.ends_with(".tmp") || name.ends_with(".repair");
+}
+
+class ShardCheck {
+ public:
+  ShardCheck(const Stream& stream, const ShardMeta& meta, Dir dir, const FsckOptions& options, FsckTotals* totals)
+      : stream_(stream), meta_(meta), dir_(std::move(dir)), options_(options), totals_(totals) {}
+
+  Status run() {
+    KDS_ASSIGN(Fd lock, dir_.open_file(kWriterLockName, O_RDWR | O_CREAT));
+    // Appends wait while the shard is checked, so a write in flight is never taken for damage.
+    while (::flock(lock.get(), LOCK_EX) != 0) {
+      if (errno != EINTR) return io_error("cannot lock " + dir_.path_of(kWriterLockName), errno);
+    }
+    KDS_ASSIGN(auto names, dir_.list());
+    for (const auto& name : names) {
+      if (!is_leftover(name)) continue;
+      const size_t at = problem(dir_.path_of(name), 0, "leftover temporary file of an interrupted write");
+      if (options_.repair || options_.gc) {
+        KDS_TRY(dir_.unlink(name));
+        repaired(at);
+      }
+    }
+    KDS_ASSIGN(auto bases, list_segments(dir_));
+    expected_ = bases.empty() ? 0 : bases.front();
+    for (size_t i = 0; i < bases.size(); ++i) {
+      const uint64_t next_base = i + 1 < bases.size() ? bases[i + 1] : UINT64_MAX;
+      KDS_TRY(check_segment(bases[i], next_base));
+    }
+    if (meta_.end_offset && !bases.empty() && expected_ != *meta_.end_offset) {
+      problem(dir_.path(), 0,
+              expected_ < *meta_.end_offset
+                  ? fmt::format("records at offsets {}..{} of the closed shard are missing", expected_,
+                                *meta_.end_offset - 1)
+                  : fmt::format("the log holds records up to offset {}, beyond the shard's recorded end {}",
+                                expected_ - 1, *meta_.end_offset));
+    }
+    if (changed_) {
+      // Writers rebuild their state from the repaired log.
+      KDS_TRY(truncate_file(lock.get(), 0, dir_.path_of(kWriterLockName)));
+    }
+    ++totals_->shards;
+    return {};
+  }
+
+ private:
+  size_t problem(const std::string& path, uint64_t position, std::string what) {
+    problems_.push_back({stream_.name(), meta_.id(), path, position, std::move(what), false});
+    ++totals_->problems;
+    return problems_.size() - 1;
+  }
+  void repaired(size_t index) {
+    problems_[index].repaired = true;
+    ++totals_->repaired;
+  }
+
+ public:
+  // Problems are reported when the shard is done, so each says whether it was repaired.
+  void flush_reports() {
+    for (const auto& p : problems_) {
+      if (options_.on_problem) options_.on_problem(p);
+    }
+  }
+
+ private:
+  Status check_segment(uint64_t base, uint64_t next_base) {
+    const bool newest = next_base == UINT64_MAX;
+    const std::string name = segment_file_name(base);
+    const std::string path = dir_.path_of(name);
+    KDS_ASSIGN(Fd fd, dir_.open_file(name, O_RDONLY));
+    SegmentReader reader(std::move(fd), path, base);
+    KDS_ASSIGN(uint64_t size, reader.size());
+    ++totals_->segments;
+    totals_->bytes += size;
+    if (base > expected_) {
+      problem(path, 0, fmt::format("records at offsets {}..{} are missing before this segment", expected_, base - 1));
+    } else if (base < expected_) {
+      problem(path, 0, fmt::format("segment starts at offset {}, inside the previous segment (which ends at {})",
+                                   base, expected_));
+    }
+    expected_ = base;
+
+    std::vector<Edit> edits;
+    std::vector<IndexEntry> batches;  // every valid batch, for checking and rebuilding the index
+    int64_t last_arrival = 0;
+    uint64_t position = 0;
+    while (position < size) {
+      if (options_.on_progress) options_.on_progress(totals_->bytes - size + position, 0);
+      BatchHeader header;
+      const char* bytes = nullptr;
+      KDS_ASSIGN(BatchCheck check, reader.read_batch(position, size, &header, &bytes));
+      if (check == BatchCheck::kOk && header.first_offset == expected_) {
+        batches.push_back({header.first_offset, position, header.arrival_ms});
+        ++totals_->batches;
+        if (!header.lost_range()) totals_->records += header.record_count;
+        last_arrival = header.arrival_ms;
+        expected_ = header.end_offset();
+        position += header.total_size();
+        continue;
+      }
+      if (check == BatchCheck::kOk && header.first_offset > expected_) {
+        const size_t at = problem(path, position,
+                                  fmt::format("records at offsets {}..{} are missing before this batch", expected_,
+                                              header.first_offset - 1));
+        edits.push_back({position, position,
+                         lost_range_batch(expected_, header.first_offset - expected_, last_arrival), false, at});
+        expected_ = header.first_offset;
+        continue;
+      }
+      KDS_ASSIGN(auto next, reader.find_next_valid(position, size, expected_));
+      if (next) {
+        BatchHeader found;
+        KDS_ASSIGN(BatchCheck ok, reader.read_batch(*next, size, &found, &bytes));
+        (void)ok;
+        const uint64_t lost = found.first_offset > expected_ ? found.first_offset - expected_ : 0;
+        const size_t at = problem(path, position,
+                                  lost > 0 ? fmt::format("{} damaged bytes; records at offsets {}..{} lost", *next - position,
+                                                         expected_, found.first_offset - 1)
+                                           : fmt::format("{} damaged bytes", *next - position));
+        edits.push_back({position, *next, lost > 0 ? lost_range_batch(expected_, lost, last_arrival) : "", true, at});
+        expected_ = std::max(expected_, found.first_offset);
+        position = *next;
+        continue;
+      }
+      const bool closed_short = meta_.end_offset && expected_ < *meta_.end_offset;
+      if (newest && !closed_short) {
+        const size_t at = problem(path, position, fmt::format("torn tail of {} bytes (an append cut short)", size - position));
+        edits.push_back({position, size, "", false, at});
+      } else {
+        const uint64_t resume = newest ? *meta_.end_offset : next_base;
+        const uint64_t lost = resume > expected_ ? resume - expected_ : 0;
+        const size_t at = problem(path, position,
+                                  lost > 0 ? fmt::format("{} damaged bytes at the end; records at offsets {}..{} lost",
+                                                         size - position, expected_, resume - 1)
+                                           : fmt::format("{} damaged bytes at the end", size - position));
+        edits.push_back({position, size, lost > 0 ? lost_range_batch(expected_, lost, last_arrival) : "", true, at});
+        expected_ = std::max(expected_, resume);
+      }
+      position = size;
+    }
+    if (!edits.empty() && options_.repair) {
+      KDS_TRY(rewrite(base, reader, size, edits));
+      return check_index(base, /*rebuild=*/true);
+    }
+    return check_index(base, false, &batches, size);
+  }
+
+  // Applies the edits through a temporary file and a rename, keeping quarantined bytes.
+  Status rewrite(uint64_t base, SegmentReader& reader, uint64_t size, const std::vector<Edit>& edits) {
+    const std::string name = segment_file_name(base);
+    const bool truncate_only = edits.size() == 1 && edits[0].end == size && edits[0].replacement.empty() &&
+                               !edits[0].quarantine;
+    if (truncate_only) {
+      KDS_ASSIGN(Fd fd, dir_.open_file(name, O_RDWR));
+      KDS_TRY(truncate_file(fd.get(), edits[0].start, dir_.path_of(name)));
+      KDS_TRY(sync_data(fd.get(), dir_.path_of(name)));
+      repaired(edits[0].problem);
+      changed_ = true;
+      return {};
+    }
+    auto copy = [&](uint64_t from, uint64_t to, std::string* out) -> Status {
+      out->resize(static_cast<size_t>(to - from));
+      size_t got = 0;
+      KDS_TRY(pread_full(reader.fd(), out->data(), out->size(), from, &got, reader.path()));
+      out->resize(got);
+      return {};
+    };
+    for (const Edit& edit : edits) {
+      if (!edit.quarantine) continue;
+      auto made = dir_.make_dir("quarantine");
+      if (!made.ok() && made.error().sys_errno() != EEXIST) return made;
+      KDS_ASSIGN(Dir quarantine, dir_.open_dir("quarantine"));
+      std::string bytes;
+      KDS_TRY(copy(edit.start, edit.end, &bytes));
+      KDS_TRY(quarantine.write_file_atomic(fmt::format("{:020}-{}.bad", base, edit.start), bytes));
+    }
+    const std::string temp = name + ".repair";
+    KDS_ASSIGN(Fd out, dir_.open_file(temp, O_WRONLY | O_CREAT | O_TRUNC));
+    uint64_t written = 0;
+    uint64_t position = 0;
+    std::string chunk;
+    auto emit = [&](std::string_view bytes) -> Status {
+      KDS_TRY(pwrite_full(out.get(), bytes.data(), bytes.size(), written, dir_.path_of(temp)));
+      written += bytes.size();
+      return {};
+    };
+    for (const Edit& edit : edits) {
+      for (uint64_t at = position; at < edit.start; at += chunk.size()) {
+        KDS_TRY(copy(at, std::min(edit.start, at + (4u << 20)), &chunk));
+        KDS_TRY(emit(chunk));
+      }
+      KDS_TRY(emit(edit.replacement));
+      position = edit.end;
+    }
+    for (uint64_t at = position; at < size; at += chunk.size()) {
+      KDS_TRY(copy(at, std::min(size, at + (4u << 20)), &chunk));
+      KDS_TRY(emit(chunk));
+    }
+    if (::fsync(out.get()) != 0) return io_error("cannot sync " + dir_.path_of(temp), errno);
+    KDS_TRY(dir_.rename(temp, name, false));
+    KDS_TRY(dir_.sync());
+    for (const Edit& edit : edits) repaired(edit.problem);
+    changed_ = true;
+    return {};
+  }
+
+  // Compares the index with the batches found (or, after a rewrite, rebuilds it from the new segment).
+  Status check_index(uint64_t base, bool rebuild, const std::vector<IndexEntry>* batches = nullptr,
+                     uint64_t size = 0) {
+    const std::string name = index_file_name(base);
+    std::vector<IndexEntry> found;
+    if (rebuild || batches == nullptr) {
+      KDS_ASSIGN(Fd fd, dir_.open_file(segment_file_name(base), O_RDONLY));
+      SegmentReader reader(std::move(fd), dir_.path_of(segment_file_name(base)), base);
+      KDS_ASSIGN(size, reader.size());
+      KDS_ASSIGN(ScanResult run, scan_run(reader, 0, size, base, [&](uint64_t at, const BatchHeader& header) {
+        found.push_back({header.first_offset, at, header.arrival_ms});
+      }));
+      (void)run;
+      batches = &found;
+    }
+    // What a writer would have indexed: the first batch, then one at least kIndexInterval after the last.
+    std::string wanted = encode_index_header(base);
+    uint64_t last = 0;
+    for (size_t i = 0; i < batches->size(); ++i) {
+      const IndexEntry& batch = (*batches)[i];
+      if (i > 0 && batch.position < last + kIndexInterval) continue;
+      char entry[kIndexEntrySize];
+      encode_index_entry(base, batch, entry);
+      wanted.append(entry, sizeof entry);
+      last = batch.position;
+    }
+    std::optional<size_t> at;
+    if (!rebuild) {
+      auto bytes = dir_.read_file(name);
+      if (!bytes.ok()) {
+        at = problem(dir_.path_of(name), 0, "index missing");
+      } else {
+        std::map<uint64_t, const IndexEntry*> by_position;
+        for (const auto& batch : *batches) by_position[batch.position] = &batch;
+        const auto entries = decode_index(*bytes, base, size);
+        const size_t stored = bytes->size() < kIndexHeaderSize ? 0 : (bytes->size() - kIndexHeaderSize) / kIndexEntrySize;
+        bool consistent = entries.size() == stored && bytes->size() == kIndexHeaderSize + stored * kIndexEntrySize;
+        for (const auto& entry : entries) {
+          auto it = by_position.find(entry.position);
+          if (it == by_position.end() || it->second->offset != entry.offset ||
+              it->second->arrival_ms != entry.arrival_ms) {
+            consistent = false;
+          }
+        }
+        if (!batches->empty() && (entries.empty() || entries.front().position != 0)) consistent = false;
+        if (!consistent) at = problem(dir_.path_of(name), 0, "index does not match its segment");
+      }
+      if (!at) return {};
+      if (!options_.repair) return {};
+    }
+    KDS_TRY(dir_.write_file_atomic(name, wanted));
+    if (at) repaired(*at);
+    changed_ = true;
+    return {};
+  }
+
+  const Stream& stream_;
+  const ShardMeta& meta_;
+  Dir dir_;
+  const FsckOptions& options_;
+  FsckTotals* totals_;
+  uint64_t expected_ = 0;
+  bool changed_ = false;
+  std::vector<FsckProblem> problems_;
+};
+
+}  // namespace
+
+Status fsck_stream(const Store& store, std::string_view name, const FsckOptions& options, FsckTotals* totals) {
+  auto opened = store.open_stream(name);
+  if (!opened.ok()) {
+    if (opened.error().code() != Errc::kCorruption) return opened.error();
+    ++totals->problems;
+    if (options.on_problem) {
+      options.on_problem({std::string(name), "", store.dir().path_of(stream_dir_name(name)) + "/stream.json", 0,
+                          opened.error().message(), false});
+    }
+    return {};
+  }
+  Stream& stream = *opened;
+  std::set<std::string> listed;
+  for (const auto& shard : stream.meta().shards) {
+    listed.insert(shard.id());
+    auto dir = stream.open_shard_dir(shard.index);
+    if (!dir.ok()) {
+      FsckProblem missing{stream.name(), shard.id(), stream.dir().path_of(shard.id()), 0, "shard directory missing",
+                          false};
+      ++totals->problems;
+      if (options.repair && stream.dir().make_dir(shard.id()).ok()) {
+        missing.repaired = true;
+        ++totals->repaired;
+      }
+      if (options.on_problem) options.on_problem(missing);
+      continue;
+    }
+    ShardCheck check(stream, shard, std::move(dir).value(), options, totals);
+    Status checked = check.run();
+    check.flush_reports();
+    KDS_TRY(checked);
+  }
+  KDS_ASSIGN(auto names, stream.dir().list());
+  for (const auto& entry : names) {
+    const bool stray_shard = entry.starts_with("shardId-") && listed.count(entry) == 0;
+    if (!stray_shard && !is_leftover(entry)) continue;
+    FsckProblem leftover{stream.name(), "", stream.dir().path_of(entry), 0,
+                         stray_shard ? "shard directory not in stream.json (left by an interrupted reshard or "
+                                       "expiry)"
+                                     : "leftover temporary file of an interrupted write",
+                         false};
+    ++totals->problems;
+    if (options.repair || options.gc) {
+      KDS_TRY(stream.dir().remove_tree(entry));
+      leftover.repaired = true;
+      ++totals->repaired;
+    }
+    if (options.on_problem) options.on_problem(leftover);
+  }
+  return {};
+}
+
+Status fsck_store_leftovers(const Store& store, const FsckOptions& options, FsckTotals* totals) {
+  KDS_ASSIGN(auto names, store.dir().list());
+  for (const auto& entry : names) {
+    if (!entry.starts_with(".create-") && !entry.starts_with(".delete-")) continue;
+    // ".create-<pid>-<random>": leave it alone while the process that made it may still be working.
+    const size_t dash = entry.find('-', 1);
+    const int pid = std::atoi(entry.c_str() + dash + 1);
+    if (pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM)) continue;
+    FsckProblem leftover{"", "", store.dir().path_of(entry), 0,
+                         "leftover of a stream creation or deletion interrupted by a crash", false};
+    ++totals->problems;
+    if (options.repair || options.gc) {
+      KDS_TRY(store.dir().remove_tree(entry));
+      leftover.repaired = true;
+      ++totals->repaired;
+    }
+    if (options.on_problem) options.on_problem(leftover);
+  }
+  return {};
+}
+
+}  // namespace kds

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The family: `kds COMMAND` dispatch, kds-fsck on healthy and damaged stores, bash completion, and every
+# tool's --help and --version.
+source "$(dirname "$0")/lib.sh"
+SOURCE=${KDS_SOURCE:-$(cd "$(dirname "$0")/../.." && pwd)}
+
+# --- dispatch: arguments (with spaces), stdin, stdout and exit status pass through untouched
+kds create-stream fam --shard-count 2
+printf 'a b  c\nsecond line\n' | kds put fam -k 'key with spaces'
+assert_eq "$(kds get fam -f '%k|%s\n')" "key with spaces|a b  c
+key with spaces|second line" "arguments with spaces and stdin"
+assert_eq "$(kds describe-stream fam --output json)" "$(kds-describe-stream fam --output json)" "identical output"
+expect_status 3 kds get nosuch
+grep -q "^kds-get: ResourceNotFoundException" "$TEST_DIR/err" || fail "the tool's own error line: $(cat "$TEST_DIR/err")"
+expect_status 2 kds create-stream 'bad name'
+expect_error 2 "did you mean 'describe-stream'" kds describe-stram fam
+expect_error 2 "not a kds command" kds frobnicate
+expect_status 0 kds --help && grep -q "update-shard-count" "$TEST_DIR/out" || fail "kds --help lists commands"
+expect_status 0 kds && grep -q "^Commands:" "$TEST_DIR/out" || fail "kds alone lists commands"
+assert_eq "$(kds --version)" "kds (kds) 0.1.0" "kds --version"
+kds --store "$TEST_DIR/other" create-stream elsewhere
+[[ -d "$TEST_DIR/other/elsewhere.stream" ]] || fail "kds --store DIR passes the store on"
+mkdir -p "$TEST_DIR/man/man1" && ln -s "$SOURCE/man/kds-put.1" "$TEST_DIR/man/man1/kds-put.1"
+MANPATH="$TEST_DIR/man" MANPAGER=cat kds help put 2>/dev/null | grep -q "kds-put" || fail "kds help put shows the man page"
+# SIGPIPE passes through: the tool itself is killed by it, as if run directly.
+seq 1 100000 | kds put fam -k k
+set +o pipefail
+kds get fam 2>"$TEST_DIR/pipe.err" | head -1 >/dev/null
+set -o pipefail
+assert_eq "$(cat "$TEST_DIR/pipe.err")" "" "quiet SIGPIPE through kds"
+
+# --- fsck: healthy
+kds-create-stream f --segment-size 4K --shard-count 2
+for i in $(seq 1 30); do seq $((i * 100)) $((i * 100 + 49)) | sed 's/^/k:/' | kds-put f -K : --sync none; done
+expect_status 0 kds-fsck f
+grep -q "0 problems" "$TEST_DIR/err" || fail "healthy store: $(cat "$TEST_DIR/err")"
+grep -q "1500 records" "$TEST_DIR/err" || fail "fsck counts records"
+
+# --- fsck: a flipped byte in a sealed segment is reported with file and offset; kds-get returns no
+# altered record and loses at most the damaged batch
+shard=$KDS_STORE/f.stream/shardId-000000000001
+sealed=$(ls "$shard"/*.log | sed -n 2p)
+printf '\x5a' | dd of="$sealed" bs=1 seek=100 conv=notrunc status=none
+expect_status 7 kds-fsck f
+grep -q "^f shardId-000000000001: $sealed: byte 0: .*damaged bytes; records at offsets" "$TEST_DIR/out" ||
+  fail "fsck names file and offset: $(cat "$TEST_DIR/out")"
+expect_status 7 kds-get f
+assert_eq "$(wc -l <"$TEST_DIR/out")" "1450" "kds-get loses only the damaged batch"
+comm -23 <(sort "$TEST_DIR/out") <(for i in $(seq 1 30); do seq $((i * 100)) $((i * 100 + 49)); done | sort) >"$TEST_DIR/extra"
+assert_eq "$(cat "$TEST_DIR/extra")" "" "no altered record returned"
+expect_status 7 kds-fsck f --repair
+grep -q "\[repaired\]" "$TEST_DIR/out" || fail "repair reported"
+ls "$shard/quarantine/"*.bad >/dev/null 2>&1 || fail "damaged bytes are quarantined, not dropped"
+expect_status 0 kds-fsck f
+expect_status 0 kds-get f
+assert_eq "$(wc -l <"$TEST_DIR/out")" "1450" "after repair the same records read, without a report"
+assert_eq "$(cat "$TEST_DIR/err")" "" "no damage reported after repair"
+
+# --- fsck: a torn tail is reported, repaired, every complete record before it kept, writes work after
+newest=$(ls "$shard"/*.log | tail -1)
+head -c 70 "$newest" >>"$newest"
+expect_status 7 kds-fsck f
+grep -q "torn tail of 70 bytes" "$TEST_DIR/out" || fail "torn tail reported: $(cat "$TEST_DIR/out")"
+expect_status 7 kds-fsck --repair
+expect_status 0 kds-fsck
+assert_eq "$(kds-get f | wc -l)" "1450" "every complete record kept"
+echo 'k:77777' | kds-put f -K :
+assert_eq "$(kds-get f --shard-id 1 | tail -1)" "77777" "writes work after repair"
+expect_status 0 kds-fsck
+
+# --- fsck: a damaged index is rebuilt; leftovers are removed with --gc
+idx=$(ls "$shard"/*.idx | head -1)
+printf 'garbage garbage garbage garbage!!' >>"$idx"
+echo '{}' >"$KDS_STORE/f.stream/stream.json.tmp"
+expect_status 7 kds-fsck f
+grep -q "index does not match" "$TEST_DIR/out" || fail "bad index reported: $(cat "$TEST_DIR/out")"
+grep -q "leftover temporary file" "$TEST_DIR/out" || fail "leftover reported"
+expect_status 7 kds-fsck f --repair
+expect_status 0 kds-fsck f
+
+# --- completion loads in bash and completes commands, options, streams and shard ids
+bash -c "
+  set -e
+  source '$SOURCE/completion/kds.bash'
+  complete -p kds-get >/dev/null
+  COMP_WORDS=(kds des); COMP_CWORD=1; _kds; [[ \" \${COMPREPLY[*]} \" == *' describe-stream '* ]]
+  COMP_WORDS=(kds-get --out); COMP_CWORD=1; _kds_command; [[ \" \${COMPREPLY[*]} \" == *' --output '* ]]
+  COMP_WORDS=(kds-get f); COMP_CWORD=1; _kds_command; [[ \" \${COMPREPLY[*]} \" == *' fam '* ]]
+  COMP_WORDS=(kds-get f --shard-id ''); COMP_CWORD=3; _kds_command; [[ \" \${COMPREPLY[*]} \" == *' shardId-000000000001 '* ]]
+  COMP_WORDS=(kds get fa); COMP_CWORD=2; _kds; [[ \" \${COMPREPLY[*]} \" == *' fam '* ]]
+  COMP_WORDS=(kds-get f --iterator-type AT_); COMP_CWORD=3; _kds_command; [[ \${#COMPREPLY[@]} == 2 ]]
+" 2>"$TEST_DIR/completion.err" || fail "completion: $(cat "$TEST_DIR/completion.err")"
+assert_eq "$(cat "$TEST_DIR/completion.err")" "" "completion loads without errors"
+
+# --- every tool: --help (with a pointer to its man page) and --version
+for tool in "$KDS_BIN"/kds-*; do
+  name=$(basename "$tool")
+  expect_status 0 "$name" --help && grep -q "See $name(1)" "$TEST_DIR/out" || fail "$name --help"
+  expect_status 0 "$name" --version && assert_eq "$(cat "$TEST_DIR/out")" "$name (kds) 0.1.0" "$name --version"
+  [[ -f "$SOURCE/man/$name.1" ]] || fail "$name has no man page"
+done
+pass
