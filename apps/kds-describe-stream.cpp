@@ -20,10 +20,36 @@ using nlohmann::ordered_json;
 
 namespace {
 
+
 // JSON numbers for timestamps: epoch seconds with the millisecond fraction.
 double epoch_seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 
-std::string describe_json(const Stream& stream) {
+// Per-shard statistics, the local answer to CloudWatch's shard metrics: beside StreamDescription, so
+// that object keeps exactly the AWS shape.
+Result<ordered_json> statistics_json(const Stream& stream) {
+  const StreamMeta& meta = stream.meta();
+  const int64_t now = now_ms();
+  ordered_json list = ordered_json::array();
+  for (const auto& shard : meta.shards) {
+    if (meta.shard_expired(shard, now)) continue;
+    KDS_ASSIGN(Dir dir, stream.open_shard_dir(shard.index));
+    KDS_ASSIGN(ShardSummary summary, summarize_shard(dir, meta.expiry_boundary_ms(now)));
+    ordered_json item;
+    item["ShardId"] = shard.id();
+    item["State"] = shard.is_open() ? "OPEN" : "CLOSED";
+    item["Records"] = summary.records();
+    item["BytesOnDisk"] = summary.bytes_on_disk;
+    item["Segments"] = summary.segments;
+    item["OldestArrivalTimestamp"] =
+        summary.oldest_arrival_ms ? ordered_json(epoch_seconds(*summary.oldest_arrival_ms)) : ordered_json(nullptr);
+    item["NewestArrivalTimestamp"] =
+        summary.newest_arrival_ms ? ordered_json(epoch_seconds(*summary.newest_arrival_ms)) : ordered_json(nullptr);
+    list.push_back(std::move(item));
+  }
+  return list;
+}
+
+Result<std::string> describe_json(const Stream& stream) {
   const StreamMeta& meta = stream.meta();
   ordered_json description;
   description["StreamName"] = meta.name;
@@ -47,6 +73,7 @@ std::string describe_json(const Stream& stream) {
   if (meta.max_shard_bytes > 0) description["MaxShardBytes"] = meta.max_shard_bytes;
   ordered_json doc;
   doc["StreamDescription"] = std::move(description);
+  KDS_ASSIGN(doc["ShardStatistics"], statistics_json(stream));
   return doc.dump(4) + "\n";
 }
 
@@ -131,7 +158,9 @@ int main(int argc, char** argv) {
         auto stream = store->open_stream(stream_text);
         if (!stream.ok()) return fail(stream.error());
         if (output == "json") {
-          Output::standard().write(describe_json(*stream));
+          auto json = describe_json(*stream);
+          if (!json.ok()) return fail(json.error());
+          Output::standard().write(*json);
         } else {
           auto text = describe_text(*stream);
           if (!text.ok()) return fail(text.error());
