@@ -59,7 +59,7 @@ class Putter {
     RecordSplitter splitter(input.fd, delimiter_, max_record);
     for (;;) {
       std::string_view record;
-      auto event = splitter.next(&record);
+      auto event = splitter.next(&record, static_cast<int>(producer_.ms_until_sync()));
       if (!event.ok()) return fail(input.name, event.error());
       switch (*event) {
         case RecordSplitter::Event::kRecord:
@@ -76,6 +76,9 @@ class Putter {
                                   input.name, location(splitter.record_number()), kMaxRecordDataBytes,
                                   splitter.too_long_size()));
           return kExitBadInput;
+        case RecordSplitter::Event::kIdle:
+          if (const Status synced = producer_.sync_written(); !synced.ok()) return fail(synced.error());
+          break;
         case RecordSplitter::Event::kEnd: return kExitOk;
       }
     }
@@ -92,6 +95,13 @@ class Putter {
     });
     out.flush();
     if (!status.ok()) return fail(status.error());
+    return kExitOk;
+  }
+
+  // At the end of input nothing stays unsynced, whatever the mode.
+  int finish() {
+    if (int status = flush(); status != kExitOk) return status;
+    if (const Status synced = producer_.sync_written(); !synced.ok()) return fail(synced.error());
     return kExitOk;
   }
 
@@ -181,7 +191,20 @@ int put(const CLI::App& app, Options& options) {
   if (!store.ok()) return fail(store.error());
   StderrReporter reporter;
   ProducerOptions producer_options;
-  producer_options.sync = options.sync == "none" ? SyncMode::kNone : SyncMode::kBatch;
+  if (options.sync == "none") {
+    producer_options.sync = SyncMode::kNone;
+  } else if (options.sync == "batch") {
+    producer_options.sync = SyncMode::kBatch;
+  } else if (options.sync == "interval" || options.sync.starts_with("interval:")) {
+    producer_options.sync = SyncMode::kInterval;
+    if (options.sync != "interval") {
+      auto ms = parse_integer(options.sync.substr(9));
+      if (!ms || *ms < 1 || *ms > 3600000) throw UsageError("--sync interval:MS needs MS from 1 to 3600000");
+      producer_options.sync_interval_ms = *ms;
+    }
+  } else {
+    throw UsageError("--sync: '" + options.sync + "' is not batch, interval[:MS] or none");
+  }
   auto keys = load_keys(options.key_files);
   if (!keys.ok()) return fail(keys.error());
   producer_options.keys = std::move(keys).value();
@@ -196,7 +219,7 @@ int put(const CLI::App& app, Options& options) {
     const int status = putter.put_all(input);
     if (status != kExitOk) return status;
   }
-  return putter.flush();
+  return putter.finish();
 }
 
 }  // namespace
@@ -222,10 +245,10 @@ int main(int argc, char** argv) {
         app.add_option("--explicit-hash-key", options.explicit_hash_key,
                        "Route every record by this hash key (0..2^128-1) instead of its partition key")
             ->type_name("HASH");
-        app.add_option("--sync", options.sync, "When a record counts as stored: batch (after fdatasync) or none")
-            ->type_name("batch|none")
-            ->check(CLI::IsMember({"none", "batch"}))
-            ->default_str("batch");
+        app.add_option("--sync", options.sync,
+                       "When a record counts as stored: batch (after fdatasync; default), interval[:MS] (written, "
+                       "synced every MS, default 1000) or none (written)")
+            ->type_name("MODE");
         add_output_option(app, &options.output);
         add_key_option(app, &options.key_files);
         add_store_option(app, &options.store);

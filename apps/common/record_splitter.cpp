@@ -43,7 +43,7 @@ Status RecordSplitter::fill() {
   }
 }
 
-Result<RecordSplitter::Event> RecordSplitter::next(std::string_view* record) {
+Result<RecordSplitter::Event> RecordSplitter::next(std::string_view* record, int wait_ms) {
   for (;;) {
     const char* base = buffer_.data();
     const size_t d = delimiter_.size();
@@ -84,6 +84,10 @@ Result<RecordSplitter::Event> RecordSplitter::next(std::string_view* record) {
     if (!paused_ && !input_ready(fd_)) {
       paused_ = true;
       return Event::kPause;
+    }
+    if (wait_ms >= 0) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, wait_ms) == 0) return Event::kIdle;
     }
     KDS_TRY(fill());
   }

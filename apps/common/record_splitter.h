@@ -19,6 +19,7 @@ class RecordSplitter {
     kRecord,   // *record holds the next record (without its delimiter) until the next call
     kPause,    // nothing complete is buffered and no input is ready: a good moment to deliver
     kTooLong,  // the next record exceeds the maximum; too_long_size() tells its size
+    kIdle,     // no input arrived within the wait given to next()
     kEnd,      // input exhausted
   };
 
@@ -27,7 +28,8 @@ class RecordSplitter {
 
   // A final record without a delimiter is returned before kEnd; a delimiter at the very end does not
   // make an empty last record.
-  Result<Event> next(std::string_view* record);
+  // With `wait_ms` >= 0, a wait for input that lasts longer returns kIdle.
+  Result<Event> next(std::string_view* record, int wait_ms = -1);
 
   // 1-based number of the record last returned (or rejected as too long).
   uint64_t record_number() const { return number_; }

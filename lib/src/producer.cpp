@@ -57,6 +57,18 @@ u128 Producer::key_hash(std::string_view key) {
   return entry.hash;
 }
 
+int64_t Producer::ms_until_sync() const {
+  if (unsynced_.empty()) return -1;
+  return std::max<int64_t>(0, last_sync_ms_ + options_.sync_interval_ms - now_ms());
+}
+
+Status Producer::sync_written() {
+  for (uint32_t shard : unsynced_) KDS_TRY(slots_[shard].writer->sync());
+  unsynced_.clear();
+  last_sync_ms_ = now_ms();
+  return {};
+}
+
 Status Producer::check_record(std::string_view key, size_t data_size) {
   KDS_TRY(validate_partition_key(key));
   return validate_record_size(key, data_size);
@@ -91,7 +103,7 @@ Status Producer::append(Slot& slot) {
   if (!slot.writer) {
     KDS_ASSIGN(Dir dir, stream_.open_shard_dir(slot.shard_index));
     slot.writer = std::make_unique<ShardWriter>(std::move(dir), stream_.segment_policy(), reporter_,
-                                                options_.sync == SyncMode::kBatch);
+                                                options_.sync != SyncMode::kNone);
   }
   const uint32_t shard = slot.shard_index;
   ShardWriter* writer = slot.writer.get();
@@ -182,6 +194,13 @@ Status Producer::flush(const std::function<void(const RecordAck&)>& on_ack) {
         if (status.ok()) status = synced;
       }
     }
+  }
+  if (options_.sync == SyncMode::kInterval) {
+    if (unsynced_.empty()) last_sync_ms_ = now_ms();  // the interval starts with the first unsynced write
+    for (uint32_t shard : touched_) {
+      if (std::find(unsynced_.begin(), unsynced_.end(), shard) == unsynced_.end()) unsynced_.push_back(shard);
+    }
+    if (status.ok() && ms_until_sync() == 0) status = sync_written();
   }
   for (const auto& ack : acks_) {
     const Ticket& ticket = tickets_[ack.ticket];

@@ -26,8 +26,10 @@
 namespace kds {
 
 enum class SyncMode {
-  kNone,   // acknowledged once written to the page cache: survives a crash of the process, not of the machine
-  kBatch,  // acknowledged after fdatasync of the batch: survives power loss
+  kNone,      // acknowledged once written to the page cache: survives a crash of the process, not of the machine
+  kInterval,  // acknowledged once written; fdatasync at least every sync_interval_ms: power loss can cost
+              // the acknowledged records of the last interval
+  kBatch,     // acknowledged after fdatasync of the batch: survives power loss
 };
 
 struct ProducerOptions {
@@ -35,6 +37,7 @@ struct ProducerOptions {
   size_t batch_bytes = 256 << 10;  // a shard's batch is appended once it would grow past this
   size_t pending_bytes = 8 << 20;  // wants_flush() once this much is queued
   std::vector<Key> keys;           // key files' keys, for an encrypted stream
+  int64_t sync_interval_ms = 1000;  // for SyncMode::kInterval
 };
 
 struct RecordAck {
@@ -68,6 +71,11 @@ class Producer {
   Status flush(const std::function<void(const RecordAck&)>& on_ack);
 
   const Stream& stream() const { return stream_; }
+
+  // Interval mode: milliseconds until written records are due to be synced (-1: nothing unsynced).
+  int64_t ms_until_sync() const;
+  // Syncs everything written but not yet synced (interval mode; also at the end of input).
+  Status sync_written();
 
  private:
   struct Slot {
@@ -105,6 +113,8 @@ class Producer {
   std::vector<Ticket> tickets_;
   std::vector<PendingAck> acks_;
   std::vector<uint32_t> touched_;                    // shards appended to since the last flush
+  std::vector<uint32_t> unsynced_;                   // interval mode: shards written since the last sync
+  int64_t last_sync_ms_ = 0;
   size_t pending_bytes_ = 0;
   // Keys repeat (users, hosts, sessions): remembering recent keys' MD5 halves the cost of routing.
   struct CachedHash {
