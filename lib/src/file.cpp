@@ -1,14 +1,17 @@
 #include "kds/file.h"
 
 #include <dirent.h>
+#include <sys/uio.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 
 #include "kds/crash_point.h"
+#include "kds/fault_injection.h"
 
 namespace kds {
 
@@ -67,9 +70,19 @@ Status Dir::make_dir(std::string_view name) const {
 
 Result<Fd> Dir::open_file(std::string_view name, int flags) const {
   const std::string n(name);
-  const int fd = ::openat(fd_.get(), n.c_str(), flags | O_CLOEXEC | O_NOFOLLOW, 0600);
+  // O_EXCL tells a file this call creates from one that existed, for the power-loss simulation.
+  int fd = -1;
+  bool created = false;
+  if ((flags & O_CREAT) != 0 && (flags & O_EXCL) == 0 && fault_injection::recording()) {
+    fd = ::openat(fd_.get(), n.c_str(), flags | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    created = fd >= 0;
+    if (fd < 0 && errno != EEXIST) return io_error("cannot open " + path_of(name), errno);
+  }
+  if (fd < 0) fd = ::openat(fd_.get(), n.c_str(), flags | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return io_error("cannot open " + path_of(name), errno);
   if ((flags & O_CREAT) != 0) ::fchmod(fd, 0600);
+  if (created || ((flags & O_EXCL) != 0 && (flags & O_CREAT) != 0)) fault_injection::on_create(path_of(name));
+  if ((flags & O_TRUNC) != 0) fault_injection::on_truncate(path_of(name), 0);
   return Fd(fd);
 }
 
@@ -113,6 +126,7 @@ Status Dir::rename(std::string_view from, std::string_view to, bool no_replace) 
 Status Dir::unlink(std::string_view name) const {
   const std::string n(name);
   if (::unlinkat(fd_.get(), n.c_str(), 0) != 0) return io_error("cannot remove " + path_of(name), errno);
+  fault_injection::on_remove(path_of(name));
   return {};
 }
 
@@ -134,6 +148,7 @@ Status Dir::remove_tree(std::string_view name) const {
 
 Status Dir::sync() const {
   if (::fsync(fd_.get()) != 0) return io_error("cannot sync directory " + path_, errno);
+  fault_injection::on_dir_sync(path_);
   return {};
 }
 
@@ -159,6 +174,7 @@ Status Dir::write_file_atomic(std::string_view name, std::string_view contents) 
   KDS_ASSIGN(Fd fd, open_file(temp, O_WRONLY | O_CREAT | O_TRUNC));
   Status written = pwrite_full(fd.get(), contents.data(), contents.size(), 0, path_of(temp));
   if (written.ok() && ::fsync(fd.get()) != 0) written = io_error("cannot sync " + path_of(temp), errno);
+  if (written.ok()) fault_injection::on_sync(path_of(temp));
   if (!written.ok()) {
     (void)unlink(temp);
     return written;
@@ -186,6 +202,7 @@ Status pread_full(int fd, char* buf, size_t size, uint64_t offset, size_t* got, 
 }
 
 Status pwrite_full(int fd, const char* buf, size_t size, uint64_t offset, std::string_view path) {
+  fault_injection::on_write(fd, path, offset, size);
   size_t done = 0;
   while (done < size) {
     const ssize_t n = ::pwrite(fd, buf + done, size - done, static_cast<off_t>(offset + done));
@@ -206,11 +223,44 @@ Result<uint64_t> file_size(int fd, std::string_view path) {
 
 Status sync_data(int fd, std::string_view path) {
   if (::fdatasync(fd) != 0) return io_error("cannot sync " + std::string(path), errno);
+  fault_injection::on_sync(path);
+  return {};
+}
+
+Status sync_file(int fd, std::string_view path) {
+  if (::fsync(fd) != 0) return io_error("cannot sync " + std::string(path), errno);
+  fault_injection::on_sync(path);
   return {};
 }
 
 Status truncate_file(int fd, uint64_t size, std::string_view path) {
   if (::ftruncate(fd, static_cast<off_t>(size)) != 0) return io_error("cannot truncate " + std::string(path), errno);
+  fault_injection::on_truncate(path, size);
+  return {};
+}
+
+Status pwrite_two(int fd, std::string_view a, std::string_view b, uint64_t offset, std::string_view path) {
+  fault_injection::on_write(fd, path, offset, a.size() + b.size());
+  iovec parts[2] = {{const_cast<char*>(a.data()), a.size()}, {const_cast<char*>(b.data()), b.size()}};
+  int first = 0;
+  size_t total = a.size() + b.size();
+  while (total > 0) {
+    const ssize_t n = ::pwritev(fd, parts + first, 2 - first, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_error("cannot write " + std::string(path), errno);
+    }
+    auto written = static_cast<size_t>(n);
+    offset += written;
+    total -= written;
+    while (written > 0 && first < 2) {
+      const size_t take = std::min(written, parts[first].iov_len);
+      parts[first].iov_base = static_cast<char*>(parts[first].iov_base) + take;
+      parts[first].iov_len -= take;
+      written -= take;
+      if (parts[first].iov_len == 0) ++first;
+    }
+  }
   return {};
 }
 

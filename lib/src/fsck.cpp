@@ -242,7 +242,7 @@ class ShardCheck {
       KDS_TRY(copy(at, std::min(size, at + (4u << 20)), &chunk));
       KDS_TRY(emit(chunk));
     }
-    if (::fsync(out.get()) != 0) return io_error("cannot sync " + dir_.path_of(temp), errno);
+    KDS_TRY(sync_file(out.get(), dir_.path_of(temp)));
     KDS_TRY(dir_.rename(temp, name, false));
     KDS_TRY(dir_.sync());
     for (const Edit& edit : edits) repaired(edit.problem);
@@ -265,17 +265,7 @@ class ShardCheck {
       (void)run;
       batches = &found;
     }
-    // What a writer would have indexed: the first batch, then one at least kIndexInterval after the last.
-    std::string wanted = encode_index_header(base);
-    uint64_t last = 0;
-    for (size_t i = 0; i < batches->size(); ++i) {
-      const IndexEntry& batch = (*batches)[i];
-      if (i > 0 && batch.position < last + kIndexInterval) continue;
-      char entry[kIndexEntrySize];
-      encode_index_entry(base, batch, entry);
-      wanted.append(entry, sizeof entry);
-      last = batch.position;
-    }
+    const std::string wanted = build_index(base, *batches);
     std::optional<size_t> at;
     if (!rebuild) {
       auto bytes = dir_.read_file(name);

@@ -171,13 +171,27 @@ Result<IndexEntry> last_verified_entry(SegmentReader& reader, const std::vector<
     BatchHeader header;
     const char* bytes = nullptr;
     KDS_ASSIGN(BatchCheck check, reader.read_batch(entries[i].position, file_size, &header, &bytes));
-    if (check == BatchCheck::kOk && header.first_offset == entries[i].offset) {
+    if (check == BatchCheck::kOk && header.first_offset == entries[i].offset &&
+        header.arrival_ms == entries[i].arrival_ms) {
       *kept = i + 1;
       return entries[i];
     }
   }
   *kept = 0;
   return IndexEntry{reader.base(), 0, 0};
+}
+
+std::string build_index(uint64_t base, const std::vector<IndexEntry>& batches) {
+  std::string index = encode_index_header(base);
+  uint64_t last = 0;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    if (i > 0 && batches[i].position < last + kIndexInterval) continue;
+    char entry[kIndexEntrySize];
+    encode_index_entry(base, batches[i], entry);
+    index.append(entry, sizeof entry);
+    last = batches[i].position;
+  }
+  return index;
 }
 
 Result<ScanResult> scan_segment_tail(const Dir& shard, uint64_t base) {

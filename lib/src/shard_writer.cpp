@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/uio.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -30,31 +29,6 @@ T load(const char* p) {
 template <class T>
 void store(char* p, T value) {
   std::memcpy(p, &value, sizeof value);
-}
-
-Status pwrite_two(int fd, const char* a, size_t a_size, const char* b, size_t b_size, uint64_t offset,
-                  const std::string& path) {
-  iovec parts[2] = {{const_cast<char*>(a), a_size}, {const_cast<char*>(b), b_size}};
-  int first = 0;
-  size_t total = a_size + b_size;
-  while (total > 0) {
-    const ssize_t n = ::pwritev(fd, parts + first, 2 - first, static_cast<off_t>(offset));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return io_error("cannot write " + path, errno);
-    }
-    auto written = static_cast<size_t>(n);
-    offset += written;
-    total -= written;
-    while (written > 0 && first < 2) {
-      const size_t take = std::min(written, parts[first].iov_len);
-      parts[first].iov_base = static_cast<char*>(parts[first].iov_base) + take;
-      parts[first].iov_len -= take;
-      written -= take;
-      if (parts[first].iov_len == 0) ++first;
-    }
-  }
-  return {};
 }
 
 }  // namespace
@@ -153,8 +127,10 @@ Status ShardWriter::load_state() {
 
 Status ShardWriter::open_segment(uint64_t base, bool create) {
   if (sync_on_roll_ && dirty_ && segment_.is_open()) {
-    // Records this writer appended to the segment it is leaving must be durable before it moves on.
+    // Records this writer appended to the segment it is leaving must be durable before it moves on; so
+    // must its index, which is final from now on.
     KDS_TRY(sync_data(segment_.fd(), segment_.path()));
+    if (index_fd_.valid()) KDS_TRY(sync_data(index_fd_.get(), shard_.path_of(index_file_name(segment_.base()))));
     dirty_ = false;
   }
   const std::string log_name = segment_file_name(base);
@@ -258,6 +234,11 @@ Status ShardWriter::recover() {
   KDS_ASSIGN(IndexEntry start, last_verified_entry(segment_, entries, size, &keep));
   const std::string index_path = shard_.path_of(index_file_name(base));
   KDS_TRY(truncate_file(index_fd_.get(), kIndexHeaderSize + keep * kIndexEntrySize, index_path));
+  if (keep == 0) {
+    // The header itself may be what was damaged.
+    const std::string header = encode_index_header(base);
+    KDS_TRY(pwrite_full(index_fd_.get(), header.data(), header.size(), 0, index_path));
+  }
   state_.segment_base = base;
   state_.next_offset = start.offset;
   state_.end_position = start.position;
@@ -271,7 +252,58 @@ Status ShardWriter::recover() {
     auto previous = scan_segment_tail(shard_, bases[bases.size() - 2]);
     if (previous.ok()) state_.last_arrival_ms = std::max<int64_t>(0, previous->last_arrival_ms);
   }
+  KDS_TRY(seal_older_segments(bases));
   return reconcile(start.position);
+}
+
+// After a machine crash, segments sealed since the last sync (with --sync none) may have lost their
+// unsynced tails. Walking back from the newest, each older segment must end exactly where the next one
+// begins; a lost tail is truncated at its last valid batch and a lost-range marker names the offsets that
+// are gone, so the log stays dense and later readers do not report the loss again. Stops at the first
+// segment that is whole, so the cost is that of the segments written since the last sync.
+Status ShardWriter::seal_older_segments(const std::vector<uint64_t>& bases) {
+  uint64_t next_base = bases.back();
+  for (size_t i = bases.size() - 1; i-- > 0;) {
+    const std::string name = segment_file_name(bases[i]);
+    KDS_ASSIGN(Fd fd, shard_.open_file(name, O_RDWR));
+    SegmentReader reader(std::move(fd), shard_.path_of(name), bases[i]);
+    KDS_ASSIGN(uint64_t size, reader.size());
+    std::vector<IndexEntry> batches;
+    KDS_ASSIGN(ScanResult run, scan_run(reader, 0, size, bases[i], [&](uint64_t at, const BatchHeader& header) {
+      batches.push_back({header.first_offset, at, header.arrival_ms});
+    }));
+    const auto index_bytes = shard_.read_file(index_file_name(bases[i]));
+    const bool index_whole = index_bytes.ok() && *index_bytes == build_index(bases[i], batches);
+    if (run.complete && run.next_offset == next_base && index_whole) return {};
+    if (run.next_offset > next_base) return {};  // overlapping segments: damage for kds-fsck to report
+    if (!run.complete) {
+      if (reporter_ != nullptr) {
+        reporter_->repaired({reader.path(), run.end_position, size - run.end_position,
+                             "tail lost in a crash before it was synced; truncated"});
+      }
+      KDS_TRY(truncate_file(reader.fd(), run.end_position, reader.path()));
+    }
+    if (run.next_offset < next_base) {
+      BatchHeader marker;
+      marker.flags = kBatchLostRange;
+      marker.record_count = static_cast<uint32_t>(next_base - run.next_offset);
+      marker.first_offset = run.next_offset;
+      marker.arrival_ms = std::max<int64_t>(run.last_arrival_ms, 0);
+      char bytes[kBatchHeaderSize];
+      encode_batch_header(marker, 0, bytes);
+      KDS_TRY(pwrite_full(reader.fd(), bytes, sizeof bytes, run.end_position, reader.path()));
+      batches.push_back({marker.first_offset, run.end_position, marker.arrival_ms});
+      if (reporter_ != nullptr) {
+        reporter_->repaired({reader.path(), run.end_position, 0,
+                             fmt::format("records at offsets {}..{} were not synced before a crash and are lost",
+                                         run.next_offset, next_base - 1)});
+      }
+    }
+    KDS_TRY(sync_data(reader.fd(), reader.path()));
+    KDS_TRY(shard_.write_file_atomic(index_file_name(bases[i]), build_index(bases[i], batches)));
+    next_base = bases[i];
+  }
+  return {};
 }
 
 void ShardWriter::add_index_entry(uint64_t position, uint64_t offset, int64_t arrival_ms) {
@@ -280,7 +312,7 @@ void ShardWriter::add_index_entry(uint64_t position, uint64_t offset, int64_t ar
   encode_index_entry(state_.segment_base, {offset, position, arrival_ms}, entry);
   // The index is derived data: if this write fails, lookups in this stretch scan a little further.
   const uint64_t at = kIndexHeaderSize + state_.index_entries * kIndexEntrySize;
-  if (pwrite_full(index_fd_.get(), entry, sizeof entry, at, "").ok()) {
+  if (pwrite_full(index_fd_.get(), entry, sizeof entry, at, shard_.path_of(index_file_name(state_.segment_base))).ok()) {
     ++state_.index_entries;
     state_.last_indexed_position = position;
   }
@@ -407,7 +439,7 @@ Result<AppendResult> ShardWriter::append(const PreparedBatch& batch, const Fence
     crc = batch.payload_crc ? *batch.payload_crc : crc32c(stored.data(), stored.size());
   }
   encode_batch_header(header, crc, header_bytes);
-  const Status written = pwrite_two(segment_.fd(), header_bytes, sizeof header_bytes, stored.data(), stored.size(),
+  const Status written = pwrite_two(segment_.fd(), std::string_view(header_bytes, sizeof header_bytes), stored,
                                     state_.end_position, segment_.path());
   if (!written.ok()) {
     // Leave no partial batch behind (a full disk is the usual cause).

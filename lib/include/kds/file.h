@@ -86,8 +86,11 @@ class Dir {
 Status pread_full(int fd, char* buf, size_t size, uint64_t offset, size_t* got, std::string_view path);
 // Writes all `size` bytes at `offset`.
 Status pwrite_full(int fd, const char* buf, size_t size, uint64_t offset, std::string_view path);
+// Writes `a` then `b` at `offset` with as few system calls as possible (one pwritev normally).
+Status pwrite_two(int fd, std::string_view a, std::string_view b, uint64_t offset, std::string_view path);
 Result<uint64_t> file_size(int fd, std::string_view path);
-Status sync_data(int fd, std::string_view path);
+Status sync_data(int fd, std::string_view path);  // fdatasync
+Status sync_file(int fd, std::string_view path);  // fsync
 Status truncate_file(int fd, uint64_t size, std::string_view path);
 
 }  // namespace kds

@@ -104,6 +104,10 @@ Result<IndexEntry> last_verified_entry(SegmentReader& reader, const std::vector<
 // Where the valid run of segment `base` ends, scanning from its last verified index entry.
 Result<ScanResult> scan_segment_tail(const Dir& shard, uint64_t base);
 
+// The index a writer would have written for these batches (every batch of a segment, in order): an entry
+// for the first, then one for each batch starting at least kIndexInterval after the last entry.
+std::string build_index(uint64_t base, const std::vector<IndexEntry>& batches);
+
 template <class OnBatch>
 Result<ScanResult> scan_run(SegmentReader& reader, uint64_t from, uint64_t file_size, uint64_t expected_offset,
                             OnBatch&& on_batch) {

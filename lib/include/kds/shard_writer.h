@@ -127,6 +127,7 @@ class ShardWriter {
   Status load_state();
   Status adopt(const WriterState& state);
   Status recover();
+  Status seal_older_segments(const std::vector<uint64_t>& bases);
   Status reconcile(uint64_t from);
   Status open_segment(uint64_t base, bool create);
   Status roll();
