@@ -5,7 +5,7 @@ KDS_BIN=${KDS_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../build/apps" && pwd
 export PATH="$KDS_BIN:$PATH"
 TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kds-test.XXXXXX")
 # Kill whatever a test left running (a follower, a producer), then remove its store.
-trap 'pkill -9 -P $$ 2>/dev/null; rm -rf "$TEST_DIR"' EXIT
+trap 'pkill -9 -P $$ 2>/dev/null || true; rm -rf "$TEST_DIR"' EXIT
 export KDS_STORE="$TEST_DIR/store"
 unset XDG_DATA_HOME
 failures=0
