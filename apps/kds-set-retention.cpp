@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
       [&] {
         const std::string stream =
             resolve_stream(*app_ptr, stream_name, [&](std::string operand) { hours_text = operand; });
+        if (app_ptr->count("HOURS") > 0 && app_ptr->count("--retention-period-hours") > 0) {
+          throw UsageError("give the retention period once, as HOURS or as --retention-period-hours");
+        }
         if (hours_text.empty()) throw UsageError("the retention period HOURS is required");
         const auto hours = parse_hours(hours_text);
         if (!hours) throw UsageError("HOURS: '" + hours_text + "' is not a number of hours (e.g. 48, 36h, 7d)");

@@ -50,8 +50,7 @@ struct Options {
 
 // The scope and starts that -n/--lines asks for: the last N records (of the stream, or of one shard), or
 // every record from record K of each shard with +K.
-Result<FollowPlan> plan_lines(const Stream& stream, const Options& options, std::optional<uint32_t> shard,
-                              Reporter* reporter) {
+Result<FollowPlan> plan_lines(const Stream& stream, const Options& options, std::optional<uint32_t> shard) {
   FollowPlan plan;
   std::vector<uint32_t> shards;
   if (shard) {
@@ -69,7 +68,7 @@ Result<FollowPlan> plan_lines(const Stream& stream, const Options& options, std:
   }
   auto count = parse_integer(text);
   if (!count || *count < 0) throw UsageError("--lines: '" + text + "' is not a number of records (N or +K)");
-  KDS_ASSIGN(auto starts, last_records_start(stream, shards, static_cast<uint64_t>(*count), reporter));
+  KDS_ASSIGN(auto starts, last_records_start(stream, shards, static_cast<uint64_t>(*count)));
   for (const auto& [index, offset] : starts) plan.starts[index] = {ReadStart::Kind::kOffset, offset, 0};
   return plan;
 }
@@ -113,7 +112,7 @@ int tail(const CLI::App& app, Options& options) {
       plan.starts[start.shard_index] = start.start;
     }
   } else {
-    auto lines = plan_lines(*stream, options, shard, &reporter);
+    auto lines = plan_lines(*stream, options, shard);
     if (!lines.ok()) return fail(lines.error());
     plan = std::move(lines).value();
   }

@@ -28,6 +28,9 @@ int main(int argc, char** argv) {
       [&] {
         const std::string stream =
             resolve_stream(*app_ptr, stream_name, [&](std::string operand) { target_text = operand; });
+        if (app_ptr->count("N") > 0 && app_ptr->count("--target-shard-count") > 0) {
+          throw UsageError("give the target once, as N or as --target-shard-count");
+        }
         if (target_text.empty()) throw UsageError("the target shard count N is required");
         const auto parsed = parse_integer(target_text);
         if (!parsed) throw UsageError("N: '" + target_text + "' is not a whole number");

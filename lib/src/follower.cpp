@@ -18,7 +18,7 @@ constexpr uint32_t kStreamEvents = IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN
 }  // namespace
 
 Result<std::map<uint32_t, uint64_t>> last_records_start(const Stream& stream, const std::vector<uint32_t>& shards,
-                                                        uint64_t count, Reporter* reporter) {
+                                                        uint64_t count) {
   // (arrival, shard, offset) of each shard's last `count` records; the newest `count` of them overall.
   std::vector<std::tuple<int64_t, uint32_t, uint64_t>> candidates;
   std::map<uint32_t, uint64_t> starts;
@@ -28,7 +28,8 @@ Result<std::map<uint32_t, uint64_t>> last_records_start(const Stream& stream, co
     KDS_ASSIGN(ShardSummary summary, summarize_shard(dir, stream.meta().expiry_boundary_ms(now_ms())));
     starts[index] = summary.next_offset;
     if (count == 0 || summary.records() == 0) continue;
-    KDS_ASSIGN(ShardReader reader, stream.open_reader(index, reporter));
+    // Damage found here is reported once, by the follower that reads the same records next.
+    KDS_ASSIGN(ShardReader reader, stream.open_reader(index, nullptr));
     KDS_TRY(reader.seek_offset(summary.next_offset - std::min(count, summary.records())));
     for (;;) {
       KDS_ASSIGN(bool more, reader.next_batch(&records));
@@ -125,15 +126,15 @@ Status StreamFollower::start(Tracked& shard) {
   shard.dirty = true;
   shard.closed_seen = meta != nullptr && !meta->is_open();
   shard.last_use = ++clock_;
-  if (open_readers_ > kMaxOpenReaders) drop_idle_reader();
+  if (open_readers_ > kMaxOpenReaders) drop_idle_reader(shard.index);
   return {};
 }
 
 // Closes the reader of the least recently used shard that has nothing pending; it reopens at its offset.
-void StreamFollower::drop_idle_reader() {
+void StreamFollower::drop_idle_reader(uint32_t keep) {
   Tracked* victim = nullptr;
   for (auto& [index, shard] : tracked_) {
-    if (!shard.reader || !shard.pending.empty()) continue;
+    if (!shard.reader || !shard.pending.empty() || index == keep) continue;
     if (victim == nullptr || shard.last_use < victim->last_use) victim = &shard;
   }
   if (victim == nullptr) return;
@@ -143,14 +144,14 @@ void StreamFollower::drop_idle_reader() {
 }
 
 Status StreamFollower::fetch(Tracked& shard) {
+  shard.last_use = ++clock_;  // before any drop below, so this shard's reader is never the one dropped
   if (!shard.reader) {
     KDS_ASSIGN(ShardReader reader, stream_.open_reader(shard.index, reporter_));
     shard.reader = std::make_unique<ShardReader>(std::move(reader));
     ++open_readers_;
     KDS_TRY(shard.reader->seek_offset(shard.next_offset));
-    if (open_readers_ > kMaxOpenReaders) drop_idle_reader();
+    if (open_readers_ > kMaxOpenReaders) drop_idle_reader(shard.index);
   }
-  shard.last_use = ++clock_;
   KDS_ASSIGN(bool more, shard.reader->next_batch(&shard.pending));
   if (more) {
     shard.next_offset = shard.pending.back().offset + 1;

@@ -37,7 +37,9 @@ int64_t StreamMeta::expiry_boundary_ms(int64_t now_ms) const {
 }
 
 bool StreamMeta::shard_expired(const ShardMeta& shard, int64_t now_ms) const {
-  return !shard.is_open() && shard.closed_ms && *shard.closed_ms < expiry_boundary_ms(now_ms);
+  if (shard.is_open()) return false;
+  const auto last = shard.last_arrival_ms ? shard.last_arrival_ms : shard.closed_ms;
+  return last && *last < expiry_boundary_ms(now_ms);
 }
 
 std::string StreamMeta::to_json() const {
@@ -67,6 +69,7 @@ std::string StreamMeta::to_json() const {
     item["CreatedMs"] = shard.created_ms;
     if (shard.closed_ms) item["ClosedMs"] = *shard.closed_ms;
     if (shard.end_offset) item["EndOffset"] = *shard.end_offset;
+    if (shard.last_arrival_ms) item["LastArrivalMs"] = *shard.last_arrival_ms;
     list.push_back(std::move(item));
   }
   doc["Shards"] = std::move(list);
@@ -155,6 +158,7 @@ Result<StreamMeta> StreamMeta::from_json(std::string_view text, std::string_view
       shard.created_ms = item.at("CreatedMs").get<int64_t>();
       if (item.contains("ClosedMs")) shard.closed_ms = item.at("ClosedMs").get<int64_t>();
       if (item.contains("EndOffset")) shard.end_offset = item.at("EndOffset").get<uint64_t>();
+      if (item.contains("LastArrivalMs")) shard.last_arrival_ms = item.at("LastArrivalMs").get<int64_t>();
       meta.shards.push_back(std::move(shard));
     }
   } catch (const std::exception& e) {

@@ -57,8 +57,9 @@ class Change {
     KDS_ASSIGN(WriterState state, writer.lock());
     held_.push_back(writer.release_lock());
     shard->end_offset = state.next_offset;
-    // Every record of a closed shard arrived at or before its close time, so expiry can go by it.
     shard->closed_ms = std::max(now_, state.last_arrival_ms);
+    // The shard expires (Kinesis stops listing it) once its newest record has.
+    shard->last_arrival_ms = state.next_offset > 0 ? state.last_arrival_ms : *shard->closed_ms;
     crash_point("reshard.shard-locked");
     return {};
   }
@@ -80,6 +81,7 @@ class Change {
     ShardMeta* shard = find(index);
     shard->end_offset = 0;
     shard->closed_ms = now_;
+    shard->last_arrival_ms = now_;
   }
 
   ShardMeta* find(uint32_t index) {

@@ -106,4 +106,15 @@ kds-split-shard c 0 >/dev/null
 printf 'two\nthree\nfour\n' | kds-put c
 wait $tail_pid || fail "kds-tail --count failed"
 assert_eq "$(tr '\n' ' ' <"$TEST_DIR/count.out")" "one two three " "--count 3 across a split"
+# Hundreds of shards: more than the follower keeps open at once.
+kds-create-stream wide --shard-count 300
+kds-tail wide -n 0 >"$TEST_DIR/wide.out" 2>"$TEST_DIR/wide.err" &
+tail_pid=$!
+sleep 0.5
+seq 1 900 | sed 's/.*/&:&/' | kds-put wide -K :
+seq 901 1200 | sed 's/.*/&:&/' | kds-put wide -K :
+wait_lines "$TEST_DIR/wide.out" 1200
+kill $tail_pid; wait $tail_pid 2>/dev/null || true
+assert_eq "$(sort -n "$TEST_DIR/wide.out" | md5sum)" "$(seq 1 1200 | md5sum)" "every record from 300 shards"
+assert_eq "$(cat "$TEST_DIR/wide.err")" "" "nothing on stderr with 300 shards"
 pass

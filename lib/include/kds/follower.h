@@ -33,9 +33,9 @@ struct FollowPlan {
 };
 
 // The first offset, per shard of `shards`, of the last `count` records of those shards by arrival time.
-// Shards with none of them map to their end.
+// Shards with none of them map to their end. Damage met on the way is not reported here.
 Result<std::map<uint32_t, uint64_t>> last_records_start(const Stream& stream, const std::vector<uint32_t>& shards,
-                                                        uint64_t count, Reporter* reporter);
+                                                        uint64_t count);
 
 class StreamFollower {
  public:
@@ -80,7 +80,7 @@ class StreamFollower {
   bool eligible(uint32_t index) const;
   Status start(Tracked& shard);
   Status fetch(Tracked& shard);
-  void drop_idle_reader();
+  void drop_idle_reader(uint32_t keep);
   void finish(uint32_t index);
 
   Stream stream_;

@@ -29,6 +29,8 @@ struct ShardMeta {
   int64_t created_ms = 0;
   std::optional<int64_t> closed_ms;
   std::optional<uint64_t> end_offset;  // closed shards: the offset after their last record
+  // Closed shards: when their last record arrived (their close time when they hold none).
+  std::optional<int64_t> last_arrival_ms;
 
   bool is_open() const { return !end_offset.has_value(); }
   std::string id() const { return shard_id_string(index); }
