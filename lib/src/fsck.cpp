@@ -68,6 +68,14 @@ class ShardCheck {
       }
     }
     KDS_ASSIGN(auto bases, list_segments(dir_));
+    KDS_ASSIGN(auto orphans, orphan_indexes(dir_, bases));
+    for (const auto& name : orphans) {
+      const size_t at = problem(dir_.path_of(name), 0, "index without its segment (an interrupted deletion)");
+      if (options_.repair || options_.gc) {
+        KDS_TRY(dir_.unlink(name));
+        repaired(at);
+      }
+    }
     expected_ = bases.empty() ? 0 : bases.front();
     for (size_t i = 0; i < bases.size(); ++i) {
       const uint64_t next_base = i + 1 < bases.size() ? bases[i + 1] : UINT64_MAX;

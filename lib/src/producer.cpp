@@ -16,7 +16,9 @@ Result<Producer> Producer::open(const Store& store, std::string_view stream, con
   // control operation is busy with the stream); segments are reclaimed by the shard writers as they append.
   const int64_t now = now_ms();
   const auto& shards = opened.meta().shards;
-  if (std::any_of(shards.begin(), shards.end(), [&](const ShardMeta& s) { return opened.meta().shard_expired(s, now); })) {
+  KDS_ASSIGN(auto unlisted, unlisted_shard_dirs(opened));
+  if (!unlisted.empty() ||
+      std::any_of(shards.begin(), shards.end(), [&](const ShardMeta& s) { return opened.meta().shard_expired(s, now); })) {
     KDS_TRY(collect_garbage(store, stream, reporter, false));
     KDS_TRY(opened.reload());
   }

@@ -30,9 +30,12 @@ Status collect_locked(Stream& stream, Reporter* reporter) {
   if (!expired.empty()) {
     KDS_TRY(stream.write_meta(meta));
     crash_point("retention.shards-unlisted");
-    for (uint32_t index : expired) KDS_TRY(stream.dir().remove_tree(shard_id_string(index)));
-    KDS_TRY(stream.dir().sync());
   }
+  // Directories of shards stream.json does not list: just unlisted above, or left by a crash here or in
+  // a reshard that never published them (the control lock keeps a reshard in progress out).
+  KDS_ASSIGN(auto unlisted, unlisted_shard_dirs(stream));
+  for (const auto& name : unlisted) KDS_TRY(stream.dir().remove_tree(name));
+  if (!unlisted.empty()) KDS_TRY(stream.dir().sync());
   const SegmentPolicy policy = stream.segment_policy();
   for (const auto& shard : stream.meta().shards) {
     KDS_ASSIGN(Dir dir, stream.open_shard_dir(shard.index));
@@ -43,6 +46,19 @@ Status collect_locked(Stream& stream, Reporter* reporter) {
 }
 
 }  // namespace
+
+Result<std::vector<std::string>> unlisted_shard_dirs(const Stream& stream) {
+  KDS_ASSIGN(auto names, stream.dir().list());
+  std::vector<std::string> unlisted;
+  for (const auto& name : names) {
+    auto index = parse_shard_id(name);
+    if (name.starts_with("shardId-") && index && name == shard_id_string(*index) &&
+        stream.meta().find_shard(*index) == nullptr) {
+      unlisted.push_back(name);
+    }
+  }
+  return unlisted;
+}
 
 Status set_retention(const Store& store, std::string_view name, int64_t hours, std::optional<uint64_t> max_bytes,
                      Reporter* reporter) {

@@ -54,6 +54,23 @@ Result<std::vector<uint64_t>> list_segments(const Dir& shard) {
   return bases;
 }
 
+Result<std::vector<std::string>> orphan_indexes(const Dir& shard, const std::vector<uint64_t>& bases) {
+  KDS_ASSIGN(auto names, shard.list());
+  std::vector<std::string> orphans;
+  for (const auto& name : names) {
+    if (name.size() != 24 || !name.ends_with(".idx")) continue;
+    const auto base = parse_segment_file_name(name.substr(0, 20) + ".log");
+    if (base && !std::binary_search(bases.begin(), bases.end(), *base)) orphans.push_back(name);
+  }
+  return orphans;
+}
+
+Status remove_orphan_indexes(const Dir& shard, const std::vector<uint64_t>& bases) {
+  KDS_ASSIGN(auto orphans, orphan_indexes(shard, bases));
+  for (const auto& name : orphans) KDS_TRY(shard.unlink(name));
+  return {};
+}
+
 std::string encode_index_header(uint64_t base) {
   std::string header(kIndexHeaderSize, '\0');
   store<uint32_t>(header.data(), kIndexMagic);

@@ -342,6 +342,7 @@ Status ShardWriter::enforce_retention() {
     KDS_TRY(roll());
   }
   KDS_ASSIGN(auto bases, list_segments(shard_));
+  KDS_TRY(remove_orphan_indexes(shard_, bases));
   std::vector<uint64_t> sizes;
   uint64_t total = 0;
   for (uint64_t base : bases) {
@@ -361,10 +362,11 @@ Status ShardWriter::enforce_retention() {
       auto tail = scan_segment_tail(shard_, bases[i]);
       if (!tail.ok() || tail->last_arrival_ms < 0 || tail->last_arrival_ms >= boundary) break;
     }
-    // Readers that have the segment open keep reading it: unlink leaves open descriptors valid.
-    KDS_TRY(shard_.unlink(index_file_name(bases[i])));
-    crash_point("retention.index-deleted");
+    // Readers that have the segment open keep reading it: unlink leaves open descriptors valid. The log
+    // goes first: an index left behind by a crash is an orphan the next pass removes.
     KDS_TRY(shard_.unlink(segment_file_name(bases[i])));
+    crash_point("retention.log-deleted");
+    KDS_TRY(shard_.unlink(index_file_name(bases[i])));
     total -= sizes[i];
     deleted = true;
   }

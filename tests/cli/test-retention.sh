@@ -4,6 +4,14 @@
 source "$(dirname "$0")/lib.sh"
 command -v faketime >/dev/null || { echo "faketime is not installed (scripts/install-deps installs it)"; exit 1; }
 
+# Without the faketime wrapper (which reports a killed child as status 1), for the crash tests.
+libfaketime=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1)
+at_killable() {
+  local when=$1
+  shift
+  FAKETIME="@$when" LD_PRELOAD="$libfaketime" "$@"
+}
+
 file_bytes() { find "$1" -type f -printf '%s\n' | awk '{ total += $1 } END { print total + 0 }'; }
 
 at() {  # at 'YYYY-MM-DD hh:mm:ss' CMD...: run CMD with the clock starting at that time
@@ -103,6 +111,25 @@ at '2026-03-02 01:30:01' kds-describe-stream lin --output json | python3 -c '
 import json, sys
 s = json.load(sys.stdin)["StreamDescription"]["Shards"]
 assert all(x["ParentShardId"] == "shardId-000000000000" for x in s), s' || fail "children keep their lineage"
+
+# --- a retention deletion killed mid-way leaves nothing kds-fsck complains about once a writer has run
+at '2026-04-01 00:00:00' kds-create-stream kr --segment-size 4K
+for hour in 00 01 02; do seq 1 200 | sed "s/^/$hour-/" | at "2026-04-01 $hour:00:00" kds-put kr --sync none; done
+status=$(echo x | KDS_CRASH_AT=retention.log-deleted at_killable '2026-04-02 01:30:00' kds-put kr >/dev/null 2>&1; echo $?) 2>/dev/null
+assert_eq "$status" "137" "kds-put killed between deleting a segment and its index"
+echo y | at '2026-04-02 01:30:01' kds-put kr
+at '2026-04-02 01:30:02' kds-fsck kr >"$TEST_DIR/fsck.out" 2>&1 || fail "fsck after an interrupted segment deletion: $(cat "$TEST_DIR/fsck.out")"
+# (x was never stored: the deletion runs before the append it precedes.)
+assert_eq "$(at '2026-04-02 01:30:03' kds-get kr | tail -2 | tr '\n' ' ')" "02-200 y " "records after the interrupted deletion"
+# ... and an expired shard's removal killed between unlisting it and removing its files.
+seq 1 5 | sed 's/^/k:/' | at '2026-04-02 02:00:00' kds-put kr -K :
+at '2026-04-02 02:00:00' kds-split-shard kr 0 >/dev/null
+status=$(KDS_CRASH_AT=retention.shards-unlisted at_killable '2026-04-03 03:00:00' kds-set-retention kr 24 >/dev/null 2>&1; echo $?) 2>/dev/null
+assert_eq "$status" "137" "kds-set-retention killed after unlisting an expired shard"
+[[ -d "$KDS_STORE/kr.stream/shardId-000000000000" ]] || fail "the crash left the unlisted directory"
+echo z | sed 's/^/k:/' | at '2026-04-03 03:00:01' kds-put kr -K :
+[[ ! -d "$KDS_STORE/kr.stream/shardId-000000000000" ]] || fail "the next writer removes the unlisted directory"
+at '2026-04-03 03:00:02' kds-fsck kr >"$TEST_DIR/fsck.out" 2>&1 || fail "fsck after an interrupted shard removal: $(cat "$TEST_DIR/fsck.out")"
 
 # --- retention during a concurrent kds-put and kds-tail: the follower sees every record
 kds-create-stream live --segment-size 8K --max-bytes 32K

@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "kds/report.h"
 #include "kds/status.h"
@@ -21,6 +23,10 @@ namespace kds {
 // allow.
 Status set_retention(const Store& store, std::string_view stream, int64_t hours, std::optional<uint64_t> max_bytes,
                      Reporter* reporter);
+
+// Shard directories stream.json does not list (expired shards being removed, or a reshard's unpublished
+// children), by name.
+Result<std::vector<std::string>> unlisted_shard_dirs(const Stream& stream);
 
 // Deletes the segments retention allows in every shard and removes expired closed shards. With `wait`
 // false it does nothing when another control operation holds the stream (used by kds-put on start).

@@ -34,6 +34,11 @@ std::optional<uint64_t> parse_segment_file_name(std::string_view name);
 // Bases of the segments in a shard directory, ascending.
 Result<std::vector<uint64_t>> list_segments(const Dir& shard);
 
+// Index files whose segment is gone (a deletion interrupted between the two unlinks), by name.
+Result<std::vector<std::string>> orphan_indexes(const Dir& shard, const std::vector<uint64_t>& bases);
+// Removes them.
+Status remove_orphan_indexes(const Dir& shard, const std::vector<uint64_t>& bases);
+
 struct IndexEntry {
   uint64_t offset = 0;  // offset of the batch's first record
   uint64_t position = 0;
