@@ -49,7 +49,8 @@ bool is_leftover(std::string_view name) {
 
 class ShardCheck {
  public:
-  ShardCheck(const Stream& stream, const ShardMeta& meta, Dir dir, const FsckOptions& options, FsckTotals* totals)
+  ShardCheck(const Stream& stream, const ShardMeta& meta, Dir dir, const FsckOptions& options,
+             FsckTotals* totals)
       : stream_(stream), meta_(meta), dir_(std::move(dir)), options_(options), totals_(totals) {}
 
   Status run() {
@@ -127,10 +128,12 @@ class ShardCheck {
     ++totals_->segments;
     totals_->bytes += size;
     if (base > expected_) {
-      problem(path, 0, fmt::format("records at offsets {}..{} are missing before this segment", expected_, base - 1));
+      problem(path, 0,
+              fmt::format("records at offsets {}..{} are missing before this segment", expected_, base - 1));
     } else if (base < expected_) {
-      problem(path, 0, fmt::format("segment starts at offset {}, inside the previous segment (which ends at {})",
-                                   base, expected_));
+      problem(path, 0,
+              fmt::format("segment starts at offset {}, inside the previous segment (which ends at {})", base,
+                          expected_));
     }
     expected_ = base;
 
@@ -154,10 +157,11 @@ class ShardCheck {
       }
       if (check == BatchCheck::kOk && header.first_offset > expected_) {
         const size_t at = problem(path, position,
-                                  fmt::format("records at offsets {}..{} are missing before this batch", expected_,
-                                              header.first_offset - 1));
+                                  fmt::format("records at offsets {}..{} are missing before this batch",
+                                              expected_, header.first_offset - 1));
         edits.push_back({position, position,
-                         lost_range_batch(expected_, header.first_offset - expected_, last_arrival), false, at});
+                         lost_range_batch(expected_, header.first_offset - expected_, last_arrival), false,
+                         at});
         expected_ = header.first_offset;
         continue;
       }
@@ -168,26 +172,30 @@ class ShardCheck {
         (void)ok;
         const uint64_t lost = found.first_offset > expected_ ? found.first_offset - expected_ : 0;
         const size_t at = problem(path, position,
-                                  lost > 0 ? fmt::format("{} damaged bytes; records at offsets {}..{} lost", *next - position,
-                                                         expected_, found.first_offset - 1)
+                                  lost > 0 ? fmt::format("{} damaged bytes; records at offsets {}..{} lost",
+                                                         *next - position, expected_, found.first_offset - 1)
                                            : fmt::format("{} damaged bytes", *next - position));
-        edits.push_back({position, *next, lost > 0 ? lost_range_batch(expected_, lost, last_arrival) : "", true, at});
+        edits.push_back(
+            {position, *next, lost > 0 ? lost_range_batch(expected_, lost, last_arrival) : "", true, at});
         expected_ = std::max(expected_, found.first_offset);
         position = *next;
         continue;
       }
       const bool closed_short = meta_.end_offset && expected_ < *meta_.end_offset;
       if (newest && !closed_short) {
-        const size_t at = problem(path, position, fmt::format("torn tail of {} bytes (an append cut short)", size - position));
+        const size_t at = problem(
+            path, position, fmt::format("torn tail of {} bytes (an append cut short)", size - position));
         edits.push_back({position, size, "", false, at});
       } else {
         const uint64_t resume = newest ? *meta_.end_offset : next_base;
         const uint64_t lost = resume > expected_ ? resume - expected_ : 0;
-        const size_t at = problem(path, position,
-                                  lost > 0 ? fmt::format("{} damaged bytes at the end; records at offsets {}..{} lost",
-                                                         size - position, expected_, resume - 1)
-                                           : fmt::format("{} damaged bytes at the end", size - position));
-        edits.push_back({position, size, lost > 0 ? lost_range_batch(expected_, lost, last_arrival) : "", true, at});
+        const size_t at =
+            problem(path, position,
+                    lost > 0 ? fmt::format("{} damaged bytes at the end; records at offsets {}..{} lost",
+                                           size - position, expected_, resume - 1)
+                             : fmt::format("{} damaged bytes at the end", size - position));
+        edits.push_back(
+            {position, size, lost > 0 ? lost_range_batch(expected_, lost, last_arrival) : "", true, at});
         expected_ = std::max(expected_, resume);
       }
       position = size;
@@ -202,8 +210,8 @@ class ShardCheck {
   // Applies the edits through a temporary file and a rename, keeping quarantined bytes.
   Status rewrite(uint64_t base, SegmentReader& reader, uint64_t size, const std::vector<Edit>& edits) {
     const std::string name = segment_file_name(base);
-    const bool truncate_only = edits.size() == 1 && edits[0].end == size && edits[0].replacement.empty() &&
-                               !edits[0].quarantine;
+    const bool truncate_only =
+        edits.size() == 1 && edits[0].end == size && edits[0].replacement.empty() && !edits[0].quarantine;
     if (truncate_only) {
       KDS_ASSIGN(Fd fd, dir_.open_file(name, O_RDWR));
       KDS_TRY(truncate_file(fd.get(), edits[0].start, dir_.path_of(name)));
@@ -220,13 +228,7 @@ class ShardCheck {
       return {};
     };
     for (const Edit& edit : edits) {
-      if (!edit.quarantine) continue;
-      auto made = dir_.make_dir("quarantine");
-      if (!made.ok() && made.error().sys_errno() != EEXIST) return made;
-      KDS_ASSIGN(Dir quarantine, dir_.open_dir("quarantine"));
-      std::string bytes;
-      KDS_TRY(copy(edit.start, edit.end, &bytes));
-      KDS_TRY(quarantine.write_file_atomic(fmt::format("{:020}-{}.bad", base, edit.start), bytes));
+      if (edit.quarantine) KDS_TRY(quarantine_bytes(dir_, reader, edit.start, edit.end));
     }
     const std::string temp = name + ".repair";
     KDS_ASSIGN(Fd out, dir_.open_file(temp, O_WRONLY | O_CREAT | O_TRUNC));
@@ -253,7 +255,8 @@ class ShardCheck {
     KDS_TRY(sync_file(out.get(), dir_.path_of(temp)));
     KDS_TRY(dir_.rename(temp, name, false));
     KDS_TRY(dir_.sync());
-    for (const Edit& edit : edits) repaired(edit.problem);
+    for (const Edit& edit : edits)
+      repaired(edit.problem);
     changed_ = true;
     return {};
   }
@@ -268,8 +271,8 @@ class ShardCheck {
       SegmentReader reader(std::move(fd), dir_.path_of(segment_file_name(base)), base);
       KDS_ASSIGN(size, reader.size());
       KDS_ASSIGN(ScanResult run, scan_run(reader, 0, size, base, [&](uint64_t at, const BatchHeader& header) {
-        found.push_back({header.first_offset, at, header.arrival_ms});
-      }));
+                   found.push_back({header.first_offset, at, header.arrival_ms});
+                 }));
       (void)run;
       batches = &found;
     }
@@ -281,10 +284,13 @@ class ShardCheck {
         at = problem(dir_.path_of(name), 0, "index missing");
       } else {
         std::map<uint64_t, const IndexEntry*> by_position;
-        for (const auto& batch : *batches) by_position[batch.position] = &batch;
+        for (const auto& batch : *batches)
+          by_position[batch.position] = &batch;
         const auto entries = decode_index(*bytes, base, size);
-        const size_t stored = bytes->size() < kIndexHeaderSize ? 0 : (bytes->size() - kIndexHeaderSize) / kIndexEntrySize;
-        bool consistent = entries.size() == stored && bytes->size() == kIndexHeaderSize + stored * kIndexEntrySize;
+        const size_t stored =
+            bytes->size() < kIndexHeaderSize ? 0 : (bytes->size() - kIndexHeaderSize) / kIndexEntrySize;
+        bool consistent =
+            entries.size() == stored && bytes->size() == kIndexHeaderSize + stored * kIndexEntrySize;
         for (const auto& entry : entries) {
           auto it = by_position.find(entry.position);
           if (it == by_position.end() || it->second->offset != entry.offset ||
@@ -316,25 +322,34 @@ class ShardCheck {
 
 }  // namespace
 
-Status fsck_stream(const Store& store, std::string_view name, const FsckOptions& options, FsckTotals* totals) {
+Status fsck_stream(const Store& store, std::string_view name, const FsckOptions& options,
+                   FsckTotals* totals) {
   auto opened = store.open_stream(name);
   if (!opened.ok()) {
     if (opened.error().code() != Errc::kCorruption) return opened.error();
     ++totals->problems;
     if (options.on_problem) {
-      options.on_problem({std::string(name), "", store.dir().path_of(stream_dir_name(name)) + "/stream.json", 0,
-                          opened.error().message(), false});
+      options.on_problem({std::string(name), "", store.dir().path_of(stream_dir_name(name)) + "/stream.json",
+                          0, opened.error().message(), false});
     }
     return {};
   }
   Stream& stream = *opened;
+  // A repair or clean-up decides what is a leftover from stream.json, so nothing may change it meanwhile:
+  // hold the control lock (a split, merge or scaling waits, and fsck waits for one under way) and read the
+  // metadata again under it.
+  Fd control;
+  if (options.repair || options.gc) {
+    KDS_ASSIGN(control, stream.lock_control());
+    KDS_TRY(stream.reload());
+  }
   std::set<std::string> listed;
   for (const auto& shard : stream.meta().shards) {
     listed.insert(shard.id());
     auto dir = stream.open_shard_dir(shard.index);
     if (!dir.ok()) {
-      FsckProblem missing{stream.name(), shard.id(), stream.dir().path_of(shard.id()), 0, "shard directory missing",
-                          false};
+      FsckProblem missing{
+          stream.name(), shard.id(), stream.dir().path_of(shard.id()), 0, "shard directory missing", false};
       ++totals->problems;
       if (options.repair && stream.dir().make_dir(shard.id()).ok()) {
         missing.repaired = true;
@@ -352,10 +367,14 @@ Status fsck_stream(const Store& store, std::string_view name, const FsckOptions&
   for (const auto& entry : names) {
     const bool stray_shard = entry.starts_with("shardId-") && listed.count(entry) == 0;
     if (!stray_shard && !is_leftover(entry)) continue;
-    FsckProblem leftover{stream.name(), "", stream.dir().path_of(entry), 0,
-                         stray_shard ? "shard directory not in stream.json (left by an interrupted reshard or "
-                                       "expiry)"
-                                     : "leftover temporary file of an interrupted write",
+    FsckProblem leftover{stream.name(),
+                         "",
+                         stream.dir().path_of(entry),
+                         0,
+                         stray_shard
+                             ? "shard directory not in stream.json (left by an interrupted reshard or "
+                               "expiry)"
+                             : "leftover temporary file of an interrupted write",
                          false};
     ++totals->problems;
     if (options.repair || options.gc) {
@@ -376,8 +395,12 @@ Status fsck_store_leftovers(const Store& store, const FsckOptions& options, Fsck
     const size_t dash = entry.find('-', 1);
     const int pid = std::atoi(entry.c_str() + dash + 1);
     if (pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM)) continue;
-    FsckProblem leftover{"", "", store.dir().path_of(entry), 0,
-                         "leftover of a stream creation or deletion interrupted by a crash", false};
+    FsckProblem leftover{"",
+                         "",
+                         store.dir().path_of(entry),
+                         0,
+                         "leftover of a stream creation or deletion interrupted by a crash",
+                         false};
     ++totals->problems;
     if (options.repair || options.gc) {
       KDS_TRY(store.dir().remove_tree(entry));

@@ -28,8 +28,12 @@ void store(char* p, T value) {
 
 }  // namespace
 
-std::string segment_file_name(uint64_t base) { return fmt::format("{:020}.log", base); }
-std::string index_file_name(uint64_t base) { return fmt::format("{:020}.idx", base); }
+std::string segment_file_name(uint64_t base) {
+  return fmt::format("{:020}.log", base);
+}
+std::string index_file_name(uint64_t base) {
+  return fmt::format("{:020}.idx", base);
+}
 
 std::optional<uint64_t> parse_segment_file_name(std::string_view name) {
   if (name.size() != 24 || name.substr(20) != ".log") return std::nullopt;
@@ -67,7 +71,8 @@ Result<std::vector<std::string>> orphan_indexes(const Dir& shard, const std::vec
 
 Status remove_orphan_indexes(const Dir& shard, const std::vector<uint64_t>& bases) {
   KDS_ASSIGN(auto orphans, orphan_indexes(shard, bases));
-  for (const auto& name : orphans) KDS_TRY(shard.unlink(name));
+  for (const auto& name : orphans)
+    KDS_TRY(shard.unlink(name));
   return {};
 }
 
@@ -112,7 +117,8 @@ std::vector<IndexEntry> load_index(const Dir& shard, uint64_t base, uint64_t seg
   return decode_index(*bytes, base, segment_size);
 }
 
-Result<const char*> SegmentReader::fill(uint64_t position, size_t size, uint64_t file_size, size_t* available) {
+Result<const char*> SegmentReader::fill(uint64_t position, size_t size, uint64_t file_size,
+                                        size_t* available) {
   const uint64_t want_end = std::min<uint64_t>(position + size, file_size);
   const uint64_t buffer_end = buffer_position_ + buffer_size_;
   if (position >= buffer_position_ && want_end <= buffer_end) {
@@ -120,7 +126,8 @@ Result<const char*> SegmentReader::fill(uint64_t position, size_t size, uint64_t
     return buffer_.data() + (position - buffer_position_);
   }
   const size_t want = static_cast<size_t>(want_end - position);
-  const size_t read_size = std::max(want, static_cast<size_t>(std::min<uint64_t>(kReadAhead, file_size - position)));
+  const size_t read_size =
+      std::max(want, static_cast<size_t>(std::min<uint64_t>(kReadAhead, file_size - position)));
   if (buffer_.size() < read_size) buffer_.resize(read_size);
   size_t got = 0;
   KDS_TRY(pread_full(fd_.get(), buffer_.data(), read_size, position, &got, path_));
@@ -172,13 +179,15 @@ Result<std::optional<uint64_t>> SegmentReader::find_next_valid(uint64_t from, ui
     BatchHeader header;
     const char* bytes = nullptr;
     KDS_ASSIGN(BatchCheck check, read_batch(candidate, file_size, &header, &bytes));
-    if (check == BatchCheck::kOk && header.first_offset >= min_offset) return std::optional<uint64_t>(candidate);
+    if (check == BatchCheck::kOk && header.first_offset >= min_offset)
+      return std::optional<uint64_t>(candidate);
     position = candidate + 1;
   }
   return std::optional<uint64_t>();
 }
 
-Result<ScanResult> scan_run(SegmentReader& reader, uint64_t from, uint64_t file_size, uint64_t expected_offset) {
+Result<ScanResult> scan_run(SegmentReader& reader, uint64_t from, uint64_t file_size,
+                            uint64_t expected_offset) {
   return scan_run(reader, from, file_size, expected_offset, [](uint64_t, const BatchHeader&) {});
 }
 
@@ -209,6 +218,19 @@ std::string build_index(uint64_t base, const std::vector<IndexEntry>& batches) {
     last = batches[i].position;
   }
   return index;
+}
+
+Result<std::string> quarantine_bytes(const Dir& shard, SegmentReader& reader, uint64_t start, uint64_t end) {
+  auto made = shard.make_dir("quarantine");
+  if (!made.ok() && made.error().sys_errno() != EEXIST) return made.error();
+  KDS_ASSIGN(Dir quarantine, shard.open_dir("quarantine"));
+  std::string bytes(static_cast<size_t>(end - start), '\0');
+  size_t got = 0;
+  KDS_TRY(pread_full(reader.fd(), bytes.data(), bytes.size(), start, &got, reader.path()));
+  bytes.resize(got);
+  const std::string name = fmt::format("{:020}-{}.bad", reader.base(), start);
+  KDS_TRY(quarantine.write_file_atomic(name, bytes));
+  return quarantine.path_of(name);
 }
 
 Result<ScanResult> scan_segment_tail(const Dir& shard, uint64_t base) {

@@ -130,7 +130,8 @@ Status ShardWriter::open_segment(uint64_t base, bool create) {
     // Records this writer appended to the segment it is leaving must be durable before it moves on; so
     // must its index, which is final from now on.
     KDS_TRY(sync_data(segment_.fd(), segment_.path()));
-    if (index_fd_.valid()) KDS_TRY(sync_data(index_fd_.get(), shard_.path_of(index_file_name(segment_.base()))));
+    if (index_fd_.valid())
+      KDS_TRY(sync_data(index_fd_.get(), shard_.path_of(index_file_name(segment_.base()))));
     dirty_ = false;
   }
   const std::string log_name = segment_file_name(base);
@@ -145,7 +146,8 @@ Status ShardWriter::open_segment(uint64_t base, bool create) {
   KDS_ASSIGN(uint64_t index_size, file_size(index_fd_.get(), shard_.path_of(index_file_name(base))));
   if (index_size < kIndexHeaderSize) {
     const std::string header = encode_index_header(base);
-    KDS_TRY(pwrite_full(index_fd_.get(), header.data(), header.size(), 0, shard_.path_of(index_file_name(base))));
+    KDS_TRY(
+        pwrite_full(index_fd_.get(), header.data(), header.size(), 0, shard_.path_of(index_file_name(base))));
   }
   segment_ = SegmentReader(std::move(log).value(), shard_.path_of(log_name), base);
   // A new segment's name must survive a crash before any record in it is acknowledged.
@@ -185,20 +187,23 @@ Status ShardWriter::reconcile(uint64_t from) {
   uint64_t position = from;
   uint64_t expected = state_.next_offset;
   for (;;) {
-    KDS_ASSIGN(ScanResult run, scan_run(segment_, position, size, expected,
-                                        [&](uint64_t at, const BatchHeader& header) {
-                                          if (at == 0) state_.segment_first_arrival_ms = header.arrival_ms;
-                                          add_index_entry(at, header.first_offset, header.arrival_ms);
-                                        }));
+    KDS_ASSIGN(ScanResult run,
+               scan_run(segment_, position, size, expected, [&](uint64_t at, const BatchHeader& header) {
+                 if (at == 0) state_.segment_first_arrival_ms = header.arrival_ms;
+                 add_index_entry(at, header.first_offset, header.arrival_ms);
+               }));
     state_.end_position = run.end_position;
     state_.next_offset = run.next_offset;
     state_.last_arrival_ms = std::max(state_.last_arrival_ms, run.last_arrival_ms);
     if (run.complete) break;
     KDS_ASSIGN(auto next, segment_.find_next_valid(run.end_position, size, run.next_offset));
     if (!next) {
+      // Kept aside before truncating, as in seal_older_segments: a damaged last batch looks like a torn one.
+      KDS_ASSIGN(std::string kept, quarantine_bytes(shard_, segment_, run.end_position, size));
       if (reporter_ != nullptr) {
-        reporter_->repaired({segment_.path(), run.end_position, size - run.end_position,
-                             "torn tail (an append cut short) truncated"});
+        reporter_->repaired(
+            {segment_.path(), run.end_position, size - run.end_position,
+             fmt::format("torn tail (an append cut short) truncated (bytes kept in {})", kept)});
       }
       KDS_TRY(truncate_file(segment_.fd(), run.end_position, segment_.path()));
       KDS_TRY(sync_data(segment_.fd(), segment_.path()));
@@ -210,8 +215,8 @@ Status ShardWriter::reconcile(uint64_t from) {
     (void)check;
     if (reporter_ != nullptr) {
       reporter_->damage({segment_.path(), run.end_position, *next - run.end_position,
-                         fmt::format("damaged bytes before valid data; records {}..{} are lost", run.next_offset,
-                                     header.first_offset)});
+                         fmt::format("damaged bytes before valid data; records {}..{} are lost",
+                                     run.next_offset, header.first_offset)});
     }
     position = *next;
     expected = header.first_offset;
@@ -269,17 +274,32 @@ Status ShardWriter::seal_older_segments(const std::vector<uint64_t>& bases) {
     SegmentReader reader(std::move(fd), shard_.path_of(name), bases[i]);
     KDS_ASSIGN(uint64_t size, reader.size());
     std::vector<IndexEntry> batches;
-    KDS_ASSIGN(ScanResult run, scan_run(reader, 0, size, bases[i], [&](uint64_t at, const BatchHeader& header) {
-      batches.push_back({header.first_offset, at, header.arrival_ms});
-    }));
+    KDS_ASSIGN(ScanResult run,
+               scan_run(reader, 0, size, bases[i], [&](uint64_t at, const BatchHeader& header) {
+                 batches.push_back({header.first_offset, at, header.arrival_ms});
+               }));
     const auto index_bytes = shard_.read_file(index_file_name(bases[i]));
     const bool index_whole = index_bytes.ok() && *index_bytes == build_index(bases[i], batches);
     if (run.complete && run.next_offset == next_base && index_whole) return {};
     if (run.next_offset > next_base) return {};  // overlapping segments: damage for kds-fsck to report
     if (!run.complete) {
+      // Valid batches after the failure mean damage, not a lost tail: leave every byte where it is, for
+      // readers to skip and report and for kds-fsck --repair to quarantine.
+      KDS_ASSIGN(auto valid_after, reader.find_next_valid(run.end_position, size, run.next_offset));
+      if (valid_after) {
+        if (reporter_ != nullptr) {
+          reporter_->damage({reader.path(), run.end_position, *valid_after - run.end_position,
+                             "damaged bytes before valid data; left in place for kds-fsck --repair"});
+        }
+        return {};
+      }
+      // A tail that never reached the disk whole. Its bytes are kept aside all the same: a flipped bit in
+      // a synced last batch looks the same, and acknowledged data is never destroyed.
+      KDS_ASSIGN(std::string kept, quarantine_bytes(shard_, reader, run.end_position, size));
       if (reporter_ != nullptr) {
-        reporter_->repaired({reader.path(), run.end_position, size - run.end_position,
-                             "tail lost in a crash before it was synced; truncated"});
+        reporter_->repaired(
+            {reader.path(), run.end_position, size - run.end_position,
+             fmt::format("tail lost in a crash before it was synced; truncated (bytes kept in {})", kept)});
       }
       KDS_TRY(truncate_file(reader.fd(), run.end_position, reader.path()));
     }
@@ -294,9 +314,10 @@ Status ShardWriter::seal_older_segments(const std::vector<uint64_t>& bases) {
       KDS_TRY(pwrite_full(reader.fd(), bytes, sizeof bytes, run.end_position, reader.path()));
       batches.push_back({marker.first_offset, run.end_position, marker.arrival_ms});
       if (reporter_ != nullptr) {
-        reporter_->repaired({reader.path(), run.end_position, 0,
-                             fmt::format("records at offsets {}..{} were not synced before a crash and are lost",
-                                         run.next_offset, next_base - 1)});
+        reporter_->repaired(
+            {reader.path(), run.end_position, 0,
+             fmt::format("records at offsets {}..{} were not synced before a crash and are lost",
+                         run.next_offset, next_base - 1)});
       }
     }
     KDS_TRY(sync_data(reader.fd(), reader.path()));
@@ -312,7 +333,9 @@ void ShardWriter::add_index_entry(uint64_t position, uint64_t offset, int64_t ar
   encode_index_entry(state_.segment_base, {offset, position, arrival_ms}, entry);
   // The index is derived data: if this write fails, lookups in this stretch scan a little further.
   const uint64_t at = kIndexHeaderSize + state_.index_entries * kIndexEntrySize;
-  if (pwrite_full(index_fd_.get(), entry, sizeof entry, at, shard_.path_of(index_file_name(state_.segment_base))).ok()) {
+  if (pwrite_full(index_fd_.get(), entry, sizeof entry, at,
+                  shard_.path_of(index_file_name(state_.segment_base)))
+          .ok()) {
     ++state_.index_entries;
     state_.last_indexed_position = position;
   }
@@ -406,7 +429,8 @@ Result<AppendResult> ShardWriter::append(const PreparedBatch& batch, const Fence
   KDS_TRY(load_state());
   if (!segment_.is_open()) KDS_TRY(open_segment(state_.segment_base, true));
   // Retention needs no daemon: writers enforce it when they start and then at most once a minute.
-  if (policy_.has_retention() && (last_retention_ms_ == INT64_MIN || now_ms() - last_retention_ms_ >= 60 * 1000)) {
+  if (policy_.has_retention() &&
+      (last_retention_ms_ == INT64_MIN || now_ms() - last_retention_ms_ >= 60 * 1000)) {
     KDS_TRY(enforce_retention());
   }
 
@@ -434,15 +458,16 @@ Result<AppendResult> ShardWriter::append(const PreparedBatch& batch, const Fence
   if (decision.cipher != nullptr) {
     encode_batch_header(header, 0, header_bytes);  // fields first: they are the associated data
     sealed_.clear();
-    KDS_TRY(decision.cipher->seal(batch_associated_data(header_bytes, batch.shard_index), batch.payload, &sealed_));
+    KDS_TRY(decision.cipher->seal(batch_associated_data(header_bytes, batch.shard_index), batch.payload,
+                                  &sealed_));
     stored = sealed_;
     crc = crc32c(stored.data(), stored.size());
   } else {
     crc = batch.payload_crc ? *batch.payload_crc : crc32c(stored.data(), stored.size());
   }
   encode_batch_header(header, crc, header_bytes);
-  const Status written = pwrite_two(segment_.fd(), std::string_view(header_bytes, sizeof header_bytes), stored,
-                                    state_.end_position, segment_.path());
+  const Status written = pwrite_two(segment_.fd(), std::string_view(header_bytes, sizeof header_bytes),
+                                    stored, state_.end_position, segment_.path());
   if (!written.ok()) {
     // Leave no partial batch behind (a full disk is the usual cause).
     (void)truncate_file(segment_.fd(), state_.end_position, segment_.path());

@@ -58,11 +58,13 @@ std::vector<IndexEntry> load_index(const Dir& shard, uint64_t base, uint64_t seg
 class SegmentReader {
  public:
   SegmentReader() = default;
-  SegmentReader(Fd fd, std::string path, uint64_t base) : fd_(std::move(fd)), path_(std::move(path)), base_(base) {}
+  SegmentReader(Fd fd, std::string path, uint64_t base)
+      : fd_(std::move(fd)), path_(std::move(path)), base_(base) {}
 
   // Examines the batch at `position`, reading no further than `file_size`. On kOk the checksum has been
   // verified too (a bad one gives kBadChecksum) and *bytes points at the batch until the next call.
-  Result<BatchCheck> read_batch(uint64_t position, uint64_t file_size, BatchHeader* header, const char** bytes);
+  Result<BatchCheck> read_batch(uint64_t position, uint64_t file_size, BatchHeader* header,
+                                const char** bytes);
 
   // The first position after `from` (exclusive) below `file_size` that holds a complete, checksummed batch
   // whose first offset is at least `min_offset`; nullopt if there is none.
@@ -75,7 +77,8 @@ class SegmentReader {
   bool is_open() const { return fd_.valid(); }
 
  private:
-  Result<BatchCheck> examine_batch(uint64_t position, uint64_t file_size, BatchHeader* header, const char** bytes);
+  Result<BatchCheck> examine_batch(uint64_t position, uint64_t file_size, BatchHeader* header,
+                                   const char** bytes);
   // Makes [position, position + size) available in the buffer (less at end of file); returns a pointer to
   // `position` and sets *available to the bytes present there.
   Result<const char*> fill(uint64_t position, size_t size, uint64_t file_size, size_t* available);
@@ -90,16 +93,17 @@ class SegmentReader {
 
 // The continuous run of valid batches starting at `from` whose offsets continue `expected_offset`.
 struct ScanResult {
-  uint64_t end_position = 0;  // just after the last valid batch of the run (== from when none)
-  uint64_t next_offset = 0;   // offset after the run
+  uint64_t end_position = 0;     // just after the last valid batch of the run (== from when none)
+  uint64_t next_offset = 0;      // offset after the run
   int64_t last_arrival_ms = -1;  // arrival time of the run's last batch, -1 when the run is empty
-  bool complete = false;      // true when the run reaches `file_size` exactly
+  bool complete = false;         // true when the run reaches `file_size` exactly
 };
 // Calls `on_batch(position, header)` for each batch of the run when given.
 template <class OnBatch>
-Result<ScanResult> scan_run(SegmentReader& reader, uint64_t from, uint64_t file_size, uint64_t expected_offset,
-                            OnBatch&& on_batch);
-Result<ScanResult> scan_run(SegmentReader& reader, uint64_t from, uint64_t file_size, uint64_t expected_offset);
+Result<ScanResult> scan_run(SegmentReader& reader, uint64_t from, uint64_t file_size,
+                            uint64_t expected_offset, OnBatch&& on_batch);
+Result<ScanResult> scan_run(SegmentReader& reader, uint64_t from, uint64_t file_size,
+                            uint64_t expected_offset);
 
 // The last index entry of `entries` whose batch verifies and has the offset the entry claims; an entry
 // for the segment start ({base, 0, 0}) when none does. Sets *kept to the number of entries up to it.
@@ -109,13 +113,17 @@ Result<IndexEntry> last_verified_entry(SegmentReader& reader, const std::vector<
 // Where the valid run of segment `base` ends, scanning from its last verified index entry.
 Result<ScanResult> scan_segment_tail(const Dir& shard, uint64_t base);
 
+// Copies bytes [start, end) of the segment `reader` reads to <shard>/quarantine/<base>-<start>.bad, so a
+// repair that takes them out of the log never destroys them; returns the copy's path.
+Result<std::string> quarantine_bytes(const Dir& shard, SegmentReader& reader, uint64_t start, uint64_t end);
+
 // The index a writer would have written for these batches (every batch of a segment, in order): an entry
 // for the first, then one for each batch starting at least kIndexInterval after the last entry.
 std::string build_index(uint64_t base, const std::vector<IndexEntry>& batches);
 
 template <class OnBatch>
-Result<ScanResult> scan_run(SegmentReader& reader, uint64_t from, uint64_t file_size, uint64_t expected_offset,
-                            OnBatch&& on_batch) {
+Result<ScanResult> scan_run(SegmentReader& reader, uint64_t from, uint64_t file_size,
+                            uint64_t expected_offset, OnBatch&& on_batch) {
   ScanResult result{from, expected_offset, -1, false};
   for (;;) {
     if (result.end_position == file_size) {
