@@ -66,3 +66,29 @@ store_fingerprint() {
     (cd "$KDS_STORE" && find . -printf '%p %y %m %s\n' | sort && find . -type f -print0 | sort -z | xargs -0r sha256sum)
   fi
 }
+
+# wait_for_lines FILE N: waits (up to 20 s) until FILE has at least N lines, so tests step on progress
+# rather than on fixed delays, which break under load or with a slow-starting feeder.
+wait_for_lines() {
+  local file=$1 want=$2
+  for _ in $(seq 1 400); do
+    [[ -f "$file" && $(wc -l <"$file") -ge $want ]] && return 0
+    sleep 0.05
+  done
+  fail "$file did not reach $want lines"
+  return 1
+}
+
+# wait_following PID: waits (up to 20 s) until the kds-tail PID watches with inotify, i.e. has found its
+# starting position and follows; then a little longer for it to block.
+wait_following() {
+  for _ in $(seq 1 400); do
+    if ls -l "/proc/$1/fd" 2>/dev/null | grep -q inotify; then
+      sleep 0.1
+      return 0
+    fi
+    sleep 0.05
+  done
+  fail "kds-tail $1 did not start following"
+  return 1
+}

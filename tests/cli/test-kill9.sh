@@ -19,7 +19,13 @@ while True:
         time.sleep(0.001)
 ' "$round" 2>/dev/null | kds-put k9 -K : --sync batch --output json >"$TEST_DIR/acks.$round" 2>"$TEST_DIR/err.$round" &
   pid=$!
-  sleep "0.$(( RANDOM % 30 + 5 ))"
+  # Kill at a random moment after the first acknowledgement (the feeder's start-up time varies a lot
+  # with the load and the Python installation, so a fixed delay may kill before anything was written).
+  for _ in $(seq 1 200); do
+    [[ -s "$TEST_DIR/acks.$round" ]] && break
+    sleep 0.05
+  done
+  sleep "0.$(( RANDOM % 30 ))"
   kill -9 "$pid" 2>/dev/null || true   # $! of a pipeline is its last command: kds-put
   wait "$pid" 2>/dev/null || true
 done

@@ -85,18 +85,18 @@ for i in range(1, 3001):
     print(f"key{i % 16}:{i}")
     if i % 100 == 0:
         sys.stdout.flush()
-        time.sleep(0.02)
+        time.sleep(0.03)
 ' | kds-put live -K : --output json >"$TEST_DIR/live.acks" 2>"$TEST_DIR/live.err" &
 put_pid=$!
-sleep 0.15
+wait_for_lines "$TEST_DIR/live.acks" 300
 kds-split-shard live 0 >/dev/null
-sleep 0.1
+wait_for_lines "$TEST_DIR/live.acks" 800
 kds-split-shard live 1 >/dev/null
-sleep 0.1
+wait_for_lines "$TEST_DIR/live.acks" 1300
 kds-merge-shards live 3 4 >/dev/null
-sleep 0.1
+wait_for_lines "$TEST_DIR/live.acks" 1800
 kds-update-shard-count live 5 >/dev/null
-sleep 0.1
+wait_for_lines "$TEST_DIR/live.acks" 2300
 kds-update-shard-count live 1 >/dev/null
 wait $put_pid || fail "kds-put failed during reshards: $(cat "$TEST_DIR/live.err")"
 assert_eq "$(cat "$TEST_DIR/live.err")" "" "kds-put says nothing during reshards"

@@ -3,15 +3,6 @@
 # quiet exits, and never printing a partly written batch.
 source "$(dirname "$0")/lib.sh"
 
-# wait_lines FILE N: wait up to 10 s for FILE to have N lines.
-wait_lines() {
-  for _ in $(seq 1 200); do
-    [[ -f "$1" && $(wc -l <"$1") -ge $2 ]] && return 0
-    sleep 0.05
-  done
-  fail "timed out waiting for $2 lines in $1 (have $(wc -l <"$1" 2>/dev/null))"
-}
-
 kds-create-stream t --shard-count 2
 # Records 1..20 into shard 0 (key a), then 21..30 into shard 1 (key b).
 seq 1 20 | kds-put t -k a
@@ -40,13 +31,13 @@ assert_eq "$(cat "$TEST_DIR/pipe.err")" "" "kds-tail | head -1 is quiet"
 kds-create-stream f --shard-count 2 --segment-size 4K
 kds-tail f -n 0 -f '%k %s\n' >"$TEST_DIR/follow.out" 2>"$TEST_DIR/follow.err" &
 tail_pid=$!
-sleep 0.3
+wait_following $tail_pid
 python3 -c '
 for i in range(1, 401):
     print(f"key{i % 8}:{i:05d}-" + "x" * 40)' >"$TEST_DIR/batch1"
 split -l 100 "$TEST_DIR/batch1" "$TEST_DIR/chunk."
 for chunk in "$TEST_DIR"/chunk.*; do kds-put f -K : <"$chunk"; done   # separate batches: the 4K segments roll
-wait_lines "$TEST_DIR/follow.out" 400
+wait_for_lines "$TEST_DIR/follow.out" 400
 kds-split-shard f 0 >/dev/null
 python3 -c '
 for i in range(401, 601):
@@ -60,7 +51,7 @@ kds-update-shard-count f 1 >/dev/null
 python3 -c '
 for i in range(801, 1001):
     print(f"key{i % 8}:{i:05d}-" + "x" * 40)' | kds-put f -K :
-wait_lines "$TEST_DIR/follow.out" 1000
+wait_for_lines "$TEST_DIR/follow.out" 1000
 sleep 0.2
 kill -INT $tail_pid
 status=0
@@ -85,13 +76,13 @@ kds-create-stream torn
 echo before | kds-put torn
 kds-tail torn -n 0 >"$TEST_DIR/torn.out" 2>"$TEST_DIR/torn.err" &
 tail_pid=$!
-sleep 0.3
+wait_following $tail_pid
 seg=$(ls "$KDS_STORE/torn.stream/shardId-000000000000"/*.log | tail -1)
 head -c 70 "$seg" >>"$seg"
 sleep 1.3   # past the fallback poll too
 assert_eq "$(cat "$TEST_DIR/torn.out")" "" "nothing printed for a torn batch"
 echo after | kds-put torn 2>/dev/null
-wait_lines "$TEST_DIR/torn.out" 1
+wait_for_lines "$TEST_DIR/torn.out" 1
 kill $tail_pid; wait $tail_pid 2>/dev/null || true
 assert_eq "$(cat "$TEST_DIR/torn.out")" "after" "the next record after the repair"
 assert_eq "$(cat "$TEST_DIR/torn.err")" "" "no damage reported for a torn tail"
@@ -100,7 +91,7 @@ assert_eq "$(cat "$TEST_DIR/torn.err")" "" "no damage reported for a torn tail"
 kds-create-stream c
 kds-tail c -n 0 --shard-id 0 --count 3 >"$TEST_DIR/count.out" &
 tail_pid=$!
-sleep 0.3
+wait_following $tail_pid
 echo one | kds-put c
 kds-split-shard c 0 >/dev/null
 printf 'two\nthree\nfour\n' | kds-put c
@@ -110,10 +101,10 @@ assert_eq "$(tr '\n' ' ' <"$TEST_DIR/count.out")" "one two three " "--count 3 ac
 kds-create-stream wide --shard-count 300
 kds-tail wide -n 0 >"$TEST_DIR/wide.out" 2>"$TEST_DIR/wide.err" &
 tail_pid=$!
-sleep 0.5
+wait_following $tail_pid
 seq 1 900 | sed 's/.*/&:&/' | kds-put wide -K :
 seq 901 1200 | sed 's/.*/&:&/' | kds-put wide -K :
-wait_lines "$TEST_DIR/wide.out" 1200
+wait_for_lines "$TEST_DIR/wide.out" 1200
 kill $tail_pid; wait $tail_pid 2>/dev/null || true
 assert_eq "$(sort -n "$TEST_DIR/wide.out" | md5sum)" "$(seq 1 1200 | md5sum)" "every record from 300 shards"
 assert_eq "$(cat "$TEST_DIR/wide.err")" "" "nothing on stderr with 300 shards"
