@@ -45,7 +45,7 @@ int create(const CLI::App& app, const Options& options) {
   }
   if (app.count("--encryption-key-file") > 1) throw UsageError("--encryption-key-file: give one key");
   if (app.count("--encryption-key-file") == 1) {
-    auto keys = load_keys(options.key_files);
+    auto keys = load_keys(options.key_files, false);
     if (!keys.ok()) return fail(keys.error());
     stream_options.key = keys->front();
   }

@@ -18,12 +18,15 @@ int main(int argc, char** argv) {
   bool quiet = false;
   return run(
       argc, argv, "kds-fsck",
-      "Check streams on disk: every batch's CRC and place, every index, each closed shard's end, the metadata.",
+      "Check streams on disk: every batch's CRC and place, every index, each closed shard's end, the "
+      "metadata.",
       [&](CLI::App& app) {
         app.add_option("STREAM", streams, "Streams to check (default: every stream of the store)");
         app.add_flag("--repair", repair,
-                     "Truncate torn tails, quarantine damaged bytes (never dropped), rebuild indexes, remove leftovers");
-        app.add_flag("--gc", gc, "Remove leftovers of interrupted operations (temporary files, unlisted shards)");
+                     "Truncate torn tails, quarantine damaged bytes (never dropped), rebuild indexes, remove "
+                     "leftovers");
+        app.add_flag("--gc", gc,
+                     "Remove leftovers of interrupted operations (temporary files, unlisted shards)");
         app.add_flag("-q,--quiet", quiet, "Print problems only, no summary");
         add_store_option(app, &store_option);
       },
@@ -41,8 +44,8 @@ int main(int argc, char** argv) {
         options.gc = gc;
         options.on_problem = [&](const FsckProblem& p) {
           const std::string where = p.shard.empty() ? p.stream : p.stream + " " + p.shard;
-          out.write(fmt::format("{}{}{}: byte {}: {}{}\n", where, where.empty() ? "" : ": ", p.path, p.position, p.what,
-                                p.repaired ? " [repaired]" : ""));
+          out.write(fmt::format("{}{}{}: byte {}: {}{}\n", where, where.empty() ? "" : ": ", p.path,
+                                p.position, p.what, p.repaired ? " [repaired]" : ""));
           out.end_record();
         };
         // Progress only where a person watches it: a terminal, and not with -q.
@@ -60,16 +63,21 @@ int main(int argc, char** argv) {
         }
         for (const auto& stream : streams) {
           current = stream;
-          if (auto checked = fsck_stream(*store, stream, options, &totals); !checked.ok()) return fail(checked.error());
+          if (auto checked = fsck_stream(*store, stream, options, &totals); !checked.ok())
+            return fail(checked.error());
         }
         if (progress && last_shown > 0) fmt::print(stderr, "\r\033[K");
         out.flush();
         if (!quiet) {
-          print_error(fmt::format("{} streams, {} shards, {} segments, {} batches, {} records, {} bytes checked: {} "
-                                  "problems{}",
-                                  streams.size(), totals.shards, totals.segments, totals.batches, totals.records,
-                                  totals.bytes, totals.problems,
-                                  repair || gc ? fmt::format(", {} repaired", totals.repaired) : ""));
+          const auto counted = [](uint64_t n, std::string_view one, std::string_view many) {
+            return fmt::format("{} {}", n, n == 1 ? one : many);
+          };
+          print_error(fmt::format(
+              "{}, {}, {}, {}, {}, {} checked: {}{}", counted(streams.size(), "stream", "streams"),
+              counted(totals.shards, "shard", "shards"), counted(totals.segments, "segment", "segments"),
+              counted(totals.batches, "batch", "batches"), counted(totals.records, "record", "records"),
+              counted(totals.bytes, "byte", "bytes"), counted(totals.problems, "problem", "problems"),
+              repair || gc ? fmt::format(", {} repaired", totals.repaired) : ""));
         }
         return totals.problems > 0 ? static_cast<int>(kExitCorruption) : static_cast<int>(kExitOk);
       });

@@ -37,7 +37,8 @@ class Printer {
 
   void print(uint32_t shard_index, const ReadRecord& record) {
     Output& out = Output::standard();
-    printer_.print({stream_.name(), shard_index, record.offset, record.arrival_ms, record.key, record.data, record.encrypted},
+    printer_.print({stream_.name(), shard_index, record.offset, record.arrival_ms, record.key, record.data,
+                    record.encrypted},
                    &out.buffer());
     out.end_record();
     if (remaining_ > 0) --remaining_;
@@ -50,13 +51,15 @@ class Printer {
 };
 
 Error record_not_found(const Stream& stream, std::string_view text) {
-  return Error(Errc::kResourceNotFound, fmt::format("Record with sequence number {} not found in stream {} under "
-                                                    "account {}.",
-                                                    text, stream.name(), kAccountId));
+  return Error(Errc::kResourceNotFound,
+               fmt::format("Record with sequence number {} not found in stream {} under "
+                           "account {}.",
+                           text, stream.name(), kAccountId));
 }
 
 // Prints the records named by sequence numbers, in the order given.
-int get_by_sequence_numbers(const Stream& stream, const Options& options, Printer& printer, StderrReporter& reporter) {
+int get_by_sequence_numbers(const Stream& stream, const Options& options, Printer& printer,
+                            StderrReporter& reporter) {
   for (const auto& text : options.sequence_numbers) {
     auto position = parse_sequence_number(text, "sequenceNumber");
     if (!position.ok()) return fail(position.error());
@@ -106,8 +109,9 @@ int get_in_order(const Stream& stream, const Options& options, const CLI::App& a
 }
 
 int get(const CLI::App& app, Options& options) {
-  const std::string stream_name = resolve_stream(
-      app, options.stream, [&](std::string operand) { options.sequence_numbers.insert(options.sequence_numbers.begin(), operand); });
+  const std::string stream_name = resolve_stream(app, options.stream, [&](std::string operand) {
+    options.sequence_numbers.insert(options.sequence_numbers.begin(), operand);
+  });
   RecordPrinter record_printer = RecordPrinter::from_options(app, options.output);
   if (options.output.unbuffered) Output::standard().set_line_buffered(true);
   if (app.count("--limit") > 0 && options.limit < 1) {
@@ -123,7 +127,7 @@ int get(const CLI::App& app, Options& options) {
   auto stream = store->open_stream(stream_name);
   if (!stream.ok()) return fail(stream.error());
   // An encrypted stream is refused before anything is printed when its keys were not given.
-  auto keys = load_keys(options.key_files);
+  auto keys = load_keys(options.key_files, uses_keys(stream->meta()));
   if (!keys.ok()) return fail(keys.error());
   if (auto used = stream->use_keys(*keys); !used.ok()) return fail(used.error());
   if (auto checked = stream->check_read_keys(); !checked.ok()) return fail(checked.error());
@@ -141,12 +145,15 @@ int main(int argc, char** argv) {
   Options options;
   CLI::App* app_ptr = nullptr;
   return run(
-      argc, argv, "kds-get", "Print records of a stream: by sequence number, or in order from a starting position.",
+      argc, argv, "kds-get",
+      "Print records of a stream: by sequence number, or in order from a starting position.",
       [&](CLI::App& app) {
         app_ptr = &app;
         add_stream_operand(app, &options.stream);
-        app.add_option("SEQUENCE_NUMBER", options.sequence_numbers, "Print the records with these sequence numbers");
-        app.add_option("--shard-id", options.shard_id, "Read only this shard (default: every shard, parents first)")
+        app.add_option("SEQUENCE_NUMBER", options.sequence_numbers,
+                       "Print the records with these sequence numbers");
+        app.add_option("--shard-id", options.shard_id,
+                       "Read only this shard (default: every shard, parents first)")
             ->type_name("ID");
         add_start_options(app, &options.start);
         app.add_option("--limit", options.limit, "Stop after N records")->type_name("N");

@@ -44,8 +44,8 @@ struct Input {
 
 class Putter {
  public:
-  Putter(const Options& options, Producer producer, std::string delimiter, std::optional<std::string> key_delimiter,
-         std::optional<u128> explicit_hash)
+  Putter(const Options& options, Producer producer, std::string delimiter,
+         std::optional<std::string> key_delimiter, std::optional<u128> explicit_hash)
       : options_(options),
         producer_(std::move(producer)),
         delimiter_(std::move(delimiter)),
@@ -72,14 +72,15 @@ class Putter {
           if (int status = flush(); status != kExitOk) return status;
           break;
         case RecordSplitter::Event::kTooLong:
-          print_error(fmt::format("{}: {}: ValidationException: record is longer than the {} byte limit ({} bytes)",
-                                  input.name, location(splitter.record_number()), kMaxRecordDataBytes,
-                                  splitter.too_long_size()));
+          print_error(fmt::format(
+              "{}: {}: ValidationException: record is longer than the {} byte limit ({} bytes)", input.name,
+              location(splitter.record_number()), kMaxRecordDataBytes, splitter.too_long_size()));
           return kExitBadInput;
         case RecordSplitter::Event::kIdle:
           if (const Status synced = producer_.sync_written(); !synced.ok()) return fail(synced.error());
           break;
-        case RecordSplitter::Event::kEnd: return kExitOk;
+        case RecordSplitter::Event::kEnd:
+          return kExitOk;
       }
     }
   }
@@ -89,16 +90,17 @@ class Putter {
     Output& out = Output::standard();
     const Status status = producer_.flush([&](const RecordAck& ack) {
       if (!json) return;
-      out.write(fmt::format("{{\"ShardId\": \"{}\", \"SequenceNumber\": \"{}\", \"EncryptionType\": \"{}\"}}\n",
-                            shard_id_string(ack.shard_index), to_decimal(ack.sequence_number()),
-                            ack.encrypted ? "KMS" : "NONE"));
+      out.write(
+          fmt::format("{{\"ShardId\": \"{}\", \"SequenceNumber\": \"{}\", \"EncryptionType\": \"{}\"}}\n",
+                      shard_id_string(ack.shard_index), to_decimal(ack.sequence_number()),
+                      ack.encrypted ? "KMS" : "NONE"));
     });
     out.flush();
     if (!status.ok()) return fail(status.error());
     return kExitOk;
   }
 
-  // At the end of input nothing stays unsynced, whatever the mode.
+  // At the end of input everything is acknowledged, and synced unless the mode is none.
   int finish() {
     if (int status = flush(); status != kExitOk) return status;
     if (const Status synced = producer_.sync_written(); !synced.ok()) return fail(synced.error());
@@ -120,8 +122,8 @@ class Putter {
         key = record.substr(0, at);
         data = record.substr(at + key_delimiter_->size());
       } else if (options_.partition_key.empty()) {
-        print_error(fmt::format("{}: {}: no key delimiter '{}' and no --partition-key to fall back on", input.name,
-                                location(number), options_.key_delimiter));
+        print_error(fmt::format("{}: {}: no key delimiter '{}' and no --partition-key to fall back on",
+                                input.name, location(number), options_.key_delimiter));
         return kExitBadInput;
       }
     }
@@ -147,19 +149,23 @@ class Putter {
 };
 
 int put(const CLI::App& app, Options& options) {
-  const std::string stream = resolve_stream(
-      app, options.stream, [&](std::string operand) { options.files.insert(options.files.begin(), operand); });
-  if (app.count("--delimiter") > 0 && options.nul) throw UsageError("-0 and --delimiter cannot be used together");
+  const std::string stream = resolve_stream(app, options.stream, [&](std::string operand) {
+    options.files.insert(options.files.begin(), operand);
+  });
+  if (app.count("--delimiter") > 0 && options.nul)
+    throw UsageError("-0 and --delimiter cannot be used together");
   std::string delimiter = std::string(1, '\0');
   if (!options.nul) {
     auto decoded = decode_escapes(options.delimiter);
-    if (!decoded || decoded->empty()) throw UsageError("--delimiter: give a non-empty delimiter (escapes \\n \\t \\0 \\xHH)");
+    if (!decoded || decoded->empty())
+      throw UsageError("--delimiter: give a non-empty delimiter (escapes \\n \\t \\0 \\xHH)");
     delimiter = std::move(*decoded);
   }
   std::optional<std::string> key_delimiter;
   if (app.count("--key-delimiter") > 0) {
     key_delimiter = decode_escapes(options.key_delimiter);
-    if (!key_delimiter || key_delimiter->empty()) throw UsageError("--key-delimiter: give a non-empty delimiter");
+    if (!key_delimiter || key_delimiter->empty())
+      throw UsageError("--key-delimiter: give a non-empty delimiter");
   }
   if (app.count("--partition-key") > 0) {
     if (const Status checked = validate_partition_key(options.partition_key); !checked.ok()) {
@@ -175,7 +181,8 @@ int put(const CLI::App& app, Options& options) {
 
   // Open every input before writing anything, so a missing file leaves the store unchanged.
   std::vector<Input> inputs;
-  const std::vector<std::string> names = options.files.empty() ? std::vector<std::string>{"-"} : options.files;
+  const std::vector<std::string> names =
+      options.files.empty() ? std::vector<std::string>{"-"} : options.files;
   for (const auto& name : names) {
     if (name == "-") {
       enlarge_pipe(STDIN_FILENO);
@@ -205,7 +212,9 @@ int put(const CLI::App& app, Options& options) {
   } else {
     throw UsageError("--sync: '" + options.sync + "' is not batch, interval[:MS] or none");
   }
-  auto keys = load_keys(options.key_files);
+  auto target = store->open_stream(stream);
+  if (!target.ok()) return fail(target.error());
+  auto keys = load_keys(options.key_files, uses_keys(target->meta()));
   if (!keys.ok()) return fail(keys.error());
   producer_options.keys = std::move(keys).value();
   auto producer = Producer::open(*store, stream, producer_options, &reporter);
@@ -232,9 +241,11 @@ int main(int argc, char** argv) {
       [&](CLI::App& app) {
         app_ptr = &app;
         add_stream_operand(app, &options.stream);
-        app.add_option("FILE", options.files, "Files to read ('-' is standard input; default: standard input)");
-        app.add_option("-k,--partition-key", options.partition_key,
-                       "Partition key of every record (default: 'default'; with -K, for lines without the delimiter)")
+        app.add_option("FILE", options.files,
+                       "Files to read ('-' is standard input; default: standard input)");
+        app.add_option(
+               "-k,--partition-key", options.partition_key,
+               "Partition key of every record (default: 'default'; with -K, for lines without the delimiter)")
             ->type_name("KEY");
         app.add_option("-K,--key-delimiter", options.key_delimiter,
                        "Take each record's partition key from before the first DELIM in it")
@@ -245,9 +256,10 @@ int main(int argc, char** argv) {
         app.add_option("--explicit-hash-key", options.explicit_hash_key,
                        "Route every record by this hash key (0..2^128-1) instead of its partition key")
             ->type_name("HASH");
-        app.add_option("--sync", options.sync,
-                       "When a record counts as stored: batch (after fdatasync; default), interval[:MS] (written, "
-                       "synced every MS, default 1000) or none (written)")
+        app.add_option(
+               "--sync", options.sync,
+               "When a record counts as stored: batch (after fdatasync; default), interval[:MS] (written, "
+               "synced every MS, default 1000) or none (written)")
             ->type_name("MODE");
         add_output_option(app, &options.output);
         add_key_option(app, &options.key_files);

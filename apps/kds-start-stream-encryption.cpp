@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
       [&] {
         const std::string stream = resolve_stream(*app_ptr, stream_name);
         if (key_files.size() > 1) throw UsageError("--encryption-key-file: give one key");
-        auto keys = load_keys(key_files);
+        auto keys = load_keys(key_files, true);
         if (!keys.ok()) return fail(keys.error());
         if (keys->empty()) throw UsageError("a key is required: --encryption-key-file FILE or KDS_ENCRYPTION_KEY_FILE");
         auto store = open_store(store_option);

@@ -25,7 +25,9 @@ constexpr int kFallbackWaitMs = 1000;
 
 volatile sig_atomic_t stop_signal = 0;
 
-void on_stop_signal(int signal) { stop_signal = signal; }
+void on_stop_signal(int signal) {
+  stop_signal = signal;
+}
 
 void install_stop_handlers() {
   struct sigaction action {};
@@ -56,20 +58,24 @@ Result<FollowPlan> plan_lines(const Stream& stream, const Options& options, std:
   if (shard) {
     shards.push_back(*shard);
   } else {
-    for (const auto& meta : stream.meta().shards) shards.push_back(meta.index);
+    for (const auto& meta : stream.meta().shards)
+      shards.push_back(meta.index);
   }
   plan.scope.insert(shards.begin(), shards.end());
   const std::string& text = options.lines;
   if (!text.empty() && text[0] == '+') {
     auto from = parse_integer(text.substr(1));
     if (!from || *from < 0) throw UsageError("--lines: '" + text + "' is not +K with K a whole number");
-    for (uint32_t index : shards) plan.starts[index] = {ReadStart::Kind::kOffset, static_cast<uint64_t>(std::max<int64_t>(*from, 1) - 1), 0};
+    for (uint32_t index : shards)
+      plan.starts[index] = {ReadStart::Kind::kOffset, static_cast<uint64_t>(std::max<int64_t>(*from, 1) - 1),
+                            0};
     return plan;
   }
   auto count = parse_integer(text);
   if (!count || *count < 0) throw UsageError("--lines: '" + text + "' is not a number of records (N or +K)");
   KDS_ASSIGN(auto starts, last_records_start(stream, shards, static_cast<uint64_t>(*count)));
-  for (const auto& [index, offset] : starts) plan.starts[index] = {ReadStart::Kind::kOffset, offset, 0};
+  for (const auto& [index, offset] : starts)
+    plan.starts[index] = {ReadStart::Kind::kOffset, offset, 0};
   return plan;
 }
 
@@ -82,14 +88,15 @@ int tail(const CLI::App& app, Options& options) {
     throw UsageError("--lines cannot be combined with --iterator-type, --sequence-number or --timestamp");
   }
   if (app.count("--count") > 0 && options.count < 1) {
-    return fail(validation_error({{std::to_string(options.count), "count", "Member must have value greater than or equal to 1"}}));
+    return fail(validation_error(
+        {{std::to_string(options.count), "count", "Member must have value greater than or equal to 1"}}));
   }
   auto store = open_store(options.store);
   if (!store.ok()) return fail(store.error());
   auto stream = store->open_stream(stream_name);
   if (!stream.ok()) return fail(stream.error());
   // An encrypted stream is refused before anything is printed when its keys were not given.
-  auto keys = load_keys(options.key_files);
+  auto keys = load_keys(options.key_files, uses_keys(stream->meta()));
   if (!keys.ok()) return fail(keys.error());
   if (auto used = stream->use_keys(*keys); !used.ok()) return fail(used.error());
   if (auto checked = stream->check_read_keys(); !checked.ok()) return fail(checked.error());
@@ -125,7 +132,9 @@ int tail(const CLI::App& app, Options& options) {
   const std::string name = stream_name;
   for (;;) {
     auto delivered = follower->deliver_available([&](uint32_t shard_index, const ReadRecord& record) {
-      printer.print({name, shard_index, record.offset, record.arrival_ms, record.key, record.data, record.encrypted}, &out.buffer());
+      printer.print(
+          {name, shard_index, record.offset, record.arrival_ms, record.key, record.data, record.encrypted},
+          &out.buffer());
       out.end_record();
       ++printed;
       return !(options.count > 0 && printed >= options.count) && stop_signal == 0;
@@ -162,10 +171,12 @@ int main(int argc, char** argv) {
       [&](CLI::App& app) {
         app_ptr = &app;
         add_stream_operand(app, &options.stream);
-        app.add_option("-n,--lines", options.lines,
-                       "Start with the last N records (default 10; 0 for none), or +K: from record K of each shard")
+        app.add_option(
+               "-n,--lines", options.lines,
+               "Start with the last N records (default 10; 0 for none), or +K: from record K of each shard")
             ->type_name("N|+K");
-        app.add_option("--shard-id", options.shard_id, "Follow this shard (and the shards it is split or merged into)")
+        app.add_option("--shard-id", options.shard_id,
+                       "Follow this shard (and the shards it is split or merged into)")
             ->type_name("ID");
         app.add_flag("--no-follow-children", options.no_follow_children,
                      "Stop at the end of a closed shard instead of going on into its children");

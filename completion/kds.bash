@@ -61,7 +61,7 @@ _kds_tool() {
       mapfile -t COMPREPLY < <(compgen -W "TRIM_HORIZON LATEST AT_SEQUENCE_NUMBER AFTER_SEQUENCE_NUMBER AT_TIMESTAMP" -- "$cur")
       return ;;
     --output) mapfile -t COMPREPLY < <(compgen -W "text json" -- "$cur"); return ;;
-    --sync) mapfile -t COMPREPLY < <(compgen -W "batch none" -- "$cur"); return ;;
+    --sync) mapfile -t COMPREPLY < <(compgen -W "batch interval none" -- "$cur"); return ;;
     --compression) mapfile -t COMPREPLY < <(compgen -W "none zstd zstd:1 zstd:3 zstd:6" -- "$cur"); return ;;
     --max-bytes) mapfile -t COMPREPLY < <(compgen -W "none" -- "$cur"); return ;;
   esac

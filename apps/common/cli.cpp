@@ -19,25 +19,33 @@ std::string& name_storage() {
 }
 }  // namespace
 
-const std::string& program_name() { return name_storage(); }
+const std::string& program_name() {
+  return name_storage();
+}
 
 int exit_code_for(const Error& error) {
   switch (error.code()) {
     case Errc::kValidation:
-    case Errc::kInvalidArgument: return kExitUsage;
-    case Errc::kResourceNotFound: return kExitNotFound;
-    case Errc::kResourceInUse: return kExitInUse;
-    case Errc::kLimitExceeded: return kExitLimit;
+    case Errc::kInvalidArgument:
+      return kExitUsage;
+    case Errc::kResourceNotFound:
+      return kExitNotFound;
+    case Errc::kResourceInUse:
+      return kExitInUse;
+    case Errc::kLimitExceeded:
+      return kExitLimit;
     case Errc::kCorruption:
     case Errc::kIo:
-    case Errc::kNoSpace: return kExitFailure;
+    case Errc::kNoSpace:
+      return kExitFailure;
   }
   return kExitFailure;
 }
 
 void print_error(std::string_view text) {
   std::string line = program_name() + ": ";
-  for (char c : text) line += (c == '\n' || c == '\r') ? ' ' : c;
+  for (char c : text)
+    line += (c == '\n' || c == '\r') ? ' ' : c;
   line += '\n';
   // One write, so lines from concurrent tools do not interleave.
   (void)!::write(STDERR_FILENO, line.data(), line.size());
@@ -67,7 +75,8 @@ void add_output_option(CLI::App& app, std::string* output) {
 
 void add_stream_operand(CLI::App& app, StreamName* stream) {
   app.add_option("STREAM", stream->operand, "Stream name")->type_name("STREAM");
-  app.add_option("--stream-name", stream->option, "Stream name (instead of the STREAM operand)")->type_name("STREAM");
+  app.add_option("--stream-name", stream->option, "Stream name (instead of the STREAM operand)")
+      ->type_name("STREAM");
 }
 
 std::string resolve_stream(const CLI::App& app, const StreamName& stream,
@@ -77,21 +86,27 @@ std::string resolve_stream(const CLI::App& app, const StreamName& stream,
   if (!by_option && !by_operand) throw UsageError("a stream name is required (STREAM or --stream-name)");
   if (!by_option) return stream.operand;
   if (by_operand) {
-    if (!shift) throw UsageError("unexpected operand '" + stream.operand + "' (the stream is given by --stream-name)");
+    if (!shift)
+      throw UsageError("unexpected operand '" + stream.operand + "' (the stream is given by --stream-name)");
     shift(stream.operand);
   }
   return stream.option;
 }
 
 void add_key_option(CLI::App& app, std::vector<std::string>* files) {
-  app.add_option("--encryption-key-file", *files,
-                 "Key file (32 random bytes, mode 0600) of an encrypted stream (default: $KDS_ENCRYPTION_KEY_FILE)")
+  app.add_option(
+         "--encryption-key-file", *files,
+         "Key file (32 random bytes, mode 0600) of an encrypted stream (default: $KDS_ENCRYPTION_KEY_FILE)")
       ->type_name("FILE");
 }
 
-Result<std::vector<Key>> load_keys(const std::vector<std::string>& files) {
+bool uses_keys(const StreamMeta& meta) {
+  return meta.encryption_type != "NONE" || !meta.key_fingerprints.empty();
+}
+
+Result<std::vector<Key>> load_keys(const std::vector<std::string>& files, bool stream_uses_keys) {
   std::vector<std::string> paths = files;
-  if (paths.empty()) {
+  if (paths.empty() && stream_uses_keys) {
     if (const char* env = std::getenv("KDS_ENCRYPTION_KEY_FILE"); env != nullptr && *env != '\0') {
       paths.emplace_back(env);
     }
@@ -114,13 +129,13 @@ Result<Store> open_store(const std::string& store_option) {
 
 void StderrReporter::damage(const DamageReport& report) {
   found_damage_ = true;
-  print_error(fmt::format("Corruption: {} at byte {} ({} bytes): {}", report.path, report.position, report.length,
-                          report.what));
+  print_error(fmt::format("Corruption: {} at byte {} ({} bytes): {}", report.path, report.position,
+                          report.length, report.what));
 }
 
 void StderrReporter::repaired(const DamageReport& report) {
-  print_error(fmt::format("repaired {} at byte {} ({} bytes): {}", report.path, report.position, report.length,
-                          report.what));
+  print_error(fmt::format("repaired {} at byte {} ({} bytes): {}", report.path, report.position,
+                          report.length, report.what));
 }
 
 int run(int argc, char** argv, const char* name, const char* description,

@@ -58,8 +58,12 @@ std::string resolve_stream(const CLI::App& app, const StreamName& stream,
 
 // `--encryption-key-file FILE` (repeatable), else $KDS_ENCRYPTION_KEY_FILE.
 void add_key_option(CLI::App& app, std::vector<std::string>* files);
-// Loads the keys named by the option or the environment (none when neither is given).
-Result<std::vector<Key>> load_keys(const std::vector<std::string>& files);
+// Loads the keys named by the option or the environment (none when neither is given). The environment's
+// key is only loaded for a stream that uses keys, so a stale $KDS_ENCRYPTION_KEY_FILE never gets in the
+// way of an unencrypted stream.
+Result<std::vector<Key>> load_keys(const std::vector<std::string>& files, bool stream_uses_keys);
+// Whether reading or writing `meta`'s stream needs a key.
+bool uses_keys(const StreamMeta& meta);
 
 // Opens the store named by --store, else $KDS_STORE, else the XDG default.
 Result<Store> open_store(const std::string& store_option);

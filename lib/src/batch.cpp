@@ -8,7 +8,8 @@
 
 namespace kds {
 
-static_assert(std::endian::native == std::endian::little, "the on-disk format is little-endian; add byte swaps");
+static_assert(std::endian::native == std::endian::little,
+              "the on-disk format is little-endian; add byte swaps");
 
 namespace {
 
@@ -26,7 +27,8 @@ void store(char* p, T value) {
 
 uint32_t varint_size(uint32_t value) {
   uint32_t size = 1;
-  while (value >= 0x80) value >>= 7, ++size;
+  while (value >= 0x80)
+    value >>= 7, ++size;
   return size;
 }
 
@@ -55,18 +57,35 @@ BatchCheck parse_batch_header(const char* data, size_t available, BatchHeader* h
   const bool sizes_agree = header->codec() == kBatchCodecZstd
                                ? header->payload_size >= overhead + 1
                                : header->payload_size == header->raw_size + overhead;
-  const bool records_fit = header->lost_range()
-                               ? header->flags == kBatchLostRange && header->payload_size == 0 && header->raw_size == 0
-                               : header->raw_size >= 2ull * header->record_count + 1;
-  const bool sane = header->version == kBatchVersion && header_size == kBatchHeaderSize &&
-                    (header->flags & ~(kBatchCodecMask | kBatchEncrypted | kBatchLostRange)) == 0 &&
-                    header->codec() <= kBatchCodecZstd &&
-                    header->payload_size <= kMaxBatchPayload + kBatchCipherOverhead &&
-                    header->raw_size <= kMaxBatchPayload && sizes_agree && header->record_count >= 1 && records_fit &&
-                    reserved == 0 && header->first_offset + header->record_count > header->first_offset;
+  const bool records_fit = header->lost_range() ? header->flags == kBatchLostRange &&
+                                                      header->payload_size == 0 && header->raw_size == 0
+                                                : header->raw_size >= 2ull * header->record_count + 1;
+  const bool sane =
+      header->version == kBatchVersion && header_size == kBatchHeaderSize &&
+      (header->flags & ~(kBatchCodecMask | kBatchEncrypted | kBatchLostRange)) == 0 &&
+      header->codec() <= kBatchCodecZstd && header->payload_size <= kMaxBatchPayload + kBatchCipherOverhead &&
+      header->raw_size <= kMaxBatchPayload && sizes_agree && header->record_count >= 1 && records_fit &&
+      reserved == 0 && header->first_offset + header->record_count > header->first_offset;
   if (!sane) return BatchCheck::kBadHeader;
   if (available < header->total_size()) return BatchCheck::kIncomplete;
   return BatchCheck::kOk;
+}
+
+std::string encode_lost_range(uint64_t first_offset, uint64_t count, int64_t arrival_ms) {
+  std::string markers;
+  while (count > 0) {
+    BatchHeader header;
+    header.flags = kBatchLostRange;
+    header.record_count = static_cast<uint32_t>(std::min<uint64_t>(count, UINT32_MAX));
+    header.first_offset = first_offset;
+    header.arrival_ms = arrival_ms;
+    char bytes[kBatchHeaderSize];
+    encode_batch_header(header, 0, bytes);
+    markers.append(bytes, sizeof bytes);
+    first_offset += header.record_count;
+    count -= header.record_count;
+  }
+  return markers;
 }
 
 bool batch_checksum_ok(const char* data, const BatchHeader& header) {

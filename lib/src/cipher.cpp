@@ -59,7 +59,7 @@ Result<Key> load_key_file(const std::string& path) {
   }
   if (got != static_cast<ssize_t>(key.size()) || more != 0) {
     return Error(Errc::kInvalidArgument,
-                 fmt::format("key file {} does not hold exactly 32 bytes; make one with: head -c 32 /dev/urandom > {}",
+                 fmt::format("key file {} does not hold exactly 32 bytes; make one with: (umask 077; head -c 32 /dev/urandom > {})",
                              path, path));
   }
   return key;

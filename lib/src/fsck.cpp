@@ -32,17 +32,6 @@ struct Edit {
   size_t problem = 0;  // index into the shard's problems, marked repaired when the edit is applied
 };
 
-std::string lost_range_batch(uint64_t first_offset, uint64_t count, int64_t arrival_ms) {
-  BatchHeader header;
-  header.flags = kBatchLostRange;
-  header.record_count = static_cast<uint32_t>(count);
-  header.first_offset = first_offset;
-  header.arrival_ms = arrival_ms;
-  char bytes[kBatchHeaderSize];
-  encode_batch_header(header, 0, bytes);
-  return std::string(bytes, sizeof bytes);
-}
-
 bool is_leftover(std::string_view name) {
   return name.ends_with(".tmp") || name.ends_with(".repair");
 }
@@ -83,12 +72,15 @@ class ShardCheck {
       KDS_TRY(check_segment(bases[i], next_base));
     }
     if (meta_.end_offset && !bases.empty() && expected_ != *meta_.end_offset) {
-      problem(dir_.path(), 0,
-              expected_ < *meta_.end_offset
-                  ? fmt::format("records at offsets {}..{} of the closed shard are missing", expected_,
+      const bool missing = expected_ < *meta_.end_offset;
+      const size_t at = problem(
+          dir_.path(), 0,
+          missing ? fmt::format("records at offsets {}..{} of the closed shard are missing", expected_,
                                 *meta_.end_offset - 1)
                   : fmt::format("the log holds records up to offset {}, beyond the shard's recorded end {}",
                                 expected_ - 1, *meta_.end_offset));
+      // Marking the missing records lost lets readers pass them without reporting them again.
+      if (missing && options_.repair) KDS_TRY(mark_lost_at_end(bases.back(), at));
     }
     if (changed_) {
       // Writers rebuild their state from the repaired log.
@@ -150,7 +142,7 @@ class ShardCheck {
         batches.push_back({header.first_offset, position, header.arrival_ms});
         ++totals_->batches;
         if (!header.lost_range()) totals_->records += header.record_count;
-        last_arrival = header.arrival_ms;
+        last_arrival = last_arrival_ms_ = header.arrival_ms;
         expected_ = header.end_offset();
         position += header.total_size();
         continue;
@@ -160,7 +152,7 @@ class ShardCheck {
                                   fmt::format("records at offsets {}..{} are missing before this batch",
                                               expected_, header.first_offset - 1));
         edits.push_back({position, position,
-                         lost_range_batch(expected_, header.first_offset - expected_, last_arrival), false,
+                         encode_lost_range(expected_, header.first_offset - expected_, last_arrival), false,
                          at});
         expected_ = header.first_offset;
         continue;
@@ -176,7 +168,7 @@ class ShardCheck {
                                                          *next - position, expected_, found.first_offset - 1)
                                            : fmt::format("{} damaged bytes", *next - position));
         edits.push_back(
-            {position, *next, lost > 0 ? lost_range_batch(expected_, lost, last_arrival) : "", true, at});
+            {position, *next, lost > 0 ? encode_lost_range(expected_, lost, last_arrival) : "", true, at});
         expected_ = std::max(expected_, found.first_offset);
         position = *next;
         continue;
@@ -195,7 +187,7 @@ class ShardCheck {
                                            size - position, expected_, resume - 1)
                              : fmt::format("{} damaged bytes at the end", size - position));
         edits.push_back(
-            {position, size, lost > 0 ? lost_range_batch(expected_, lost, last_arrival) : "", true, at});
+            {position, size, lost > 0 ? encode_lost_range(expected_, lost, last_arrival) : "", true, at});
         expected_ = std::max(expected_, resume);
       }
       position = size;
@@ -205,6 +197,22 @@ class ShardCheck {
       return check_index(base, /*rebuild=*/true);
     }
     return check_index(base, false, &batches, size);
+  }
+
+  // Appends lost-range markers for a closed shard's missing last offsets to its newest segment, which
+  // ends cleanly at expected_ (damage inside it is repaired, or reported, on its own).
+  Status mark_lost_at_end(uint64_t base, size_t problem_index) {
+    KDS_ASSIGN(ScanResult tail, scan_segment_tail(dir_, base));
+    if (!tail.complete || tail.next_offset != expected_) return {};
+    const std::string name = segment_file_name(base);
+    KDS_ASSIGN(Fd fd, dir_.open_file(name, O_RDWR));
+    const std::string markers = encode_lost_range(expected_, *meta_.end_offset - expected_, last_arrival_ms_);
+    KDS_TRY(pwrite_full(fd.get(), markers.data(), markers.size(), tail.end_position, dir_.path_of(name)));
+    KDS_TRY(sync_data(fd.get(), dir_.path_of(name)));
+    repaired(problem_index);
+    changed_ = true;
+    expected_ = *meta_.end_offset;
+    return check_index(base, /*rebuild=*/true);
   }
 
   // Applies the edits through a temporary file and a rename, keeping quarantined bytes.
@@ -316,6 +324,7 @@ class ShardCheck {
   const FsckOptions& options_;
   FsckTotals* totals_;
   uint64_t expected_ = 0;
+  int64_t last_arrival_ms_ = 0;  // of the last valid batch met so far
   bool changed_ = false;
   std::vector<FsckProblem> problems_;
 };

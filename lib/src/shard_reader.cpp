@@ -52,7 +52,8 @@ Status ShardReader::position_in_segment(size_t index, uint64_t offset, int64_t m
     BatchHeader header;
     const char* bytes = nullptr;
     KDS_ASSIGN(BatchCheck check, segment_.read_batch(it->position, size, &header, &bytes));
-    if (check == BatchCheck::kOk && header.first_offset == it->offset && header.arrival_ms == it->arrival_ms) {
+    if (check == BatchCheck::kOk && header.first_offset == it->offset &&
+        header.arrival_ms == it->arrival_ms) {
       file_position_ = it->position;
       expected_offset_ = it->offset;
       break;
@@ -122,24 +123,30 @@ Status ShardReader::seek_latest() {
 
 Status ShardReader::seek(const ReadStart& start) {
   switch (start.kind) {
-    case ReadStart::Kind::kOffset: return seek_offset(start.offset);
-    case ReadStart::Kind::kLatest: return seek_latest();
-    case ReadStart::Kind::kTimestamp: return seek_timestamp(start.timestamp_ms);
+    case ReadStart::Kind::kOffset:
+      return seek_offset(start.offset);
+    case ReadStart::Kind::kLatest:
+      return seek_latest();
+    case ReadStart::Kind::kTimestamp:
+      return seek_timestamp(start.timestamp_ms);
   }
   return {};
 }
 
-Result<std::optional<std::string_view>> ShardReader::open_payload(const BatchHeader& header, const char* bytes) {
+Result<std::optional<std::string_view>> ShardReader::open_payload(const BatchHeader& header,
+                                                                  const char* bytes) {
   std::string_view payload(bytes + kBatchHeaderSize, header.payload_size);
   if (header.encrypted()) {
     const StreamCipher* cipher = keys_ ? keys_->for_payload(payload) : nullptr;
     if (cipher == nullptr) {
-      return Error(Errc::kInvalidArgument,
-                   fmt::format("{} holds a batch (at byte {}) encrypted with the key whose fingerprint begins {}; "
-                               "give that key with --encryption-key-file or KDS_ENCRYPTION_KEY_FILE",
-                               segment_.path(), file_position_, stored_key_id(payload)));
+      return Error(
+          Errc::kInvalidArgument,
+          fmt::format("{} holds a batch (at byte {}) encrypted with the key whose fingerprint begins {}; "
+                      "give that key with --encryption-key-file or KDS_ENCRYPTION_KEY_FILE",
+                      segment_.path(), file_position_, stored_key_id(payload)));
     }
-    if (cipher->open(batch_associated_data(bytes, shard_index_), payload, &decrypted_) != StreamCipher::OpenResult::kOk) {
+    if (cipher->open(batch_associated_data(bytes, shard_index_), payload, &decrypted_) !=
+        StreamCipher::OpenResult::kOk) {
       report_damage(file_position_, header.total_size(), header.first_offset, header.end_offset(),
                     "encrypted batch failed authentication (altered or damaged)");
       return std::optional<std::string_view>();
@@ -164,6 +171,21 @@ void ShardReader::report_damage(uint64_t position, uint64_t length, uint64_t los
   std::string what(reason);
   if (lost_to > lost_from) what += fmt::format("; records at offsets {}..{} skipped", lost_from, lost_to - 1);
   reporter_->damage({segment_.path(), position, length, std::move(what)});
+}
+
+// The data ends cleanly here. A closed shard must end at its recorded end offset: records missing
+// before it (a segment cut at a batch boundary, a lost shard directory) are reported once, as lost.
+Result<bool> ShardReader::end_of_data() {
+  if (end_offset_ && expected_offset_ < *end_offset_ && next_offset_ < *end_offset_) {
+    if (reporter_ != nullptr) {
+      const std::string where = segment_.is_open() ? segment_.path() : shard_.path();
+      reporter_->damage({where, file_position_, 0,
+                         fmt::format("closed shard ends early; records at offsets {}..{} are missing",
+                                     std::max(expected_offset_, next_offset_), *end_offset_ - 1)});
+    }
+    expected_offset_ = *end_offset_;
+  }
+  return false;
 }
 
 // Moves to the next segment once the current one is known to be complete; false if it is the newest.
@@ -195,16 +217,18 @@ Result<bool> ShardReader::next_batch(std::vector<ReadRecord>* records, uint32_t 
     KDS_ASSIGN(bool found, locate(&header, &bytes));
     if (!found) return false;
     KDS_ASSIGN(auto opened, open_payload(header, bytes));
-    const auto skip = static_cast<uint32_t>(std::max(next_offset_, header.first_offset) - header.first_offset);
+    const auto skip =
+        static_cast<uint32_t>(std::max(next_offset_, header.first_offset) - header.first_offset);
     if (!opened || !decode_records(*opened, header.record_count, &views_, skip, max_records)) {
-      if (opened) report_damage(file_position_, header.total_size(), header.first_offset, header.end_offset());
+      if (opened)
+        report_damage(file_position_, header.total_size(), header.first_offset, header.end_offset());
       pass(header);
       continue;
     }
     records->reserve(views_.size());
     for (size_t i = 0; i < views_.size(); ++i) {
-      records->push_back(
-          {header.first_offset + skip + i, header.arrival_ms, header.encrypted(), views_[i].key, views_[i].data});
+      records->push_back({header.first_offset + skip + i, header.arrival_ms, header.encrypted(),
+                          views_[i].key, views_[i].data});
     }
     next_offset_ = header.first_offset + skip + views_.size();
     if (next_offset_ == header.end_offset()) pass(header);
@@ -232,14 +256,14 @@ void ShardReader::pass(const BatchHeader& header) {
 Result<bool> ShardReader::locate(BatchHeader* header, const char** bytes) {
   if (!segment_.is_open()) {
     KDS_TRY(refresh_segments());
-    if (bases_.empty()) return false;
+    if (bases_.empty()) return end_of_data();
     KDS_TRY(position_in_segment(0, next_offset_, min_arrival_ms_));
   }
   for (;;) {
     KDS_ASSIGN(uint64_t size, segment_.size());
     if (file_position_ >= size) {
       KDS_ASSIGN(bool moved, advance_segment());
-      if (!moved) return false;
+      if (!moved) return end_of_data();
       continue;
     }
     KDS_ASSIGN(BatchCheck check, segment_.read_batch(file_position_, size, header, bytes));

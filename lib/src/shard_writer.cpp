@@ -304,15 +304,14 @@ Status ShardWriter::seal_older_segments(const std::vector<uint64_t>& bases) {
       KDS_TRY(truncate_file(reader.fd(), run.end_position, reader.path()));
     }
     if (run.next_offset < next_base) {
-      BatchHeader marker;
-      marker.flags = kBatchLostRange;
-      marker.record_count = static_cast<uint32_t>(next_base - run.next_offset);
-      marker.first_offset = run.next_offset;
-      marker.arrival_ms = std::max<int64_t>(run.last_arrival_ms, 0);
-      char bytes[kBatchHeaderSize];
-      encode_batch_header(marker, 0, bytes);
-      KDS_TRY(pwrite_full(reader.fd(), bytes, sizeof bytes, run.end_position, reader.path()));
-      batches.push_back({marker.first_offset, run.end_position, marker.arrival_ms});
+      const int64_t arrival_ms = std::max<int64_t>(run.last_arrival_ms, 0);
+      const std::string markers = encode_lost_range(run.next_offset, next_base - run.next_offset, arrival_ms);
+      KDS_TRY(pwrite_full(reader.fd(), markers.data(), markers.size(), run.end_position, reader.path()));
+      for (size_t at = 0; at < markers.size(); at += kBatchHeaderSize) {
+        BatchHeader marker;
+        (void)parse_batch_header(markers.data() + at, kBatchHeaderSize, &marker);
+        batches.push_back({marker.first_offset, run.end_position + at, arrival_ms});
+      }
       if (reporter_ != nullptr) {
         reporter_->repaired(
             {reader.path(), run.end_position, 0,

@@ -78,6 +78,46 @@ grep -q "leftover temporary file" "$TEST_DIR/out" || fail "leftover reported"
 expect_status 7 kds-fsck f --repair
 expect_status 0 kds-fsck f
 
+# --- a writer that lost its state never cuts valid data after damage in a sealed segment
+kds-create-stream w --segment-size 4K
+for i in $(seq 1 20); do seq $((i * 100)) $((i * 100 + 49)) | kds-put w --sync none; done
+wshard=$KDS_STORE/w.stream/shardId-000000000000
+before_newest=$(ls "$wshard"/*.log | tail -2 | head -1)
+printf '\x5a' | dd of="$before_newest" bs=1 seek=100 conv=notrunc status=none
+rm "$wshard/writer.lock"
+echo 99999 | kds-put w 2>"$TEST_DIR/w.err" || fail "put after damage: $(cat "$TEST_DIR/w.err")"
+expect_status 7 kds-get w
+assert_eq "$(wc -l <"$TEST_DIR/out")" "951" "only the damaged batch is skipped, nothing cut"
+expect_status 7 kds-fsck w
+grep -q "damaged bytes" "$TEST_DIR/out" || fail "fsck still sees the damage: $(cat "$TEST_DIR/out")"
+
+# --- a closed shard cut short at a batch boundary: readers report the missing records, fsck marks them
+kds-create-stream cs --segment-size 4K
+for i in $(seq 1 5); do seq $((i * 100)) $((i * 100 + 49)) | kds-put cs --sync none; done
+kds-split-shard cs 0 >/dev/null
+parent=$KDS_STORE/cs.stream/shardId-000000000000
+newest=$(ls "$parent"/*.log | tail -1)
+last=$(python3 - "$newest" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+pos = last = 0
+while pos + 48 <= len(data):
+    last = pos
+    pos += 48 + struct.unpack_from("<I", data, pos + 12)[0]
+print(last)
+PY
+)
+truncate -s "$last" "$newest"
+expect_status 7 kds-get cs
+grep -q "closed shard ends early; records at offsets 200..249 are missing" "$TEST_DIR/err" ||
+  fail "missing records at the end of a closed shard reported: $(cat "$TEST_DIR/err")"
+assert_eq "$(wc -l <"$TEST_DIR/out")" "200" "the records before the cut"
+expect_status 7 kds-fsck cs --repair
+grep -q "of the closed shard are missing \[repaired\]" "$TEST_DIR/out" || fail "fsck marks them: $(cat "$TEST_DIR/out")"
+expect_status 0 kds-fsck cs
+expect_status 0 kds-get cs
+assert_eq "$(wc -l <"$TEST_DIR/out")" "200" "the same records, without a report"
+
 # --- completion loads in bash and completes commands, options, streams and shard ids
 bash -c "
   set -e

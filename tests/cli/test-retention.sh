@@ -135,10 +135,10 @@ at '2026-04-03 03:00:02' kds-fsck kr >"$TEST_DIR/fsck.out" 2>&1 || fail "fsck af
 kds-create-stream live --segment-size 8K --max-bytes 32K
 kds-tail live -n 0 >"$TEST_DIR/live.out" &
 tail_pid=$!
-sleep 0.3
+wait_following $tail_pid
 for i in $(seq 1 30); do seq $((i * 100)) $((i * 100 + 49)) | kds-put live --sync none; done
 kds-set-retention live 48 --max-bytes 16K
-for _ in $(seq 1 100); do [[ $(wc -l <"$TEST_DIR/live.out") -ge 1500 ]] && break; sleep 0.05; done
+wait_for_lines "$TEST_DIR/live.out" 1500
 kill $tail_pid; wait $tail_pid 2>/dev/null || true
 assert_eq "$(wc -l <"$TEST_DIR/live.out")" "1500" "the follower saw every record while segments were deleted"
 pass

@@ -8,7 +8,8 @@ kds-tail s --iterator-type TRIM_HORIZON -f '%k %s\n' >"$TEST_DIR/follow1" 2>"$TE
 f1=$!
 kds-tail s -n 0 -f '%k %s\n' >"$TEST_DIR/follow2" 2>"$TEST_DIR/follow2.err" &
 f2=$!
-sleep 0.3
+wait_following $f1
+wait_following $f2
 producers=()
 for p in 1 2 3; do
   python3 -u -c '
@@ -45,7 +46,7 @@ for line in open(sys.argv[1]):
 sys.exit(0 if count == 9000 else 3)
 PY
 }
-for _ in $(seq 1 200); do
+for _ in $(seq 1 400); do
   if check "$TEST_DIR/follow1" 2>/dev/null && check "$TEST_DIR/follow2" 2>/dev/null; then break; fi
   sleep 0.05
 done

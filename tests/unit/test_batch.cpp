@@ -22,7 +22,7 @@ kds_test::Records sample_records() {
       {"user-1", "second, same key"},
       {"user-1", ""},  // empty data
       {"other", std::string("bin\0ary\0\xff\x80\x00", 11)},
-      {"other", std::string(300, 'x')},  // data size 300 needs two varint bytes
+      {"other", std::string(300, 'x')},     // data size 300 needs two varint bytes
       {std::string(130, 'k'), "long key"},  // key length 130 needs two varint bytes
       {"user-1", "back to the first key"},
       {"\xc3\xbc", std::string(1, '\0')},
@@ -32,7 +32,9 @@ kds_test::Records sample_records() {
 const uint64_t kFirstOffset = 1234567;
 const int64_t kArrival = 1459799926480;
 
-std::string sample_batch() { return kds_test::encode_batch(sample_records(), kFirstOffset, kArrival); }
+std::string sample_batch() {
+  return kds_test::encode_batch(sample_records(), kFirstOffset, kArrival);
+}
 
 bool accepted(const std::string& bytes) {
   BatchHeader header;
@@ -53,7 +55,8 @@ TEST_CASE("CRC-32C check value, extension and masking") {
   CHECK(kds::crc32c(ones.data(), ones.size()) == 0x62A8AB43u);
 
   std::string data;
-  for (int i = 0; i < 1000; ++i) data.push_back(static_cast<char>((i * 131 + 7) & 0xff));
+  for (int i = 0; i < 1000; ++i)
+    data.push_back(static_cast<char>((i * 131 + 7) & 0xff));
   const uint32_t whole = kds::crc32c(data.data(), data.size());
   for (size_t split = 0; split <= data.size(); split += 37) {
     CAPTURE(split);
@@ -78,9 +81,9 @@ TEST_CASE("varint32 round trips and sizes") {
     uint32_t value;
     size_t size;
   };
-  for (const Case& c : {Case{0, 1}, Case{1, 1}, Case{127, 1}, Case{128, 2}, Case{300, 2}, Case{16383, 2},
-                        Case{16384, 3}, Case{2097151, 3}, Case{2097152, 4}, Case{268435455, 4},
-                        Case{268435456, 5}, Case{UINT32_MAX, 5}}) {
+  for (const Case& c :
+       {Case{0, 1}, Case{1, 1}, Case{127, 1}, Case{128, 2}, Case{300, 2}, Case{16383, 2}, Case{16384, 3},
+        Case{2097151, 3}, Case{2097152, 4}, Case{268435455, 4}, Case{268435456, 5}, Case{UINT32_MAX, 5}}) {
     CAPTURE(c.value);
     std::string encoded = "pre";
     kds::put_varint32(&encoded, c.value);
@@ -139,7 +142,10 @@ TEST_CASE("BatchBuilder payload layout and added_size") {
   CHECK(builder.record_count() == sample_records().size());
   CHECK(builder.encoded_size() == kds::kBatchHeaderSize + expected_size);
   // The first bytes: key length 6, "user-1", data size 5, "first", then key code 0 for the repeat.
-  CHECK(builder.payload().substr(0, 14) == std::string("\x06user-1\x05" "first", 13) + std::string(1, '\0'));
+  CHECK(builder.payload().substr(0, 14) == std::string("\x06user-1\x05"
+                                                       "first",
+                                                       13) +
+                                               std::string(1, '\0'));
 
   builder.clear();
   CHECK(builder.empty());
@@ -324,21 +330,28 @@ TEST_CASE("decode_records rejects malformed payloads") {
   std::vector<kds::RecordView> views;
   REQUIRE(kds::decode_records(payload, count, &views));
 
-  CHECK_FALSE(kds::decode_records(payload + "x", count, &views));          // trailing garbage
+  CHECK_FALSE(kds::decode_records(payload + "x", count, &views));  // trailing garbage
   CHECK_FALSE(kds::decode_records(payload + std::string(1, '\0'), count, &views));
-  CHECK_FALSE(kds::decode_records(payload, count + 1, &views));            // count too high
-  CHECK_FALSE(kds::decode_records(payload, count - 1, &views));            // count too low: bytes left over
+  CHECK_FALSE(kds::decode_records(payload, count + 1, &views));  // count too high
+  CHECK_FALSE(kds::decode_records(payload, count - 1, &views));  // count too low: bytes left over
   CHECK_FALSE(kds::decode_records(payload.substr(0, payload.size() - 1), count, &views));  // truncated data
   // A first record using key code 0 ("same key as the previous record") has no key to repeat.
   CHECK_FALSE(kds::decode_records(std::string("\x00\x01x", 3), 1, &views));
   // Key length running past the end.
-  CHECK_FALSE(kds::decode_records(std::string("\x05" "ab", 3), 1, &views));
+  CHECK_FALSE(kds::decode_records(std::string("\x05"
+                                              "ab",
+                                              3),
+                                  1, &views));
   // Data size running past the end.
-  CHECK_FALSE(kds::decode_records(std::string("\x01k\x05" "ab", 5), 1, &views));
+  CHECK_FALSE(kds::decode_records(std::string("\x01k\x05"
+                                              "ab",
+                                              5),
+                                  1, &views));
   // Overlong varint as key code.
   CHECK_FALSE(kds::decode_records(std::string("\xff\xff\xff\xff\xff\x01", 6), 1, &views));
   // A minimal valid single record, for contrast.
-  REQUIRE(kds::decode_records(std::string("\x01k\x00", 3), 1, &views));
+  const std::string minimal("\x01k\x00", 3);  // outlives the views into it
+  REQUIRE(kds::decode_records(minimal, 1, &views));
   REQUIRE(views.size() == 1);
   CHECK(views[0].key == "k");
   CHECK(views[0].data.empty());

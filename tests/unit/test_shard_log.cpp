@@ -23,7 +23,8 @@ constexpr int64_t kStart = 1600000000000;
 
 // Appends `batches` batches, moving the clock by 5 ms only every third batch, so runs of batches share an
 // arrival time (also across segment boundaries).
-void fill(ShardFixture& shard, kds::ShardWriter& writer, kds_test::ClockGuard& clock, int batches, int first = 0) {
+void fill(ShardFixture& shard, kds::ShardWriter& writer, kds_test::ClockGuard& clock, int batches,
+          int first = 0) {
   for (int i = first; i < first + batches; ++i) {
     if (i % 3 == 0) clock.advance(5);
     const auto result = shard.append(writer, kds_test::make_records(i));
@@ -52,7 +53,8 @@ void check_seeks(ShardFixture& shard) {
     CHECK(*got == expected);
   }
   // Past the end.
-  for (uint64_t offset : {static_cast<uint64_t>(model.size()), static_cast<uint64_t>(model.size()) + 100, UINT64_MAX}) {
+  for (uint64_t offset :
+       {static_cast<uint64_t>(model.size()), static_cast<uint64_t>(model.size()) + 100, UINT64_MAX}) {
     REQUIRE(reader->seek_offset(offset).ok());
     CHECK_FALSE(kds_test::read_first(*reader).has_value());
   }
@@ -126,7 +128,8 @@ TEST_CASE("records appended across segments read back dense, identical and in ar
     REQUIRE(reader->seek_offset(0).ok());
     const auto all = kds_test::read_all(*reader);
     KDS_CHECK_RECORDS(all, shard.model);
-    for (size_t i = 1; i < all.size(); ++i) CHECK(all[i].arrival_ms >= all[i - 1].arrival_ms);
+    for (size_t i = 1; i < all.size(); ++i)
+      CHECK(all[i].arrival_ms >= all[i - 1].arrival_ms);
     REQUIRE(reader->seek_offset(0).ok());
     KDS_CHECK_RECORDS(kds_test::read_all(*reader, 1), shard.model);
     REQUIRE(reader->seek_offset(0).ok());
@@ -136,8 +139,9 @@ TEST_CASE("records appended across segments read back dense, identical and in ar
     // A reader at the end sees the next append.
     CHECK(reader->next_offset() == n);
     fill(shard, *writer, clock, 2, 60);
-    KDS_CHECK_RECORDS(kds_test::read_all(*reader),
-                      std::vector<Got>(shard.model.begin() + static_cast<std::ptrdiff_t>(n), shard.model.end()));
+    KDS_CHECK_RECORDS(
+        kds_test::read_all(*reader),
+        std::vector<Got>(shard.model.begin() + static_cast<std::ptrdiff_t>(n), shard.model.end()));
     CHECK(reporter.damages.empty());
     CHECK(reporter.repairs.empty());
   }
@@ -250,13 +254,16 @@ TEST_CASE("index entries that disagree with their batch are not trusted") {
     index.append(entry, sizeof entry);
   };
   add(0, 0, batches[0].header.arrival_ms);
-  add(batches[10].header.first_offset + 1, batches[10].position, batches[10].header.arrival_ms);  // wrong offset
-  add(batches[20].header.first_offset, batches[20].position + 7, batches[20].header.arrival_ms);  // wrong position
+  add(batches[10].header.first_offset + 1, batches[10].position,
+      batches[10].header.arrival_ms);  // wrong offset
+  add(batches[20].header.first_offset, batches[20].position + 7,
+      batches[20].header.arrival_ms);  // wrong position
   kds_test::write_bytes(shard.index_path(0), index);
   check_seeks(shard);
 }
 
-TEST_CASE("an index entry whose arrival time disagrees with its batch must not make seek_timestamp skip records") {
+TEST_CASE(
+    "an index entry whose arrival time disagrees with its batch must not make seek_timestamp skip records") {
   // segment.h: "every entry is checked against the batch it points to before it is used, and a missing or
   // inconsistent index only makes lookups scan". An entry that under-states its batch's arrival would
   // make seek_timestamp start after records it should return, so its arrival time is checked too.
@@ -324,7 +331,8 @@ TEST_CASE("a torn tail is invisible to readers and truncated by the next append"
       {"three magic bytes", "kds"},
       {"one byte", "k"},
       {"zeros (a preallocated tail)", std::string(4096, '\0')},
-      {"a whole batch with a bad checksum", [&] {
+      {"a whole batch with a bad checksum",
+       [&] {
          std::string damaged = next_batch;
          damaged.back() = static_cast<char>(damaged.back() ^ 1);
          return damaged;
@@ -400,7 +408,8 @@ TEST_CASE("a writer that died after writing: its complete batches are adopted, i
   // before updating it; then a fourth append was cut short.
   kds_test::write_bytes(shard.file(kds::kWriterLockName), stale_state);
   const uint64_t complete = kds_test::size_of(shard.segment_path(0));
-  const std::string torn = kds_test::encode_batch({{"x", "torn"}}, shard.model.size(), kStart + 999).substr(0, 30);
+  const std::string torn =
+      kds_test::encode_batch({{"x", "torn"}}, shard.model.size(), kStart + 999).substr(0, 30);
   kds_test::append_bytes(shard.segment_path(0), torn);
 
   auto next = shard.writer(1 << 20, &reporter);
@@ -472,7 +481,8 @@ TEST_CASE("corruption in older segments is reported and skipped, and reading con
   REQUIRE(seg3.size() >= 2);
   const std::vector<Located> damaged = {
       {bases[1], seg1[0]}, {bases[2], seg2[seg2.size() / 2]}, {bases[3], seg3.back()}};
-  for (const auto& d : damaged) corrupt_payload(shard, d.base, d.batch);
+  for (const auto& d : damaged)
+    corrupt_payload(shard, d.base, d.batch);
 
   std::vector<Got> expected = shard.model;
   for (const auto& d : damaged) {
@@ -527,8 +537,9 @@ TEST_CASE("damage at the end of an older segment is reported once, naming its ow
   corrupt_payload(shard, bases[1], seg1.back());
   RecordingReporter reporter;
   auto reader = shard.reader(&reporter);
-  KDS_CHECK_RECORDS(kds_test::read_all(*reader),
-                    kds_test::without(shard.model, seg1.back().header.first_offset, seg1.back().header.end_offset()));
+  KDS_CHECK_RECORDS(
+      kds_test::read_all(*reader),
+      kds_test::without(shard.model, seg1.back().header.first_offset, seg1.back().header.end_offset()));
   for (const auto& report : reporter.damages) {
     CAPTURE(report.path);
     CAPTURE(report.position);
@@ -561,7 +572,8 @@ TEST_CASE("records missing between segments are reported as lost") {
       const auto seg1 = batches_of(shard, bases[1]);
       REQUIRE(seg1.size() >= 2);
       lost_from = seg1.back().header.first_offset;
-      REQUIRE(::truncate(shard.segment_path(bases[1]).c_str(), static_cast<off_t>(seg1.back().position)) == 0);
+      REQUIRE(::truncate(shard.segment_path(bases[1]).c_str(), static_cast<off_t>(seg1.back().position)) ==
+              0);
     }
     RecordingReporter reporter;
     auto reader = shard.reader(&reporter);
@@ -593,7 +605,8 @@ TEST_CASE("corruption in the newest segment followed by valid batches is reporte
       // The victim is the first batch after the last index entry, so that recovery without a state (which
       // starts at the last index entry that verifies) has to scan over it.
       v = 0;
-      while (v < batches.size() && batches[v].position <= entries.back().position) ++v;
+      while (v < batches.size() && batches[v].position <= entries.back().position)
+        ++v;
       if (entries.size() >= 2 && v + 1 < batches.size()) break;
     }
     writer.reset();
@@ -605,7 +618,8 @@ TEST_CASE("corruption in the newest segment followed by valid batches is reporte
     const std::string stale_state = states[v - 1];  // written before the victim was
     corrupt_payload(shard, 0, victim);
     const uint64_t size = kds_test::size_of(shard.segment_path(0));
-    const auto expected = kds_test::without(shard.model, victim.header.first_offset, victim.header.end_offset());
+    const auto expected =
+        kds_test::without(shard.model, victim.header.first_offset, victim.header.end_offset());
 
     RecordingReporter reader_reporter;
     auto reader = shard.reader(&reader_reporter);
@@ -639,7 +653,8 @@ TEST_CASE("corruption in the newest segment followed by valid batches is reporte
   }
 }
 
-TEST_CASE("a damaged last batch of the newest segment looks like a torn tail until a valid batch follows it") {
+TEST_CASE(
+    "a damaged last batch of the newest segment looks like a torn tail until a valid batch follows it") {
   ShardFixture shard;
   kds_test::ClockGuard clock(kStart);
   auto writer = shard.writer(1 << 20);
@@ -666,14 +681,18 @@ TEST_CASE("a damaged last batch of the newest segment looks like a torn tail unt
   check_damage(reporter.damages[0], shard, 0, last);
 }
 
-TEST_CASE("a closed shard's end offset turns a damaged tail into reported damage") {
-  ShardFixture shard;
+// Six batches in one segment, and the writer gone; returns the last batch.
+kds_test::RawBatch write_six_batches(ShardFixture& shard) {
   kds_test::ClockGuard clock(kStart);
   auto writer = shard.writer(1 << 20);
   fill(shard, *writer, clock, 6);
   writer.reset();
-  const auto batches = batches_of(shard, 0);
-  const kds_test::RawBatch last = batches.back();
+  return batches_of(shard, 0).back();
+}
+
+TEST_CASE("a closed shard's end offset turns a damaged tail into reported damage") {
+  ShardFixture shard;
+  const kds_test::RawBatch last = write_six_batches(shard);
   corrupt_payload(shard, 0, last);
   RecordingReporter reporter;
   auto reader = shard.reader(&reporter, shard.model.size());
@@ -682,6 +701,39 @@ TEST_CASE("a closed shard's end offset turns a damaged tail into reported damage
   REQUIRE(reporter.damages.size() == 1);
   CHECK(reporter.damages[0].position == last.position);
   CHECK(reporter.damages[0].path == shard.segment_path(0));
+}
+
+TEST_CASE(
+    "a closed shard that ends early at a batch boundary, or lost all its files, reports the missing "
+    "records") {
+  for (const bool remove_all : {false, true}) {
+    CAPTURE(remove_all);
+    ShardFixture shard;
+    const kds_test::RawBatch last = write_six_batches(shard);
+    uint64_t lost_from = last.header.first_offset;
+    if (remove_all) {
+      lost_from = 0;
+      REQUIRE(::unlink(shard.segment_path(0).c_str()) == 0);
+      (void)::unlink(shard.index_path(0).c_str());
+    } else {
+      REQUIRE(::truncate(shard.segment_path(0).c_str(), static_cast<off_t>(last.position)) == 0);
+    }
+    RecordingReporter reporter;
+    auto reader = shard.reader(&reporter, shard.model.size());
+    KDS_CHECK_RECORDS(kds_test::read_all(*reader),
+                      kds_test::without(shard.model, lost_from, shard.model.size()));
+    REQUIRE(reporter.damages.size() == 1);
+    CHECK(reporter.damages[0].what.find(fmt::format("{}..{}", lost_from, shard.model.size() - 1)) !=
+          std::string::npos);
+    // Reported once: reading on finds nothing more to report.
+    CHECK(kds_test::read_all(*reader).empty());
+    CHECK(reporter.damages.size() == 1);
+    // An open shard (no end offset) simply ends there.
+    RecordingReporter open_reporter;
+    auto open_reader = shard.reader(&open_reporter);
+    (void)kds_test::read_all(*open_reader);
+    CHECK(open_reporter.damages.empty());
+  }
 }
 
 TEST_CASE("two writers on one shard (as two processes) keep offsets dense and unique") {
@@ -730,7 +782,8 @@ TEST_CASE("the fence runs under the lock and can close the shard or abort the ap
   auto closed = writer->append(prepared, [] { return Decision(kds::FenceDecision{false, nullptr}); });
   REQUIRE(closed.ok());
   CHECK(closed->shard_closed);
-  auto aborted = writer->append(prepared, [] { return Decision(kds::Error(kds::Errc::kResourceNotFound, "gone")); });
+  auto aborted =
+      writer->append(prepared, [] { return Decision(kds::Error(kds::Errc::kResourceNotFound, "gone")); });
   REQUIRE_FALSE(aborted.ok());
   CHECK(aborted.error().code() == kds::Errc::kResourceNotFound);
   auto open = writer->append(prepared, [] { return Decision(kds::FenceDecision{}); });

@@ -74,6 +74,10 @@ void encode_batch_header(const BatchHeader& header, uint32_t payload_crc, char o
 // the CRC) followed by the shard index, little-endian.
 std::string batch_associated_data(const char header[kBatchHeaderSize], uint32_t shard_index);
 
+// Lost-range markers for `count` offsets from `first_offset`: one 48-byte header per 2^32-1 offsets,
+// which readers pass over without reporting the loss again.
+std::string encode_lost_range(uint64_t first_offset, uint64_t count, int64_t arrival_ms);
+
 // Appends records to a payload. The caller validates keys and sizes first.
 class BatchBuilder {
  public:

@@ -26,8 +26,8 @@ struct ReadRecord {
   uint64_t offset = 0;
   int64_t arrival_ms = 0;
   bool encrypted = false;  // stored encrypted (GetRecords' EncryptionType KMS)
-  std::string_view key;   // valid until the next call on the reader
-  std::string_view data;  // valid until the next call on the reader
+  std::string_view key;    // valid until the next call on the reader
+  std::string_view data;   // valid until the next call on the reader
 };
 
 // Where a reader starts: at an offset (the oldest record when it is older), after the newest record, or
@@ -78,6 +78,7 @@ class ShardReader {
   Status refresh_segments();
   Status open_segment(size_t index);
   Result<bool> advance_segment();
+  Result<bool> end_of_data();
   Result<bool> locate(BatchHeader* header, const char** bytes);
   void pass(const BatchHeader& header);
   Status position_in_segment(size_t index, uint64_t offset, int64_t min_arrival_ms);
@@ -92,8 +93,8 @@ class ShardReader {
   size_t segment_index_ = 0;
   SegmentReader segment_;
   uint64_t file_position_ = 0;
-  uint64_t expected_offset_ = 0;  // first offset of the batch expected at file_position_
-  uint64_t next_offset_ = 0;      // records below this offset are skipped
+  uint64_t expected_offset_ = 0;        // first offset of the batch expected at file_position_
+  uint64_t next_offset_ = 0;            // records below this offset are skipped
   int64_t min_arrival_ms_ = INT64_MIN;  // until the first record returned: skip those that arrived before
   int64_t expire_before_ms_ = INT64_MIN;
   std::shared_ptr<const KeyRing> keys_;
