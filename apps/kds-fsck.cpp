@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   bool repair = false;
   bool gc = false;
   bool quiet = false;
+  std::vector<std::string> key_files;
   return run(
       argc, argv, "kds-fsck",
       "Check streams on disk: every batch's CRC and place, every index, each closed shard's end, the "
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
         app.add_flag("--gc", gc,
                      "Remove leftovers of interrupted operations (temporary files, unlisted shards)");
         app.add_flag("-q,--quiet", quiet, "Print problems only, no summary");
+        add_key_option(app, &key_files);
         add_store_option(app, &store_option);
       },
       [&] {
@@ -40,6 +42,10 @@ int main(int argc, char** argv) {
         }
         Output& out = Output::standard();
         FsckOptions options;
+        // With keys, encrypted batches are authenticated too; without, their CRCs are still checked.
+        auto keys = load_keys(key_files, true);
+        if (!keys.ok()) return fail(keys.error());
+        options.keys = std::move(keys).value();
         options.repair = repair;
         options.gc = gc;
         options.on_problem = [&](const FsckProblem& p) {

@@ -4,6 +4,8 @@
 // sequence; every index entry against the batch it points to; each closed shard's recorded end against its
 // log; and the metadata (which open_stream already validates: key-space coverage, lineage). It takes each
 // shard's append lock while it reads the shard, so an append in flight is never mistaken for damage.
+// Each batch's payload is also opened the way a reader opens it: decrypted when the stream's keys were
+// given (an AES-GCM tag that fails means the batch was altered), decompressed, and its records decoded.
 //
 // The repair never drops data silently:
 //   - a torn tail of the newest segment is truncated (nothing after it was acknowledged);
@@ -19,7 +21,9 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "kds/cipher.h"
 #include "kds/status.h"
 #include "kds/store.h"
 
@@ -36,7 +40,8 @@ struct FsckProblem {
 
 struct FsckOptions {
   bool repair = false;
-  bool gc = false;  // also remove leftovers: temporary files, unlisted shard directories
+  std::vector<Key> keys;  // key files' keys: encrypted batches are authenticated too
+  bool gc = false;        // also remove leftovers: temporary files, unlisted shard directories
   std::function<void(const FsckProblem&)> on_problem;
   std::function<void(uint64_t done_bytes, uint64_t total_bytes)> on_progress;
 };
@@ -54,7 +59,8 @@ struct FsckTotals {
 // Checks (and repairs) one stream; problems go to options.on_problem and are counted in `totals`. Fails
 // only when the check itself cannot proceed (an I/O error); a stream.json that does not parse is reported
 // as a problem.
-Status fsck_stream(const Store& store, std::string_view stream, const FsckOptions& options, FsckTotals* totals);
+Status fsck_stream(const Store& store, std::string_view stream, const FsckOptions& options,
+                   FsckTotals* totals);
 
 // Removes leftovers in the store directory (streams half created or half deleted by a crash).
 Status fsck_store_leftovers(const Store& store, const FsckOptions& options, FsckTotals* totals);

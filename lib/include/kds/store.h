@@ -29,8 +29,8 @@ struct StreamOptions {
   int64_t retention_hours = 24;
   uint64_t max_shard_bytes = 0;  // 0: no size cap
   uint64_t segment_bytes = kDefaultSegmentBytes;
-  int compression_level = 0;     // zstd level, 0 = none
-  std::optional<Key> key;        // encrypt from the start
+  int compression_level = 0;  // zstd level, 0 = none
+  std::optional<Key> key;     // encrypt from the start
 };
 
 class Stream;
@@ -77,6 +77,8 @@ class Stream {
 
   // Keys (from key files) for an encrypted stream; derived here for this stream.
   Status use_keys(const std::vector<Key>& keys);
+  // The keys given to use_keys, derived for this stream.
+  const KeyRing& keys() const { return *keys_; }
   // Fails, before anything is read, unless the keys given can read every key the stream has used.
   Status check_read_keys() const;
   // The cipher new batches are encrypted with now: null when the stream is not encrypted; an error when
