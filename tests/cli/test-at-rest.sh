@@ -19,6 +19,32 @@ packed=$(du -sb "$KDS_STORE/czstd.stream" | cut -f1)
 (( packed * 3 < raw )) || fail "zstd stores log lines in under a third of their size ($packed of $raw bytes)"
 grep -q "Compression   zstd:3" <(kds-describe-stream czstd) || fail "describe shows the codec"
 
+# --- a running kds-put compresses the first batch it starts after kds-set-compression returns
+kds-create-stream live
+mkfifo "$TEST_DIR/fifo"
+kds-put live --output json <"$TEST_DIR/fifo" >"$TEST_DIR/live.acks" &
+put_pid=$!
+exec 3>"$TEST_DIR/fifo"
+echo first >&3
+wait_for_lines "$TEST_DIR/live.acks" 1
+kds-set-compression live zstd
+echo second >&3
+wait_for_lines "$TEST_DIR/live.acks" 2
+exec 3>&-
+wait $put_pid || fail "kds-put across a compression change"
+python3 - "$KDS_STORE/live.stream/shardId-000000000000" <<'PY' || fail "codec of each batch around the change"
+import glob, struct, sys
+codecs = []
+for path in sorted(glob.glob(sys.argv[1] + "/*.log")):
+    data = open(path, "rb").read()
+    pos = 0
+    while pos + 48 <= len(data):
+        codecs.append(data[pos + 9] & 0x07)
+        pos += 48 + struct.unpack_from("<I", data, pos + 12)[0]
+assert codecs == [0, 1], codecs
+PY
+assert_eq "$(kds-get live | tr '\n' ' ')" "first second " "both records read back"
+
 # --- mixed: batches written before and after compression and encryption change read back together
 head -c 32 /dev/urandom >"$TEST_DIR/key" && chmod 600 "$TEST_DIR/key"
 head -c 32 /dev/urandom >"$TEST_DIR/key2" && chmod 600 "$TEST_DIR/key2"
