@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "kds/compression.h"
+#include "kds/validate.h"
 
 namespace kds {
 
@@ -93,6 +95,35 @@ std::optional<uint32_t> shard_field(const ordered_json& item, const char* key) {
   return index;
 }
 
+// nlohmann's get<T>() casts a float or an out-of-range integer without complaint (undefined behaviour for
+// a float past T's range), so every integer field goes through this check first.
+template <typename T>
+T integer_value(const ordered_json& value, const char* key) {
+  bool fits = false;
+  if (value.is_number_unsigned()) {
+    fits = value.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<T>::max());
+  } else if (value.is_number_integer()) {
+    const auto signed_value = value.get<int64_t>();
+    fits = signed_value >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
+           (signed_value < 0 || static_cast<uint64_t>(signed_value) <= std::numeric_limits<T>::max());
+  } else {
+    throw std::invalid_argument(fmt::format("{} is not an integer", key));
+  }
+  if (!fits) throw std::invalid_argument(fmt::format("{} is out of range", key));
+  return value.get<T>();
+}
+
+template <typename T>
+T integer_field(const ordered_json& object, const char* key) {
+  return integer_value<T>(object.at(key), key);
+}
+
+template <typename T>
+std::optional<T> optional_integer_field(const ordered_json& object, const char* key) {
+  if (!object.contains(key)) return std::nullopt;
+  return integer_value<T>(object.at(key), key);
+}
+
 u128 hash_field(const ordered_json& item, const char* key) {
   auto value = parse_decimal_u128(item.at(key).get<std::string>());
   if (!value) throw std::invalid_argument(fmt::format("{} is not a hash key", key));
@@ -107,7 +138,8 @@ std::optional<std::string> check_shards(const StreamMeta& meta) {
     if (shard.index >= meta.next_shard_index) return "a shard index is not below NextShardIndex";
     if (shard.range.start > shard.range.end) return fmt::format("{} has an empty hash-key range", shard.id());
     for (auto parent : {shard.parent, shard.adjacent_parent}) {
-      if (parent && *parent >= shard.index) return fmt::format("{} names a parent that is not older", shard.id());
+      if (parent && *parent >= shard.index)
+        return fmt::format("{} names a parent that is not older", shard.id());
     }
   }
   const auto open = meta.open_shards();
@@ -131,39 +163,41 @@ Result<StreamMeta> StreamMeta::from_json(std::string_view text, std::string_view
   StreamMeta meta;
   try {
     const auto doc = ordered_json::parse(text);
-    meta.format_version = doc.at("FormatVersion").get<int>();
+    meta.format_version = integer_field<int>(doc, "FormatVersion");
     if (meta.format_version != kStreamFormatVersion) {
       return bad_meta(path, fmt::format("format version {} is not supported (this kds reads version {})",
                                         meta.format_version, kStreamFormatVersion));
     }
     meta.name = doc.at("StreamName").get<std::string>();
     meta.status = doc.at("StreamStatus").get<std::string>();
-    meta.created_ms = doc.at("StreamCreationTimestampMs").get<int64_t>();
-    meta.retention_hours = doc.at("RetentionPeriodHours").get<int64_t>();
-    meta.trim_before_ms = doc.value("TrimBeforeMs", int64_t{0});
-    meta.max_shard_bytes = doc.value("MaxShardBytes", uint64_t{0});
-    meta.segment_bytes = doc.at("SegmentBytes").get<uint64_t>();
-    meta.segment_max_age_ms = doc.at("SegmentMaxAgeMs").get<int64_t>();
+    meta.created_ms = integer_field<int64_t>(doc, "StreamCreationTimestampMs");
+    meta.retention_hours = integer_field<int64_t>(doc, "RetentionPeriodHours");
+    meta.trim_before_ms = optional_integer_field<int64_t>(doc, "TrimBeforeMs").value_or(0);
+    meta.max_shard_bytes = optional_integer_field<uint64_t>(doc, "MaxShardBytes").value_or(0);
+    meta.segment_bytes = integer_field<uint64_t>(doc, "SegmentBytes");
+    meta.segment_max_age_ms = integer_field<int64_t>(doc, "SegmentMaxAgeMs");
     meta.compression_level = parse_compression(doc.value("Compression", std::string("none")));
     meta.encryption_type = doc.value("EncryptionType", std::string("NONE"));
     meta.key_fingerprint = doc.value("KeyFingerprint", std::string());
     meta.key_fingerprints = doc.value("KeyFingerprints", std::vector<std::string>());
-    meta.next_shard_index = doc.at("NextShardIndex").get<uint32_t>();
+    meta.next_shard_index = integer_field<uint32_t>(doc, "NextShardIndex");
     for (const auto& item : doc.at("Shards")) {
       ShardMeta shard;
       shard.index = *shard_field(item, "ShardId");
       shard.parent = shard_field(item, "ParentShardId");
       shard.adjacent_parent = shard_field(item, "AdjacentParentShardId");
       shard.range = {hash_field(item, "StartingHashKey"), hash_field(item, "EndingHashKey")};
-      shard.created_ms = item.at("CreatedMs").get<int64_t>();
-      if (item.contains("ClosedMs")) shard.closed_ms = item.at("ClosedMs").get<int64_t>();
-      if (item.contains("EndOffset")) shard.end_offset = item.at("EndOffset").get<uint64_t>();
-      if (item.contains("LastArrivalMs")) shard.last_arrival_ms = item.at("LastArrivalMs").get<int64_t>();
+      shard.created_ms = integer_field<int64_t>(item, "CreatedMs");
+      shard.closed_ms = optional_integer_field<int64_t>(item, "ClosedMs");
+      shard.end_offset = optional_integer_field<uint64_t>(item, "EndOffset");
+      shard.last_arrival_ms = optional_integer_field<int64_t>(item, "LastArrivalMs");
       meta.shards.push_back(std::move(shard));
     }
   } catch (const std::exception& e) {
     return bad_meta(path, fmt::format("not valid stream metadata: {}", e.what()));
   }
+  if (!validate_retention_hours(meta.retention_hours).ok())
+    return bad_meta(path, "RetentionPeriodHours out of range");
   if (meta.segment_bytes < kMinSegmentBytes || meta.segment_bytes > kMaxSegmentBytes ||
       meta.segment_max_age_ms <= 0) {
     return bad_meta(path, "segment settings out of range");
@@ -171,8 +205,8 @@ Result<StreamMeta> StreamMeta::from_json(std::string_view text, std::string_view
   if (meta.compression_level < 0) return bad_meta(path, "unknown Compression");
   const bool encrypted = meta.encryption_type == "KMS";
   if ((!encrypted && meta.encryption_type != "NONE") || encrypted != !meta.key_fingerprint.empty() ||
-      (encrypted && std::find(meta.key_fingerprints.begin(), meta.key_fingerprints.end(), meta.key_fingerprint) ==
-                        meta.key_fingerprints.end())) {
+      (encrypted && std::find(meta.key_fingerprints.begin(), meta.key_fingerprints.end(),
+                              meta.key_fingerprint) == meta.key_fingerprints.end())) {
     return bad_meta(path, "inconsistent encryption settings");
   }
   if (auto problem = check_shards(meta)) return bad_meta(path, *problem);

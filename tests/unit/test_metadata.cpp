@@ -94,7 +94,9 @@ void check_rejected(const std::string& text, const char* why) {
   CHECK(parsed.error().message().rfind(std::string(kPath) + ": ", 0) == 0);
 }
 
-void check_rejected(const StreamMeta& meta, const char* why) { check_rejected(meta.to_json(), why); }
+void check_rejected(const StreamMeta& meta, const char* why) {
+  check_rejected(meta.to_json(), why);
+}
 
 std::string replace_once(std::string text, const std::string& from, const std::string& to) {
   const size_t at = text.find(from);
@@ -227,13 +229,31 @@ TEST_CASE("from_json rejects damaged metadata as Corruption") {
   check_rejected("{}", "no fields");
   check_rejected(std::string("\0\0\0\0", 4), "zeros");
   check_rejected(replace_once(json, "\"shardId-000000000003\"", "\"shardId-3\""), "non-canonical shard id");
-  check_rejected(replace_once(json, "\"ShardId\": \"shardId-000000000003\"", "\"ShardId\": 3"), "shard id a number");
-  check_rejected(replace_once(json, "\"StartingHashKey\": \"0\"", "\"StartingHashKey\": \"-1\""), "negative hash key");
-  check_rejected(replace_once(json, "\"StartingHashKey\": \"0\"", "\"StartingHashKey\": 0"), "hash key a number");
+  check_rejected(replace_once(json, "\"ShardId\": \"shardId-000000000003\"", "\"ShardId\": 3"),
+                 "shard id a number");
+  check_rejected(replace_once(json, "\"StartingHashKey\": \"0\"", "\"StartingHashKey\": \"-1\""),
+                 "negative hash key");
+  check_rejected(replace_once(json, "\"StartingHashKey\": \"0\"", "\"StartingHashKey\": 0"),
+                 "hash key a number");
   check_rejected(replace_once(json, "\"EndingHashKey\": \"340282366920938463463374607431768211455\"",
                               "\"EndingHashKey\": \"340282366920938463463374607431768211456\""),
                  "hash key 2^128");
   check_rejected(replace_once(json, "\"RetentionPeriodHours\": 48", "\"RetentionPeriodHours\": \"48\""),
                  "retention a string");
   check_rejected(replace_once(json, "\"FormatVersion\": 1,", ""), "no version");
+  // Numbers nlohmann would cast silently: floats (out of range, undefined behaviour) and wrapped integers.
+  check_rejected(replace_once(json, "\"RetentionPeriodHours\": 48", "\"RetentionPeriodHours\": 48.5"),
+                 "retention a float");
+  check_rejected(replace_once(json, "\"RetentionPeriodHours\": 48", "\"RetentionPeriodHours\": 1e300"),
+                 "retention past int64");
+  check_rejected(
+      replace_once(json, "\"RetentionPeriodHours\": 48", "\"RetentionPeriodHours\": 9000000000000000"),
+      "retention hours whose milliseconds overflow");
+  check_rejected(replace_once(json, "\"RetentionPeriodHours\": 48", "\"RetentionPeriodHours\": 23"),
+                 "retention under Kinesis's minimum");
+  check_rejected(replace_once(json, "\"NextShardIndex\": ", "\"NextShardIndex\": -"), "negative shard count");
+  check_rejected(replace_once(json, "\"FormatVersion\": 1,", "\"FormatVersion\": 4294967297,"),
+                 "version past int");
+  check_rejected(replace_once(json, "\"CreatedMs\": ", "\"CreatedMs\": 1e30, \"Was\": "), "float time");
+  check_rejected(replace_once(json, "\"SegmentBytes\": ", "\"SegmentBytes\": -"), "negative segment size");
 }
