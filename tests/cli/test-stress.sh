@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Concurrency stress (bounded): three producers, a resharding loop and two kds-tail followers at once.
+# Concurrency stress (bounded): three producers, a resharding loop that also turns compression on and
+# off, and two kds-tail followers at once.
 # The final read and both followers see every record exactly once, in per-key order.
 source "$(dirname "$0")/lib.sh"
 
@@ -26,6 +27,9 @@ done
 (
   for round in 1 2 3 4 5 6 7 8; do
     kds-update-shard-count s $((round % 4 + 1)) >/dev/null || echo "scale $round failed" >&2
+    # Alternate compression: producers write some batches directly and some through the zstd worker.
+    if ((round % 2)); then level=zstd:1; else level=none; fi
+    kds-set-compression s "$level" >/dev/null || echo "compression $round failed" >&2
     sleep 0.05
   done
 ) 2>"$TEST_DIR/reshard.err" &

@@ -2,12 +2,14 @@
 // (producer.h).
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "kds/hash_key.h"
 #include "kds/producer.h"
+#include "kds/reshard.h"
 #include "kds/shard_reader.h"
 #include "kds/store.h"
 #include "shard_fixture.h"
@@ -37,11 +39,13 @@ std::vector<kds_test::Got> read_shard(const kds::Stream& stream, uint32_t index,
   return kds_test::read_all(reader);
 }
 
-kds::Store make_store(const kds_test::TempDir& tmp, const char* name, int64_t shard_count) {
+kds::Store make_store(const kds_test::TempDir& tmp, const char* name, int64_t shard_count,
+                      int compression = 0) {
   auto store = kds::Store::open(tmp.sub("store"));
   REQUIRE(store.ok());
   kds::StreamOptions options;
   options.shard_count = shard_count;
+  options.compression_level = compression;
   options.segment_bytes = kds::kMinSegmentBytes;  // small segments: appends roll often
   REQUIRE(store->create_stream(name, options).ok());
   return std::move(store).value();
@@ -50,11 +54,15 @@ kds::Store make_store(const kds_test::TempDir& tmp, const char* name, int64_t sh
 }  // namespace
 
 TEST_CASE("producer routes by MD5, acknowledges in add order, and offsets are dense per shard") {
-  for (const kds::SyncMode sync : {kds::SyncMode::kNone, kds::SyncMode::kBatch}) {
+  for (const auto& [sync, compression] : {std::pair{kds::SyncMode::kNone, 0},
+                                          {kds::SyncMode::kBatch, 0},
+                                          {kds::SyncMode::kNone, 1},
+                                          {kds::SyncMode::kBatch, 3}}) {
     CAPTURE(static_cast<int>(sync));
+    CAPTURE(compression);
     kds_test::TempDir tmp;
     kds_test::ClockGuard clock(1600000000000);
-    const kds::Store store = make_store(tmp, "p", 4);
+    const kds::Store store = make_store(tmp, "p", 4, compression);
     kds_test::RecordingReporter reporter;
     kds::ProducerOptions options;
     options.sync = sync;
@@ -63,11 +71,13 @@ TEST_CASE("producer routes by MD5, acknowledges in add order, and offsets are de
     REQUIRE(producer.ok());
 
     // The keys of kinesis.md §4 with their shard for N = 4, and more keys.
-    const std::map<std::string, uint32_t> table = {{"a", 0}, {"b", 2}, {"e", 3}, {"1", 3},
+    const std::map<std::string, uint32_t> table = {{"a", 0},   {"b", 2},       {"e", 3},       {"1", 3},
                                                    {"foo", 2}, {"user-42", 1}, {"\xc3\xbc", 3}};
     std::vector<std::string> keys;
-    for (const auto& [key, shard] : table) keys.push_back(key);
-    for (int i = 0; i < 13; ++i) keys.push_back("key-" + std::to_string(i));
+    for (const auto& [key, shard] : table)
+      keys.push_back(key);
+    for (int i = 0; i < 13; ++i)
+      keys.push_back("key-" + std::to_string(i));
 
     std::vector<Added> added;
     std::vector<kds::RecordAck> acks;
@@ -110,7 +120,8 @@ TEST_CASE("producer routes by MD5, acknowledges in add order, and offsets are de
     auto stream = store.open_stream("p");
     REQUIRE(stream.ok());
     std::map<std::pair<uint32_t, uint64_t>, size_t> by_position;
-    for (size_t i = 0; i < acks.size(); ++i) by_position[{acks[i].shard_index, acks[i].offset}] = i;
+    for (size_t i = 0; i < acks.size(); ++i)
+      by_position[{acks[i].shard_index, acks[i].offset}] = i;
     for (uint32_t shard = 0; shard < 4; ++shard) {
       CAPTURE(shard);
       const auto records = read_shard(*stream, shard, &reporter);
@@ -129,7 +140,7 @@ TEST_CASE("producer routes by MD5, acknowledges in add order, and offsets are de
         last_index = it->second;
       }
     }
-    if (sync == kds::SyncMode::kNone) {
+    if (sync == kds::SyncMode::kNone && compression == 0) {
       // Small segments and several batches: every shard rolled.
       for (uint32_t shard = 0; shard < 4; ++shard) {
         auto dir = stream->open_shard_dir(shard);
@@ -153,10 +164,16 @@ TEST_CASE("explicit hash keys route directly") {
   REQUIRE(producer.ok());
   const auto ranges = kds::uniform_hash_ranges(4);
   // The key "a" would go to shard 0 by MD5; the explicit hash wins.
-  const std::vector<std::pair<kds::u128, uint32_t>> cases = {
-      {0, 0},          {ranges[0].end, 0}, {ranges[1].start, 1}, {ranges[1].end, 1}, {ranges[2].start, 2},
-      {ranges[3].start - 1, 2}, {ranges[3].start, 3}, {kds::kMaxHashKey, 3}};
-  for (const auto& [hash, shard] : cases) REQUIRE(producer->add("a", kds_test::dec(hash), hash).ok());
+  const std::vector<std::pair<kds::u128, uint32_t>> cases = {{0, 0},
+                                                             {ranges[0].end, 0},
+                                                             {ranges[1].start, 1},
+                                                             {ranges[1].end, 1},
+                                                             {ranges[2].start, 2},
+                                                             {ranges[3].start - 1, 2},
+                                                             {ranges[3].start, 3},
+                                                             {kds::kMaxHashKey, 3}};
+  for (const auto& [hash, shard] : cases)
+    REQUIRE(producer->add("a", kds_test::dec(hash), hash).ok());
   std::vector<kds::RecordAck> acks;
   REQUIRE(producer->flush([&](const kds::RecordAck& ack) { acks.push_back(ack); }).ok());
   REQUIRE(acks.size() == cases.size());
@@ -176,8 +193,11 @@ TEST_CASE("explicit hash keys route directly") {
 TEST_CASE("producer checks and flush pressure") {
   CHECK(kds::Producer::check_record("k", 10).ok());
   CHECK(kds::Producer::check_record("k", 1024 * 1024 - 1).ok());
-  for (const auto& [key, size] : {std::pair<std::string, size_t>{"", 1}, {std::string(257, 'k'), 1},
-                                  {"k", 1024 * 1024}, {"\xff", 1}, {"", 1024 * 1024 + 1}}) {
+  for (const auto& [key, size] : {std::pair<std::string, size_t>{"", 1},
+                                  {std::string(257, 'k'), 1},
+                                  {"k", 1024 * 1024},
+                                  {"\xff", 1},
+                                  {"", 1024 * 1024 + 1}}) {
     CAPTURE(key.size());
     const kds::Status status = kds::Producer::check_record(key, size);
     REQUIRE_FALSE(status.ok());
@@ -205,4 +225,57 @@ TEST_CASE("producer checks and flush pressure") {
   auto missing = kds::Producer::open(store, "nope", options, nullptr);
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().code() == kds::Errc::kResourceNotFound);
+}
+
+TEST_CASE("records queued for a shard that is split meanwhile go to the children, in order, once") {
+  kds_test::TempDir tmp;
+  const kds::Store store = make_store(tmp, "r", 1, 1);
+  kds::ProducerOptions options;
+  options.sync = kds::SyncMode::kNone;
+  options.batch_bytes = 600;  // several compressed batches are written before the split, one is queued
+  auto producer = kds::Producer::open(store, "r", options, nullptr);
+  REQUIRE(producer.ok());
+
+  std::vector<Added> added;
+  auto add = [&](int i) {
+    Added record{"key-" + std::to_string(i % 5), "record " + std::to_string(i) + std::string(40, 'z')};
+    REQUIRE(producer->add(record.key, record.data).ok());
+    added.push_back(std::move(record));
+  };
+  for (int i = 0; i < 100; ++i)
+    add(i);  // full batches are now written or in flight to shard 0
+  auto split = kds::split_shard(store, "r", "0", std::nullopt, nullptr);
+  REQUIRE(split.ok());
+  for (int i = 100; i < 200; ++i)
+    add(i);
+  std::vector<kds::RecordAck> acks;
+  REQUIRE(producer->flush([&](const kds::RecordAck& ack) { acks.push_back(ack); }).ok());
+  REQUIRE(acks.size() == added.size());
+
+  // Every record is stored once, where its ack says; each key's records are in add order across parent and
+  // children (the parent holds only records written before the split).
+  auto stream = store.open_stream("r");
+  REQUIRE(stream.ok());
+  std::map<std::pair<uint32_t, uint64_t>, std::string> stored;
+  for (uint32_t shard : {0u, split->lower, split->upper}) {
+    for (const auto& record : read_shard(*stream, shard, nullptr))
+      stored[{shard, record.offset}] = record.data;
+  }
+  CHECK(stored.size() == added.size());
+  std::map<std::string, std::pair<uint32_t, uint64_t>> last_position;  // per key: where its last record went
+  for (size_t i = 0; i < acks.size(); ++i) {
+    CAPTURE(i);
+    const std::pair<uint32_t, uint64_t> position{acks[i].shard_index, acks[i].offset};
+    CHECK(stored[position] == added[i].data);
+    if (i >= 100) CHECK(acks[i].shard_index != 0);
+    auto [it, first] = last_position.try_emplace(added[i].key, position);
+    if (!first) {
+      // Same shard: a later offset; else it moved from the parent to a child.
+      CHECK(
+          (position.first == it->second.first ? position.second > it->second.second : it->second.first == 0));
+      it->second = position;
+    }
+  }
+  CHECK(std::count_if(acks.begin(), acks.end(), [](const kds::RecordAck& a) { return a.shard_index == 0; }) <
+        100);
 }
