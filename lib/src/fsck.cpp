@@ -374,8 +374,10 @@ Status fsck_stream(const Store& store, std::string_view name, const FsckOptions&
     if (opened.error().code() != Errc::kCorruption) return opened.error();
     ++totals->problems;
     if (options.on_problem) {
-      options.on_problem({std::string(name), "", store.dir().path_of(stream_dir_name(name)) + "/stream.json",
-                          0, opened.error().message(), false});
+      const std::string path = store.dir().path_of(stream_dir_name(name)) + "/stream.json";
+      std::string what = opened.error().message();
+      if (what.starts_with(path + ": ")) what.erase(0, path.size() + 2);  // the report names the file itself
+      options.on_problem({std::string(name), "", path, 0, std::move(what), false});
     }
     return {};
   }

@@ -118,6 +118,20 @@ expect_status 0 kds-fsck cs
 expect_status 0 kds-get cs
 assert_eq "$(wc -l <"$TEST_DIR/out")" "200" "the same records, without a report"
 
+# --- fsck: damaged metadata is one problem line naming the file once; the store is left as it was
+kds-create-stream meta
+cp "$KDS_STORE/meta.stream/stream.json" "$TEST_DIR/meta.json"
+sed -i 's/"RetentionPeriodHours": 24/"RetentionPeriodHours": 24.5/' "$KDS_STORE/meta.stream/stream.json"
+cp "$KDS_STORE/meta.stream/stream.json" "$TEST_DIR/meta.damaged"
+expect_status 7 kds-fsck meta --repair
+assert_eq "$(cat "$TEST_DIR/out")" \
+  "meta: $KDS_STORE/meta.stream/stream.json: byte 0: not valid stream metadata: RetentionPeriodHours is not an integer" \
+  "fsck reports damaged metadata once"
+cmp -s "$KDS_STORE/meta.stream/stream.json" "$TEST_DIR/meta.damaged" || fail "fsck --repair left stream.json alone"
+expect_error 1 "Corruption: .*stream.json: not valid stream metadata" kds-get meta
+cp "$TEST_DIR/meta.json" "$KDS_STORE/meta.stream/stream.json"
+expect_status 0 kds-fsck meta
+
 # --- completion loads in bash and completes commands, options, streams and shard ids
 bash -c "
   set -e
