@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +58,7 @@ class Putter {
     // Room for the largest record Kinesis accepts plus its key and the key delimiter.
     const size_t max_record = kMaxRecordDataBytes + 4 * kMaxPartitionKeyChars + 16;
     RecordSplitter splitter(input.fd, delimiter_, max_record);
+    splitter.also_wake_on(producer_.ack_wake_fd());  // print acknowledgements as their syncs complete
     for (;;) {
       std::string_view record;
       auto event = splitter.next(&record, static_cast<int>(producer_.ms_until_sync()));
@@ -78,6 +80,7 @@ class Putter {
           return kExitBadInput;
         case RecordSplitter::Event::kIdle:
           if (const Status synced = producer_.sync_written(); !synced.ok()) return fail(synced.error());
+          if (int status = acknowledge(producer_.poll_acks(print_ack())); status != kExitOk) return status;
           break;
         case RecordSplitter::Event::kEnd:
           return kExitOk;
@@ -85,29 +88,37 @@ class Putter {
     }
   }
 
-  int flush() {
-    const bool json = options_.output == "json";
-    Output& out = Output::standard();
-    const Status status = producer_.flush([&](const RecordAck& ack) {
-      if (!json) return;
-      out.write(
-          fmt::format("{{\"ShardId\": \"{}\", \"SequenceNumber\": \"{}\", \"EncryptionType\": \"{}\"}}\n",
-                      shard_id_string(ack.shard_index), to_decimal(ack.sequence_number()),
-                      ack.encrypted ? "KMS" : "NONE"));
-    });
-    out.flush();
-    if (!status.ok()) return fail(status.error());
-    return kExitOk;
-  }
+  // Writes what is queued. In batch mode the sync runs on the library's worker meanwhile: records are
+  // visible to readers at once and acknowledged when their sync completes.
+  int flush() { return acknowledge(producer_.flush(print_ack(), false)); }
+
+  void acknowledge_written() { (void)acknowledge(producer_.drain(print_ack())); }
 
   // At the end of input everything is acknowledged, and synced unless the mode is none.
   int finish() {
     if (int status = flush(); status != kExitOk) return status;
     if (const Status synced = producer_.sync_written(); !synced.ok()) return fail(synced.error());
-    return kExitOk;
+    return acknowledge(producer_.drain(print_ack()));
   }
 
  private:
+  std::function<void(const RecordAck&)> print_ack() {
+    if (options_.output != "json") return {};
+    return [](const RecordAck& ack) {
+      Output::standard().write(
+          fmt::format("{{\"ShardId\": \"{}\", \"SequenceNumber\": \"{}\", \"EncryptionType\": \"{}\"}}\n",
+                      shard_id_string(ack.shard_index), to_decimal(ack.sequence_number()),
+                      ack.encrypted ? "KMS" : "NONE"));
+    };
+  }
+
+  // Flushes the acknowledgements printed so far, then reports `status`.
+  int acknowledge(const Status& status) {
+    Output::standard().flush();
+    if (!status.ok()) return fail(status.error());
+    return kExitOk;
+  }
+
   std::string location(uint64_t number) const {
     return fmt::format("{} {}", delimiter_ == "\n" ? "line" : "record", number);
   }
@@ -226,7 +237,10 @@ int put(const CLI::App& app, Options& options) {
   Putter putter(options, std::move(producer).value(), delimiter, key_delimiter, explicit_hash);
   for (const auto& input : inputs) {
     const int status = putter.put_all(input);
-    if (status != kExitOk) return status;
+    if (status != kExitOk) {
+      putter.acknowledge_written();  // records written before the failure are acknowledged once durable
+      return status;
+    }
   }
   return putter.finish();
 }

@@ -31,6 +31,9 @@ class RecordSplitter {
   // With `wait_ms` >= 0, a wait for input that lasts longer returns kIdle.
   Result<Event> next(std::string_view* record, int wait_ms = -1);
 
+  // A wait for input also ends, with kIdle, when `fd` becomes readable (-1: never). The caller clears it.
+  void also_wake_on(int fd) { wake_fd_ = fd; }
+
   // 1-based number of the record last returned (or rejected as too long).
   uint64_t record_number() const { return number_; }
   uint64_t too_long_size() const { return too_long_size_; }
@@ -40,6 +43,7 @@ class RecordSplitter {
   std::string_view find_record();
 
   int fd_;
+  int wake_fd_ = -1;
   std::string delimiter_;
   size_t max_record_;
   std::vector<char> buffer_;

@@ -4,8 +4,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <random>
 #include <string>
 
@@ -19,8 +23,10 @@ struct Track {
   bool entry_durable = true;  // the directory entry survives (created before recording, or dir synced)
 };
 
+// A producer syncs on a worker thread while its main thread writes, so every hook takes the lock.
 struct Recorder {
-  bool on = false;
+  std::atomic<bool> on = false;
+  std::mutex mutex;
   std::map<std::string, Track> files;
 };
 
@@ -44,41 +50,82 @@ Track& track(int fd, std::string_view path) {
   return it->second;
 }
 
+struct SyncHold {
+  std::mutex mutex;
+  std::condition_variable released;
+  bool held = false;
+};
+
+SyncHold& sync_hold() {
+  static SyncHold h;
+  return h;
+}
+
 }  // namespace
 
+void hold_background_syncs(bool held) {
+  SyncHold& h = sync_hold();
+  {
+    std::lock_guard lock(h.mutex);
+    h.held = held;
+  }
+  h.released.notify_all();
+}
+
+void background_sync_point() {
+  SyncHold& h = sync_hold();
+  std::unique_lock lock(h.mutex);
+  h.released.wait(lock, [&] { return !h.held; });
+}
+
 void start_recording() {
+  std::lock_guard lock(recorder().mutex);
   recorder().files.clear();
   recorder().on = true;
 }
 
 void stop_recording() {
+  std::lock_guard lock(recorder().mutex);
   recorder().on = false;
   recorder().files.clear();
 }
 
-bool recording() { return recorder().on; }
+bool recording() {
+  return recorder().on;
+}
 
 void on_write(int fd, std::string_view path, uint64_t offset, uint64_t size) {
   if (!recorder().on) return;
+  std::lock_guard lock(recorder().mutex);
   Track& t = track(fd, path);
   if (offset + size > t.size) t.size = offset + size;
 }
 
 void on_truncate(std::string_view path, uint64_t size) {
   if (!recorder().on) return;
+  std::lock_guard lock(recorder().mutex);
   Track& t = track(-1, path);
   t.size = size;
   if (t.synced_size > size) t.synced_size = size;
 }
 
-void on_sync(std::string_view path) {
+uint64_t before_sync(std::string_view path) {
+  if (!recorder().on) return 0;
+  std::lock_guard lock(recorder().mutex);
+  return track(-1, path).size;
+}
+
+void on_sync(std::string_view path, uint64_t size_before) {
   if (!recorder().on) return;
+  std::lock_guard lock(recorder().mutex);
   Track& t = track(-1, path);
-  t.synced_size = t.size;
+  // Bytes written while the sync ran may or may not be durable; count only what preceded it.
+  t.synced_size = std::max(t.synced_size, std::min(size_before, t.size));
 }
 
 void on_create(std::string_view path) {
   if (!recorder().on) return;
+  std::lock_guard lock(recorder().mutex);
   Track& t = track(-1, path);
   t.entry_durable = false;
   t.synced_size = t.size = 0;
@@ -86,6 +133,7 @@ void on_create(std::string_view path) {
 
 void on_dir_sync(std::string_view dir_path) {
   if (!recorder().on) return;
+  std::lock_guard lock(recorder().mutex);
   for (auto& [path, t] : recorder().files) {
     if (parent_of(path) == dir_path) t.entry_durable = true;
   }
@@ -93,12 +141,14 @@ void on_dir_sync(std::string_view dir_path) {
 
 void on_remove(std::string_view path) {
   if (!recorder().on) return;
+  std::lock_guard lock(recorder().mutex);
   recorder().files.erase(std::string(path));
 }
 
 Status crash(LostWrites mode, uint64_t seed) {
   std::mt19937_64 random(seed);
   Recorder& r = recorder();
+  std::lock_guard lock(r.mutex);
   r.on = false;
   for (const auto& [path, t] : r.files) {
     if (!t.entry_durable) {
@@ -121,7 +171,8 @@ Status crash(LostWrites mode, uint64_t seed) {
       const uint64_t keep = std::uniform_int_distribution<uint64_t>(0, lost)(random);
       std::string bytes(static_cast<size_t>(keep), '\0');
       if (mode == LostWrites::kGarbled) {
-        for (auto& c : bytes) c = static_cast<char>(random());
+        for (auto& c : bytes)
+          c = static_cast<char>(random());
       }
       if (::pwrite(fd, bytes.data(), bytes.size(), static_cast<off_t>(t.synced_size)) < 0) {
         ::close(fd);

@@ -1,9 +1,9 @@
 #include "kds/file.h"
 
 #include <dirent.h>
-#include <sys/uio.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,7 +15,9 @@
 
 namespace kds {
 
-Fd::~Fd() { reset(); }
+Fd::~Fd() {
+  reset();
+}
 
 Fd& Fd::operator=(Fd&& other) noexcept {
   if (this != &other) {
@@ -60,7 +62,8 @@ Result<Dir> Dir::open_dir(std::string_view name) const {
 
 Status Dir::make_dir(std::string_view name) const {
   const std::string n(name);
-  if (::mkdirat(fd_.get(), n.c_str(), 0700) != 0) return io_error("cannot create directory " + path_of(name), errno);
+  if (::mkdirat(fd_.get(), n.c_str(), 0700) != 0)
+    return io_error("cannot create directory " + path_of(name), errno);
   // mkdir's mode is masked by the umask; the store must stay private whatever it is.
   if (::fchmodat(fd_.get(), n.c_str(), 0700, AT_SYMLINK_NOFOLLOW) != 0 && errno != EOPNOTSUPP) {
     ::fchmodat(fd_.get(), n.c_str(), 0700, 0);
@@ -136,7 +139,8 @@ Status Dir::remove_tree(std::string_view name) const {
   if (S_ISDIR(st->st_mode)) {
     KDS_ASSIGN(Dir sub, open_dir(name));
     KDS_ASSIGN(auto names, sub.list());
-    for (const auto& child : names) KDS_TRY(sub.remove_tree(child));
+    for (const auto& child : names)
+      KDS_TRY(sub.remove_tree(child));
     const std::string n(name);
     if (::unlinkat(fd_.get(), n.c_str(), AT_REMOVEDIR) != 0) {
       return io_error("cannot remove directory " + path_of(name), errno);
@@ -173,8 +177,7 @@ Status Dir::write_file_atomic(std::string_view name, std::string_view contents) 
   const std::string temp = std::string(name) + ".tmp";
   KDS_ASSIGN(Fd fd, open_file(temp, O_WRONLY | O_CREAT | O_TRUNC));
   Status written = pwrite_full(fd.get(), contents.data(), contents.size(), 0, path_of(temp));
-  if (written.ok() && ::fsync(fd.get()) != 0) written = io_error("cannot sync " + path_of(temp), errno);
-  if (written.ok()) fault_injection::on_sync(path_of(temp));
+  if (written.ok()) written = sync_file(fd.get(), path_of(temp));
   if (!written.ok()) {
     (void)unlink(temp);
     return written;
@@ -222,19 +225,22 @@ Result<uint64_t> file_size(int fd, std::string_view path) {
 }
 
 Status sync_data(int fd, std::string_view path) {
+  const uint64_t written = fault_injection::before_sync(path);
   if (::fdatasync(fd) != 0) return io_error("cannot sync " + std::string(path), errno);
-  fault_injection::on_sync(path);
+  fault_injection::on_sync(path, written);
   return {};
 }
 
 Status sync_file(int fd, std::string_view path) {
+  const uint64_t written = fault_injection::before_sync(path);
   if (::fsync(fd) != 0) return io_error("cannot sync " + std::string(path), errno);
-  fault_injection::on_sync(path);
+  fault_injection::on_sync(path, written);
   return {};
 }
 
 Status truncate_file(int fd, uint64_t size, std::string_view path) {
-  if (::ftruncate(fd, static_cast<off_t>(size)) != 0) return io_error("cannot truncate " + std::string(path), errno);
+  if (::ftruncate(fd, static_cast<off_t>(size)) != 0)
+    return io_error("cannot truncate " + std::string(path), errno);
   fault_injection::on_truncate(path, size);
   return {};
 }

@@ -17,8 +17,9 @@ Result<Producer> Producer::open(const Store& store, std::string_view stream, con
   const int64_t now = now_ms();
   const auto& shards = opened.meta().shards;
   KDS_ASSIGN(auto unlisted, unlisted_shard_dirs(opened));
-  if (!unlisted.empty() ||
-      std::any_of(shards.begin(), shards.end(), [&](const ShardMeta& s) { return opened.meta().shard_expired(s, now); })) {
+  if (!unlisted.empty() || std::any_of(shards.begin(), shards.end(), [&](const ShardMeta& s) {
+        return opened.meta().shard_expired(s, now);
+      })) {
     KDS_TRY(collect_garbage(store, stream, reporter, false));
     KDS_TRY(opened.reload());
   }
@@ -30,17 +31,20 @@ Result<Producer> Producer::open(const Store& store, std::string_view stream, con
 Producer::Producer(Stream stream, const ProducerOptions& options, Reporter* reporter)
     : stream_(std::move(stream)), options_(options), reporter_(reporter) {
   build_routes();
+  if (options_.sync == SyncMode::kBatch) syncer_ = std::make_unique<BackgroundSyncer>();
 }
 
 void Producer::build_routes() {
   routes_.clear();
-  for (const ShardMeta* shard : stream_.meta().open_shards()) routes_.emplace_back(shard->range.start, shard->index);
+  for (const ShardMeta* shard : stream_.meta().open_shards())
+    routes_.emplace_back(shard->range.start, shard->index);
 }
 
 Producer::Slot& Producer::route(u128 hash) {
   // The open shards cover the key space without gaps, so the last start <= hash owns it.
-  auto it = std::upper_bound(routes_.begin(), routes_.end(), hash,
-                             [](u128 value, const std::pair<u128, uint32_t>& route) { return value < route.first; });
+  auto it = std::upper_bound(
+      routes_.begin(), routes_.end(), hash,
+      [](u128 value, const std::pair<u128, uint32_t>& route) { return value < route.first; });
   const uint32_t shard = std::prev(it)->second;
   Slot& slot = slots_[shard];
   slot.shard_index = shard;
@@ -65,7 +69,8 @@ int64_t Producer::ms_until_sync() const {
 }
 
 Status Producer::sync_written() {
-  for (uint32_t shard : unsynced_) KDS_TRY(slots_[shard].writer->sync());
+  for (uint32_t shard : unsynced_)
+    KDS_TRY(slots_[shard].writer->sync());
   unsynced_.clear();
   last_sync_ms_ = now_ms();
   return {};
@@ -137,7 +142,8 @@ Status Producer::append(Slot& slot) {
     prepared.payload = compressed_;
     prepared.codec = kBatchCodecZstd;
   }
-  if (stream_.meta().encryption_type != "KMS") prepared.payload_crc = crc32c(prepared.payload.data(), prepared.payload.size());
+  if (stream_.meta().encryption_type != "KMS")
+    prepared.payload_crc = crc32c(prepared.payload.data(), prepared.payload.size());
   KDS_ASSIGN(AppendResult result, slot.writer->append(prepared, fence));
   if (result.shard_closed) return reroute(slot);
   tickets_[slot.ticket].stored = true;
@@ -161,7 +167,8 @@ Status Producer::reroute(Slot& slot) {
   slot.hashes.clear();
   slot.ack_ids.clear();
   std::vector<RecordView> records;
-  if (!decode_records(payload, count, &records)) return Error(Errc::kIo, "internal error: cannot re-read a batch");
+  if (!decode_records(payload, count, &records))
+    return Error(Errc::kIo, "internal error: cannot re-read a batch");
   build_routes();
   for (size_t i = 0; i < records.size(); ++i) {
     Slot* target = &route(hashes[i]);
@@ -176,7 +183,7 @@ Status Producer::reroute(Slot& slot) {
   return {};
 }
 
-Status Producer::flush(const std::function<void(const RecordAck&)>& on_ack) {
+Status Producer::flush(const std::function<void(const RecordAck&)>& on_ack, bool wait) {
   Status status;
   // A re-route may queue records in shards already visited, so go round until nothing is left.
   for (bool again = true; again && status.ok();) {
@@ -189,28 +196,21 @@ Status Producer::flush(const std::function<void(const RecordAck&)>& on_ack) {
     }
   }
   if (options_.sync == SyncMode::kBatch) {
-    for (uint32_t shard : touched_) {
-      Status synced = slots_[shard].writer->sync();
-      if (!synced.ok()) {
-        // Nothing written since the last successful sync may be counted as durable.
-        for (auto& ticket : tickets_) {
-          if (ticket.shard_index == shard) ticket.stored = false;
-        }
-        if (status.ok()) status = synced;
+    commit_written(&status);
+  } else {
+    if (options_.sync == SyncMode::kInterval) {
+      if (unsynced_.empty()) last_sync_ms_ = now_ms();  // the interval starts with the first unsynced write
+      for (uint32_t shard : touched_) {
+        if (std::find(unsynced_.begin(), unsynced_.end(), shard) == unsynced_.end())
+          unsynced_.push_back(shard);
       }
+      if (status.ok() && ms_until_sync() == 0) status = sync_written();
     }
-  }
-  if (options_.sync == SyncMode::kInterval) {
-    if (unsynced_.empty()) last_sync_ms_ = now_ms();  // the interval starts with the first unsynced write
-    for (uint32_t shard : touched_) {
-      if (std::find(unsynced_.begin(), unsynced_.end(), shard) == unsynced_.end()) unsynced_.push_back(shard);
+    for (const auto& ack : acks_) {
+      const Ticket& ticket = tickets_[ack.ticket];
+      if (!ticket.stored) break;
+      if (on_ack) on_ack({ticket.shard_index, ticket.first_offset + ack.index, ticket.encrypted});
     }
-    if (status.ok() && ms_until_sync() == 0) status = sync_written();
-  }
-  for (const auto& ack : acks_) {
-    const Ticket& ticket = tickets_[ack.ticket];
-    if (!ticket.stored) break;
-    if (on_ack) on_ack({ticket.shard_index, ticket.first_offset + ack.index, ticket.encrypted});
   }
   acks_.clear();
   tickets_.clear();
@@ -221,7 +221,72 @@ Status Producer::flush(const std::function<void(const RecordAck&)>& on_ack) {
     slot.hashes.clear();
     slot.ack_ids.clear();
   }
+  if (options_.sync == SyncMode::kBatch) {
+    // After a failure, wait for the commits so that the records stored before it are acknowledged.
+    const Status delivered = deliver_acks(on_ack, wait || !status.ok() ? syncer_->submitted() : 0);
+    if (status.ok()) status = delivered;
+  }
   return status;
+}
+
+// Hands the syncs of everything written since the last commit to the worker, with the acknowledgements
+// they will release: those of the records stored before the first that could not be.
+void Producer::commit_written(Status* status) {
+  std::vector<BackgroundSyncer::File> files;
+  for (uint32_t shard : touched_) {
+    auto unsynced = slots_[shard].writer->take_unsynced();
+    if (!unsynced.ok()) {
+      for (auto& ticket : tickets_) {
+        if (ticket.shard_index == shard) ticket.stored = false;
+      }
+      if (status->ok()) *status = unsynced.error();
+      continue;
+    }
+    if (*unsynced) files.push_back({std::move((*unsynced)->first), std::move((*unsynced)->second)});
+  }
+  AckGroup group;
+  for (const auto& ack : acks_) {
+    const Ticket& ticket = tickets_[ack.ticket];
+    if (!ticket.stored) break;
+    group.acks.push_back({ticket.shard_index, ticket.first_offset + ack.index, ticket.encrypted});
+  }
+  if (group.acks.empty() && files.empty()) return;
+  group.commit = syncer_->submit(std::move(files));
+  waiting_.push_back(std::move(group));
+}
+
+Status Producer::deliver_acks(const std::function<void(const RecordAck&)>& on_ack, uint64_t wait_for) {
+  if (!syncer_) return {};
+  // Bound the acknowledgements held back: at most two commits in flight.
+  if (waiting_.size() > 2) wait_for = std::max(wait_for, waiting_[waiting_.size() - 3].commit);
+  if (wait_for > 0) syncer_->wait(wait_for);
+  syncer_->clear_wake();
+  const uint64_t done = syncer_->done();
+  const uint64_t failed = syncer_->failed_commit();
+  while (!waiting_.empty() && waiting_.front().commit <= done) {
+    if (failed != 0 && waiting_.front().commit >= failed) {
+      waiting_.clear();  // never durable for sure: never acknowledged
+      return syncer_->failure();
+    }
+    if (on_ack) {
+      for (const RecordAck& ack : waiting_.front().acks)
+        on_ack(ack);
+    }
+    waiting_.pop_front();
+  }
+  return {};
+}
+
+Status Producer::drain(const std::function<void(const RecordAck&)>& on_ack) {
+  return deliver_acks(on_ack, syncer_ ? syncer_->submitted() : 0);
+}
+
+Status Producer::poll_acks(const std::function<void(const RecordAck&)>& on_ack) {
+  return deliver_acks(on_ack, 0);
+}
+
+int Producer::ack_wake_fd() const {
+  return syncer_ ? syncer_->wake_fd() : -1;
 }
 
 }  // namespace kds

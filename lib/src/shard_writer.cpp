@@ -482,6 +482,14 @@ Result<AppendResult> ShardWriter::append(const PreparedBatch& batch, const Fence
   return AppendResult{false, header.first_offset, arrival, decision.cipher != nullptr};
 }
 
+Result<std::optional<std::pair<Fd, std::string>>> ShardWriter::take_unsynced() {
+  if (!dirty_ || !segment_.is_open()) return std::optional<std::pair<Fd, std::string>>();
+  const int copy = ::fcntl(segment_.fd(), F_DUPFD_CLOEXEC, 0);
+  if (copy < 0) return io_error("cannot duplicate the descriptor of " + segment_.path(), errno);
+  dirty_ = false;
+  return std::optional(std::pair(Fd(copy), segment_.path()));
+}
+
 Status ShardWriter::sync() {
   if (!dirty_ || !segment_.is_open()) return {};
   KDS_TRY(sync_data(segment_.fd(), segment_.path()));

@@ -1,12 +1,16 @@
 // The producer: routing by MD5 or explicit hash key, batching per shard, acknowledgements in add order
 // (producer.h).
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "kds/background_syncer.h"
 #include "kds/hash_key.h"
 #include "kds/producer.h"
 #include "kds/reshard.h"
@@ -278,4 +282,79 @@ TEST_CASE("records queued for a shard that is split meanwhile go to the children
   }
   CHECK(std::count_if(acks.begin(), acks.end(), [](const kds::RecordAck& a) { return a.shard_index == 0; }) <
         100);
+}
+
+TEST_CASE("the background syncer completes commits in order and keeps the first failure") {
+  kds_test::TempDir tmp;
+  const std::string path = tmp.sub("file");
+  kds::Fd file(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  REQUIRE(file.valid());
+  REQUIRE(::write(file.get(), "x", 1) == 1);
+  kds::BackgroundSyncer syncer;
+  REQUIRE(syncer.wake_fd() >= 0);
+  auto dup_of = [&] { return kds::BackgroundSyncer::File{kds::Fd(::dup(file.get())), path}; };
+  std::vector<kds::BackgroundSyncer::File> two;
+  two.push_back(dup_of());
+  two.push_back(dup_of());
+  CHECK(syncer.submit(std::move(two)) == 1);
+  CHECK(syncer.submit({}) == 2);
+  syncer.wait(2);
+  CHECK(syncer.done() == 2);
+  CHECK(syncer.failure().ok());
+  pollfd woken{syncer.wake_fd(), POLLIN, 0};
+  CHECK(::poll(&woken, 1, 0) == 1);
+  syncer.clear_wake();
+  CHECK(::poll(&woken, 1, 0) == 0);
+
+  std::vector<kds::BackgroundSyncer::File> bad;
+  bad.push_back({kds::Fd(), "/nowhere"});  // fdatasync(-1) fails: EBADF
+  CHECK(syncer.submit(std::move(bad)) == 3);
+  std::vector<kds::BackgroundSyncer::File> good;
+  good.push_back(dup_of());
+  CHECK(syncer.submit(std::move(good)) == 4);
+  syncer.wait(4);
+  CHECK(syncer.failed_commit() == 3);
+  REQUIRE_FALSE(syncer.failure().ok());
+  CHECK(syncer.failure().error().message().find("/nowhere") != std::string::npos);
+}
+
+TEST_CASE("batch mode without waiting: every record acknowledged once, in add order, by later calls") {
+  kds_test::TempDir tmp;
+  const kds::Store store = make_store(tmp, "q", 3);
+  kds::ProducerOptions options;
+  options.sync = kds::SyncMode::kBatch;
+  options.batch_bytes = 500;
+  auto producer = kds::Producer::open(store, "q", options, nullptr);
+  REQUIRE(producer.ok());
+  REQUIRE(producer->ack_wake_fd() >= 0);
+  std::vector<Added> added;
+  std::vector<kds::RecordAck> acks;
+  const auto on_ack = [&](const kds::RecordAck& ack) { acks.push_back(ack); };
+  for (int round = 0; round < 40; ++round) {
+    for (int i = 0; i < 1 + round % 7; ++i) {
+      Added record{"k" + std::to_string((round * 7 + i) % 11), "r" + std::to_string(added.size())};
+      REQUIRE(producer->add(record.key, record.data).ok());
+      added.push_back(std::move(record));
+    }
+    REQUIRE(producer->flush(on_ack, false).ok());
+    CHECK(acks.size() <= added.size());
+    if (round % 5 == 0) REQUIRE(producer->poll_acks(on_ack).ok());
+  }
+  REQUIRE(producer->drain(on_ack).ok());
+  CHECK_FALSE(producer->acks_waiting());
+  REQUIRE(acks.size() == added.size());
+  auto stream = store.open_stream("q");
+  REQUIRE(stream.ok());
+  std::map<std::pair<uint32_t, uint64_t>, std::string> stored;
+  for (uint32_t shard = 0; shard < 3; ++shard) {
+    for (const auto& record : read_shard(*stream, shard, nullptr))
+      stored[{shard, record.offset}] = record.data;
+  }
+  CHECK(stored.size() == added.size());
+  std::map<uint32_t, uint64_t> next_offset;
+  for (size_t i = 0; i < acks.size(); ++i) {
+    CAPTURE(i);
+    CHECK(stored[{acks[i].shard_index, acks[i].offset}] == added[i].data);
+    CHECK(acks[i].offset == next_offset[acks[i].shard_index]++);  // in order within each shard
+  }
 }

@@ -21,10 +21,18 @@ bool recording();
 // Applies the power loss to every file written while recording, and stops recording.
 Status crash(LostWrites mode, uint64_t seed);
 
+// While held, the producer's background syncs wait before each commit (BackgroundSyncer calls
+// background_sync_point()), so a test can crash with syncs outstanding.
+void hold_background_syncs(bool held);
+void background_sync_point();
+
 // Called by the file layer.
 void on_write(int fd, std::string_view path, uint64_t offset, uint64_t size);
 void on_truncate(std::string_view path, uint64_t size);
-void on_sync(std::string_view path);
+// A sync makes durable what was written before it began: the file layer calls before_sync() first and
+// passes its answer to on_sync() once the sync succeeded.
+uint64_t before_sync(std::string_view path);
+void on_sync(std::string_view path, uint64_t size_before);
 void on_create(std::string_view path);
 void on_dir_sync(std::string_view dir_path);
 void on_remove(std::string_view path);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -13,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kds/background_syncer.h"
 #include "kds/batch.h"
 #include "kds/cipher.h"
 #include "kds/compression.h"
@@ -26,7 +28,7 @@
 namespace kds {
 
 enum class SyncMode {
-  kNone,      // acknowledged once written to the page cache: survives a crash of the process, not of the machine
+  kNone,  // acknowledged once written to the page cache: survives a crash of the process, not of the machine
   kInterval,  // acknowledged once written; fdatasync at least every sync_interval_ms: power loss can cost
               // the acknowledged records of the last interval
   kBatch,     // acknowledged after fdatasync of the batch: survives power loss
@@ -34,9 +36,9 @@ enum class SyncMode {
 
 struct ProducerOptions {
   SyncMode sync = SyncMode::kBatch;
-  size_t batch_bytes = 256 << 10;  // a shard's batch is appended once it would grow past this
-  size_t pending_bytes = 8 << 20;  // wants_flush() once this much is queued
-  std::vector<Key> keys;           // key files' keys, for an encrypted stream
+  size_t batch_bytes = 256 << 10;   // a shard's batch is appended once it would grow past this
+  size_t pending_bytes = 8 << 20;   // wants_flush() once this much is queued
+  std::vector<Key> keys;            // key files' keys, for an encrypted stream
   int64_t sync_interval_ms = 1000;  // for SyncMode::kInterval
 };
 
@@ -68,7 +70,18 @@ class Producer {
   // Appends everything queued, makes it durable as the sync mode says, then calls `on_ack` for each
   // record in the order it was added. On failure, records before the first one that could not be stored
   // are still acknowledged; the error is returned.
-  Status flush(const std::function<void(const RecordAck&)>& on_ack);
+  // In batch mode with `wait` false, the fdatasync runs on a worker while the caller goes on: records
+  // whose sync has not completed are acknowledged by a later flush(), poll_acks() or drain(), still in
+  // add order. A failed sync is returned by one of them; its records and all later ones are never
+  // acknowledged.
+  Status flush(const std::function<void(const RecordAck&)>& on_ack, bool wait = true);
+  // Acknowledges what completed syncs have made durable, without waiting.
+  Status poll_acks(const std::function<void(const RecordAck&)>& on_ack);
+  // Waits for every sync and acknowledges the rest.
+  Status drain(const std::function<void(const RecordAck&)>& on_ack);
+  // Batch mode: a descriptor that becomes readable when a sync completes (poll_acks() clears it); else -1.
+  int ack_wake_fd() const;
+  bool acks_waiting() const { return !waiting_.empty(); }
 
   const Stream& stream() const { return stream_; }
 
@@ -104,16 +117,18 @@ class Producer {
   void queue(Slot& slot, std::string_view key, std::string_view data, u128 hash, uint32_t ack_id);
   Status append(Slot& slot);
   Status reroute(Slot& slot);
+  void commit_written(Status* status);
+  Status deliver_acks(const std::function<void(const RecordAck&)>& on_ack, uint64_t wait_for);
 
   Stream stream_;
   ProducerOptions options_;
   Reporter* reporter_;
-  std::map<uint32_t, Slot> slots_;                   // by shard index; closed shards stay until flushed
-  std::vector<std::pair<u128, uint32_t>> routes_;    // open shards: starting hash key, shard index
+  std::map<uint32_t, Slot> slots_;                 // by shard index; closed shards stay until flushed
+  std::vector<std::pair<u128, uint32_t>> routes_;  // open shards: starting hash key, shard index
   std::vector<Ticket> tickets_;
   std::vector<PendingAck> acks_;
-  std::vector<uint32_t> touched_;                    // shards appended to since the last flush
-  std::vector<uint32_t> unsynced_;                   // interval mode: shards written since the last sync
+  std::vector<uint32_t> touched_;   // shards appended to since the last flush
+  std::vector<uint32_t> unsynced_;  // interval mode: shards written since the last sync
   int64_t last_sync_ms_ = 0;
   size_t pending_bytes_ = 0;
   // Keys repeat (users, hosts, sessions): remembering recent keys' MD5 halves the cost of routing.
@@ -126,6 +141,13 @@ class Producer {
   std::unique_ptr<Compressor> compressor_;  // for the stream's current zstd level
   int compressor_level_ = 0;
   std::string compressed_;
+  // Batch mode: acknowledgements held until the commit (a batch of fdatasyncs on the worker) completes.
+  struct AckGroup {
+    uint64_t commit = 0;
+    std::vector<RecordAck> acks;
+  };
+  std::deque<AckGroup> waiting_;
+  std::unique_ptr<BackgroundSyncer> syncer_;  // last: destroyed first, after its commits are carried out
 };
 
 }  // namespace kds

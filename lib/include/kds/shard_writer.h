@@ -14,6 +14,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "kds/batch.h"
 #include "kds/cipher.h"
@@ -25,14 +26,14 @@
 namespace kds {
 
 struct SegmentPolicy {
-  uint64_t max_bytes = 64ull << 20;   // roll before a batch would take the segment past this size
-  int64_t max_age_ms = 3600 * 1000;   // roll when the segment's first batch is this old
+  uint64_t max_bytes = 64ull << 20;  // roll before a batch would take the segment past this size
+  int64_t max_age_ms = 3600 * 1000;  // roll when the segment's first batch is this old
   // Retention: sealed segments whose records have all expired are deleted, oldest first, and so are the
   // oldest sealed segments while the shard holds more than max_shard_bytes. The newest segment is never
   // deleted; it is rolled first when everything in it has expired.
-  int64_t retention_ms = 0;           // 0: records do not expire
-  int64_t trim_before_ms = 0;         // records that arrived before this have expired regardless
-  uint64_t max_shard_bytes = 0;       // 0: no size cap
+  int64_t retention_ms = 0;      // 0: records do not expire
+  int64_t trim_before_ms = 0;    // records that arrived before this have expired regardless
+  uint64_t max_shard_bytes = 0;  // 0: no size cap
 
   bool has_retention() const { return retention_ms > 0 || trim_before_ms > 0 || max_shard_bytes > 0; }
   int64_t expiry_boundary_ms(int64_t now_ms) const;
@@ -41,8 +42,8 @@ struct SegmentPolicy {
 // The writer state kept in `writer.lock` (format in docs/format.md).
 struct WriterState {
   uint64_t segment_base = 0;
-  uint64_t end_position = 0;   // end of valid data in the active segment
-  uint64_t next_offset = 0;    // offset the next record gets
+  uint64_t end_position = 0;  // end of valid data in the active segment
+  uint64_t next_offset = 0;   // offset the next record gets
   int64_t last_arrival_ms = 0;
   int64_t segment_first_arrival_ms = 0;  // arrival of the active segment's first batch; 0 when it is empty
   uint64_t index_entries = 0;            // valid entries in the active segment's index
@@ -59,12 +60,12 @@ std::optional<WriterState> decode_writer_state(std::string_view bytes);
 // A batch ready to append, but for what is only known under the shard lock (offset, arrival time, and
 // so the encryption, whose associated data covers them).
 struct PreparedBatch {
-  std::string_view payload;            // the raw records, or one zstd frame of them (codec)
+  std::string_view payload;  // the raw records, or one zstd frame of them (codec)
   uint32_t record_count = 0;
-  uint32_t raw_size = 0;               // size of the raw records
-  uint8_t codec = 0;                   // 0 or kBatchCodecZstd
+  uint32_t raw_size = 0;                // size of the raw records
+  uint8_t codec = 0;                    // 0 or kBatchCodecZstd
   std::optional<uint32_t> payload_crc;  // CRC-32C of `payload` when already known
-  uint32_t shard_index = 0;            // bound into the encryption's associated data
+  uint32_t shard_index = 0;             // bound into the encryption's associated data
 };
 
 // What the fence decides under the shard lock.
@@ -118,6 +119,10 @@ class ShardWriter {
   // fdatasync of the segment the last append wrote to. Call it after append to make the batch durable;
   // it runs without the lock so concurrent writers' syncs overlap.
   Status sync();
+  // Hands the sync to the caller instead: a duplicate descriptor of the segment the last append wrote to
+  // and its path, or nothing when nothing is unsynced. The writer counts the data as synced from now on
+  // (it syncs a segment it leaves only if it appended to it since).
+  Result<std::optional<std::pair<Fd, std::string>>> take_unsynced();
 
   // The state after the last append (valid only after one).
   const WriterState& state() const { return state_; }
@@ -144,9 +149,9 @@ class ShardWriter {
   SegmentReader segment_;
   WriterState state_;
   bool have_state_ = false;
-  bool dirty_ = false;   // appended since the last sync
-  bool locked_ = false;  // this writer holds the flock
-  std::string sealed_;   // encrypted payload of the batch being appended
+  bool dirty_ = false;                     // appended since the last sync
+  bool locked_ = false;                    // this writer holds the flock
+  std::string sealed_;                     // encrypted payload of the batch being appended
   int64_t last_retention_ms_ = INT64_MIN;  // when retention was last enforced by this writer
 };
 

@@ -1,0 +1,68 @@
+// Makes written data durable on a worker thread, so that a producer can write its next batches while
+// fdatasync runs (a sync costs about as much as writing megabytes, and a record written is visible to
+// readers at once). Commits complete in the order they were submitted; a record may be acknowledged once
+// the commit submitted after it was written has completed. Only the syncs run on the worker.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kds/file.h"
+#include "kds/status.h"
+
+namespace kds {
+
+class BackgroundSyncer {
+ public:
+  struct File {
+    Fd fd;  // a descriptor of its own (dup), so the writer may close or roll its segment meanwhile
+    std::string path;
+  };
+
+  BackgroundSyncer();
+  ~BackgroundSyncer();  // waits for every submitted commit
+  BackgroundSyncer(const BackgroundSyncer&) = delete;
+  BackgroundSyncer& operator=(const BackgroundSyncer&) = delete;
+
+  // Queues one commit: fdatasync of each file. Returns its number; numbers count up from 1.
+  uint64_t submit(std::vector<File> files);
+
+  // The number of the last commit submitted, and of the last one done (every commit before it is done too).
+  uint64_t submitted();
+  uint64_t done();
+  // Blocks until commit `number` is done.
+  void wait(uint64_t number);
+  // The first failed sync, if any: that commit and every later one count as failed.
+  Status failure();
+  uint64_t failed_commit();  // its number, or 0
+
+  // Readable after a commit completes, until clear_wake(); -1 when no eventfd could be made (then poll
+  // done() with a timeout instead).
+  int wake_fd() const { return wake_.get(); }
+  void clear_wake();
+
+ private:
+  struct Commit {
+    uint64_t number = 0;
+    std::vector<File> files;
+  };
+  void run();
+
+  Fd wake_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Commit> queue_;  // guarded by mutex_, as are the fields below
+  uint64_t submitted_ = 0;
+  uint64_t done_ = 0;
+  uint64_t failed_commit_ = 0;
+  Status failure_;
+  bool stopping_ = false;
+  std::thread worker_;  // last: started once the fields above exist
+};
+
+}  // namespace kds

@@ -1,0 +1,92 @@
+#include "kds/background_syncer.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "kds/fault_injection.h"
+
+namespace kds {
+
+BackgroundSyncer::BackgroundSyncer()
+    : wake_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)), worker_([this] { run(); }) {}
+
+BackgroundSyncer::~BackgroundSyncer() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  changed_.notify_all();
+  worker_.join();
+}
+
+uint64_t BackgroundSyncer::submit(std::vector<File> files) {
+  uint64_t number = 0;
+  {
+    std::lock_guard lock(mutex_);
+    number = ++submitted_;
+    queue_.push_back({number, std::move(files)});
+  }
+  changed_.notify_all();
+  return number;
+}
+
+uint64_t BackgroundSyncer::submitted() {
+  std::lock_guard lock(mutex_);
+  return submitted_;
+}
+
+uint64_t BackgroundSyncer::done() {
+  std::lock_guard lock(mutex_);
+  return done_;
+}
+
+void BackgroundSyncer::wait(uint64_t number) {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [&] { return done_ >= number; });
+}
+
+Status BackgroundSyncer::failure() {
+  std::lock_guard lock(mutex_);
+  return failure_;
+}
+
+uint64_t BackgroundSyncer::failed_commit() {
+  std::lock_guard lock(mutex_);
+  return failed_commit_;
+}
+
+void BackgroundSyncer::clear_wake() {
+  uint64_t count = 0;
+  if (wake_.valid()) (void)!::read(wake_.get(), &count, sizeof count);
+}
+
+void BackgroundSyncer::run() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    // Stopping waits for the queue to drain: a submitted commit is always carried out.
+    changed_.wait(lock, [this] { return !queue_.empty() || stopping_; });
+    if (queue_.empty()) return;
+    Commit commit = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    fault_injection::background_sync_point();
+    Status status;
+    for (const File& file : commit.files) {
+      if (status = sync_data(file.fd.get(), file.path); !status.ok()) break;
+    }
+    commit.files.clear();  // close the duplicates outside the lock
+    lock.lock();
+    if (!status.ok() && failed_commit_ == 0) {
+      failed_commit_ = commit.number;
+      failure_ = std::move(status);
+    }
+    done_ = commit.number;
+    changed_.notify_all();
+    if (wake_.valid()) {
+      const uint64_t one = 1;
+      (void)!::write(wake_.get(), &one, sizeof one);
+    }
+  }
+}
+
+}  // namespace kds
