@@ -59,9 +59,10 @@ class Putter {
     const size_t max_record = kMaxRecordDataBytes + 4 * kMaxPartitionKeyChars + 16;
     RecordSplitter splitter(input.fd, delimiter_, max_record);
     splitter.also_wake_on(producer_.ack_wake_fd());  // print acknowledgements as their syncs complete
+    splitter.wait_at_most([this] { return static_cast<int>(producer_.ms_until_sync()); });
     for (;;) {
       std::string_view record;
-      auto event = splitter.next(&record, static_cast<int>(producer_.ms_until_sync()));
+      auto event = splitter.next(&record);
       if (!event.ok()) return fail(input.name, event.error());
       switch (*event) {
         case RecordSplitter::Event::kRecord:

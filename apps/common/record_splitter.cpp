@@ -85,9 +85,10 @@ Result<RecordSplitter::Event> RecordSplitter::next(std::string_view* record, int
       paused_ = true;
       return Event::kPause;
     }
-    if (wait_ms >= 0 || wake_fd_ >= 0) {
+    const int wait = wait_ms < 0 && wait_limit_ ? wait_limit_() : wait_ms;
+    if (wait >= 0 || wake_fd_ >= 0) {
       pollfd p[2] = {{fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-      const int n = ::poll(p, wake_fd_ >= 0 ? 2 : 1, wait_ms);
+      const int n = ::poll(p, wake_fd_ >= 0 ? 2 : 1, wait);
       if (n <= 0 || p[0].revents == 0) return Event::kIdle;  // timed out, interrupted, or woken
     }
     KDS_TRY(fill());

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,9 @@ class RecordSplitter {
 
   // A wait for input also ends, with kIdle, when `fd` becomes readable (-1: never). The caller clears it.
   void also_wake_on(int fd) { wake_fd_ = fd; }
+  // When next() is given no wait, a wait lasts at most `limit()` ms (-1: no limit). It is asked only when
+  // a wait begins, not for every record.
+  void wait_at_most(std::function<int()> limit) { wait_limit_ = std::move(limit); }
 
   // 1-based number of the record last returned (or rejected as too long).
   uint64_t record_number() const { return number_; }
@@ -44,6 +48,7 @@ class RecordSplitter {
 
   int fd_;
   int wake_fd_ = -1;
+  std::function<int()> wait_limit_;
   std::string delimiter_;
   size_t max_record_;
   std::vector<char> buffer_;

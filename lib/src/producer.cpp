@@ -31,7 +31,7 @@ Result<Producer> Producer::open(const Store& store, std::string_view stream, con
 Producer::Producer(Stream stream, const ProducerOptions& options, Reporter* reporter)
     : stream_(std::move(stream)), options_(options), reporter_(reporter) {
   build_routes();
-  if (options_.sync == SyncMode::kBatch) syncer_ = std::make_unique<BackgroundSyncer>();
+  if (options_.sync != SyncMode::kNone) syncer_ = std::make_unique<BackgroundSyncer>();
 }
 
 void Producer::build_routes() {
@@ -68,12 +68,19 @@ int64_t Producer::ms_until_sync() const {
   return std::max<int64_t>(0, last_sync_ms_ + options_.sync_interval_ms - now_ms());
 }
 
+// Interval mode: the records are acknowledged already, so the syncs run on the worker without holding
+// anything back; a failure is returned by this or a later call, and by drain().
 Status Producer::sync_written() {
-  for (uint32_t shard : unsynced_)
-    KDS_TRY(slots_[shard].writer->sync());
+  std::vector<BackgroundSyncer::File> files;
+  for (uint32_t shard : unsynced_) {
+    KDS_ASSIGN(auto unsynced, slots_[shard].writer->take_unsynced());
+    if (unsynced) files.push_back({std::move(unsynced->first), std::move(unsynced->second)});
+  }
   unsynced_.clear();
   last_sync_ms_ = now_ms();
-  return {};
+  if (!syncer_) return {};
+  if (!files.empty()) syncer_->submit(std::move(files));
+  return syncer_->failure();
 }
 
 Status Producer::check_record(std::string_view key, size_t data_size) {
@@ -274,7 +281,7 @@ Status Producer::deliver_acks(const std::function<void(const RecordAck&)>& on_ac
     }
     waiting_.pop_front();
   }
-  return {};
+  return options_.sync == SyncMode::kInterval ? syncer_->failure() : Status();
 }
 
 Status Producer::drain(const std::function<void(const RecordAck&)>& on_ack) {

@@ -210,3 +210,57 @@ TEST_CASE("the power-loss simulation does lose unsynced writes") {
   REQUIRE(kds::fault_injection::crash(LostWrites::kDropped, 1).ok());
   CHECK(read_stream(*store, "lossy").empty());
 }
+
+TEST_CASE("interval mode: acknowledged at once, durable once the interval's sync has run") {
+  kds_test::TempDir dir;
+  auto store = kds::Store::open(dir.sub("store"));
+  REQUIRE(store.ok());
+  kds::StreamOptions two_shards;
+  two_shards.shard_count = 2;
+  REQUIRE(store->create_stream("interval", two_shards).ok());
+  kds::fault_injection::start_recording();
+  kds::ProducerOptions options;
+  options.sync = kds::SyncMode::kInterval;
+  options.sync_interval_ms = 3600 * 1000;  // no sync falls due by itself during the test
+  std::map<kds::u128, std::string> acknowledged;
+  {
+    auto producer = kds::Producer::open(*store, "interval", options, nullptr);
+    REQUIRE(producer.ok());
+    for (int round = 0; round < 3; ++round) {
+      std::vector<std::string> sent;
+      for (int i = 0; i < 50; ++i) {
+        sent.push_back("synced " + std::to_string(round) + "/" + std::to_string(i));
+        REQUIRE(producer->add("k" + std::to_string(i % 9), sent.back()).ok());
+      }
+      size_t next = 0;
+      REQUIRE(
+          producer
+              ->flush([&](const kds::RecordAck& ack) { acknowledged[ack.sequence_number()] = sent[next++]; })
+              .ok());
+      CHECK(next == sent.size());  // acknowledged when written
+      CHECK(producer->ms_until_sync() > 0);
+    }
+    REQUIRE(producer->sync_written().ok());
+    CHECK(producer->ms_until_sync() == -1);
+    REQUIRE(producer->drain({}).ok());
+    // Written after the last sync: acknowledged too, and may be lost.
+    for (int i = 0; i < 20; ++i)
+      REQUIRE(producer->add("late", "late " + std::to_string(i)).ok());
+    REQUIRE(producer->flush({}).ok());
+  }
+  REQUIRE(kds::fault_injection::crash(LostWrites::kGarbled, 7).ok());
+  {
+    auto producer = kds::Producer::open(*store, "interval", options, nullptr);  // recovers each shard
+    REQUIRE(producer.ok());
+    REQUIRE(producer->add("a", "after").ok());
+    REQUIRE(producer->add("b", "after").ok());
+    REQUIRE(producer->flush({}).ok());
+  }
+  const auto stored = read_stream(*store, "interval");
+  for (const auto& [sequence, data] : acknowledged) {
+    auto it = stored.find(sequence);
+    REQUIRE_MESSAGE(it != stored.end(), "synced record lost: " << kds::to_decimal(sequence));
+    CHECK(it->second.data == data);
+  }
+  CHECK(stored.size() < acknowledged.size() + 20 + 2);  // the late records were not synced
+}

@@ -79,7 +79,8 @@ class Producer {
   Status poll_acks(const std::function<void(const RecordAck&)>& on_ack);
   // Waits for every sync and acknowledges the rest.
   Status drain(const std::function<void(const RecordAck&)>& on_ack);
-  // Batch mode: a descriptor that becomes readable when a sync completes (poll_acks() clears it); else -1.
+  // Batch and interval modes: a descriptor that becomes readable when a sync completes (poll_acks() clears
+  // it); else -1.
   int ack_wake_fd() const;
   bool acks_waiting() const { return !waiting_.empty(); }
 
@@ -87,7 +88,8 @@ class Producer {
 
   // Interval mode: milliseconds until written records are due to be synced (-1: nothing unsynced).
   int64_t ms_until_sync() const;
-  // Syncs everything written but not yet synced (interval mode; also at the end of input).
+  // Interval mode: starts the sync of everything written but not yet synced on the worker (drain() waits
+  // for it). Returns the failure of an earlier sync, if any.
   Status sync_written();
 
  private:
