@@ -23,36 +23,21 @@ uint64_t BackgroundSyncer::submit(std::vector<File> files) {
   uint64_t number = 0;
   {
     std::lock_guard lock(mutex_);
-    number = ++submitted_;
+    number = ++progress_.submitted;
     queue_.push_back({number, std::move(files)});
   }
   changed_.notify_all();
   return number;
 }
 
-uint64_t BackgroundSyncer::submitted() {
+BackgroundSyncer::Progress BackgroundSyncer::progress() {
   std::lock_guard lock(mutex_);
-  return submitted_;
-}
-
-uint64_t BackgroundSyncer::done() {
-  std::lock_guard lock(mutex_);
-  return done_;
+  return progress_;
 }
 
 void BackgroundSyncer::wait(uint64_t number) {
   std::unique_lock lock(mutex_);
-  changed_.wait(lock, [&] { return done_ >= number; });
-}
-
-Status BackgroundSyncer::failure() {
-  std::lock_guard lock(mutex_);
-  return failure_;
-}
-
-uint64_t BackgroundSyncer::failed_commit() {
-  std::lock_guard lock(mutex_);
-  return failed_commit_;
+  changed_.wait(lock, [&] { return progress_.done >= number; });
 }
 
 void BackgroundSyncer::clear_wake() {
@@ -76,11 +61,11 @@ void BackgroundSyncer::run() {
     }
     commit.files.clear();  // close the duplicates outside the lock
     lock.lock();
-    if (!status.ok() && failed_commit_ == 0) {
-      failed_commit_ = commit.number;
-      failure_ = std::move(status);
+    if (!status.ok() && progress_.failed_commit == 0) {
+      progress_.failed_commit = commit.number;
+      progress_.failure = std::move(status);
     }
-    done_ = commit.number;
+    progress_.done = commit.number;
     changed_.notify_all();
     if (wake_.valid()) {
       const uint64_t one = 1;

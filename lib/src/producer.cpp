@@ -80,7 +80,7 @@ Status Producer::sync_written() {
   last_sync_ms_ = now_ms();
   if (!syncer_) return {};
   if (!files.empty()) syncer_->submit(std::move(files));
-  return syncer_->failure();
+  return syncer_->progress().failure;
 }
 
 Status Producer::check_record(std::string_view key, size_t data_size) {
@@ -230,7 +230,7 @@ Status Producer::flush(const std::function<void(const RecordAck&)>& on_ack, bool
   }
   if (options_.sync == SyncMode::kBatch) {
     // After a failure, wait for the commits so that the records stored before it are acknowledged.
-    const Status delivered = deliver_acks(on_ack, wait || !status.ok() ? syncer_->submitted() : 0);
+    const Status delivered = deliver_acks(on_ack, wait || !status.ok() ? syncer_->progress().submitted : 0);
     if (status.ok()) status = delivered;
   }
   return status;
@@ -268,12 +268,11 @@ Status Producer::deliver_acks(const std::function<void(const RecordAck&)>& on_ac
   if (waiting_.size() > 2) wait_for = std::max(wait_for, waiting_[waiting_.size() - 3].commit);
   if (wait_for > 0) syncer_->wait(wait_for);
   syncer_->clear_wake();
-  const uint64_t done = syncer_->done();
-  const uint64_t failed = syncer_->failed_commit();
-  while (!waiting_.empty() && waiting_.front().commit <= done) {
-    if (failed != 0 && waiting_.front().commit >= failed) {
+  const BackgroundSyncer::Progress progress = syncer_->progress();
+  while (!waiting_.empty() && waiting_.front().commit <= progress.done) {
+    if (progress.failed_commit != 0 && waiting_.front().commit >= progress.failed_commit) {
       waiting_.clear();  // never durable for sure: never acknowledged
-      return syncer_->failure();
+      return progress.failure;
     }
     if (on_ack) {
       for (const RecordAck& ack : waiting_.front().acks)
@@ -281,11 +280,11 @@ Status Producer::deliver_acks(const std::function<void(const RecordAck&)>& on_ac
     }
     waiting_.pop_front();
   }
-  return options_.sync == SyncMode::kInterval ? syncer_->failure() : Status();
+  return options_.sync == SyncMode::kInterval ? progress.failure : Status();
 }
 
 Status Producer::drain(const std::function<void(const RecordAck&)>& on_ack) {
-  return deliver_acks(on_ack, syncer_ ? syncer_->submitted() : 0);
+  return deliver_acks(on_ack, syncer_ ? syncer_->progress().submitted : 0);
 }
 
 Status Producer::poll_acks(const std::function<void(const RecordAck&)>& on_ack) {

@@ -490,11 +490,4 @@ Result<std::optional<std::pair<Fd, std::string>>> ShardWriter::take_unsynced() {
   return std::optional(std::pair(Fd(copy), segment_.path()));
 }
 
-Status ShardWriter::sync() {
-  if (!dirty_ || !segment_.is_open()) return {};
-  KDS_TRY(sync_data(segment_.fd(), segment_.path()));
-  dirty_ = false;
-  return {};
-}
-
 }  // namespace kds

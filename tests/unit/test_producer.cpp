@@ -299,8 +299,8 @@ TEST_CASE("the background syncer completes commits in order and keeps the first 
   CHECK(syncer.submit(std::move(two)) == 1);
   CHECK(syncer.submit({}) == 2);
   syncer.wait(2);
-  CHECK(syncer.done() == 2);
-  CHECK(syncer.failure().ok());
+  CHECK(syncer.progress().done == 2);
+  CHECK(syncer.progress().failure.ok());
   pollfd woken{syncer.wake_fd(), POLLIN, 0};
   CHECK(::poll(&woken, 1, 0) == 1);
   syncer.clear_wake();
@@ -313,9 +313,10 @@ TEST_CASE("the background syncer completes commits in order and keeps the first 
   good.push_back(dup_of());
   CHECK(syncer.submit(std::move(good)) == 4);
   syncer.wait(4);
-  CHECK(syncer.failed_commit() == 3);
-  REQUIRE_FALSE(syncer.failure().ok());
-  CHECK(syncer.failure().error().message().find("/nowhere") != std::string::npos);
+  const kds::BackgroundSyncer::Progress progress = syncer.progress();
+  CHECK(progress.failed_commit == 3);
+  REQUIRE_FALSE(progress.failure.ok());
+  CHECK(progress.failure.error().message().find("/nowhere") != std::string::npos);
 }
 
 TEST_CASE("batch mode without waiting: every record acknowledged once, in add order, by later calls") {

@@ -32,17 +32,20 @@ class BackgroundSyncer {
   // Queues one commit: fdatasync of each file. Returns its number; numbers count up from 1.
   uint64_t submit(std::vector<File> files);
 
-  // The number of the last commit submitted, and of the last one done (every commit before it is done too).
-  uint64_t submitted();
-  uint64_t done();
+  // Where the commits stand, read at one moment.
+  struct Progress {
+    uint64_t submitted = 0;  // the last commit submitted
+    uint64_t done = 0;       // the last one done; every commit before it is done too
+    uint64_t failed_commit =
+        0;           // the first whose sync failed (0: none); it and all later ones count as failed
+    Status failure;  // that sync's error
+  };
+  Progress progress();
   // Blocks until commit `number` is done.
   void wait(uint64_t number);
-  // The first failed sync, if any: that commit and every later one count as failed.
-  Status failure();
-  uint64_t failed_commit();  // its number, or 0
 
-  // Readable after a commit completes, until clear_wake(); -1 when no eventfd could be made (then poll
-  // done() with a timeout instead).
+  // Readable after a commit completes, until clear_wake(); -1 when no eventfd could be made (then
+  // completions are noticed only by the next wait() or progress()).
   int wake_fd() const { return wake_.get(); }
   void clear_wake();
 
@@ -57,10 +60,7 @@ class BackgroundSyncer {
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Commit> queue_;  // guarded by mutex_, as are the fields below
-  uint64_t submitted_ = 0;
-  uint64_t done_ = 0;
-  uint64_t failed_commit_ = 0;
-  Status failure_;
+  Progress progress_;
   bool stopping_ = false;
   std::thread worker_;  // last: started once the fields above exist
 };

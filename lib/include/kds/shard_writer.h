@@ -116,12 +116,10 @@ class ShardWriter {
   // not append, such as kds-set-retention. Appends do the same at most once a minute.
   Status apply_retention();
 
-  // fdatasync of the segment the last append wrote to. Call it after append to make the batch durable;
-  // it runs without the lock so concurrent writers' syncs overlap.
-  Status sync();
-  // Hands the sync to the caller instead: a duplicate descriptor of the segment the last append wrote to
-  // and its path, or nothing when nothing is unsynced. The writer counts the data as synced from now on
-  // (it syncs a segment it leaves only if it appended to it since).
+  // Hands the sync of what this writer appended to the caller: a duplicate descriptor of the segment the
+  // last append wrote to and its path, or nothing when nothing is unsynced. The caller's fdatasync runs
+  // without the lock, so concurrent writers' syncs overlap. The writer counts the data as synced from now
+  // on (it syncs a segment it leaves only if it appended to it since).
   Result<std::optional<std::pair<Fd, std::string>>> take_unsynced();
 
   // The state after the last append (valid only after one).
