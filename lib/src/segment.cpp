@@ -123,18 +123,22 @@ Result<const char*> SegmentReader::fill(uint64_t position, size_t size, uint64_t
   const uint64_t buffer_end = buffer_position_ + buffer_size_;
   if (position >= buffer_position_ && want_end <= buffer_end) {
     *available = static_cast<size_t>(std::min<uint64_t>(buffer_end, file_size) - position);
-    return buffer_.data() + (position - buffer_position_);
+    return buffer_.get() + (position - buffer_position_);
   }
   const size_t want = static_cast<size_t>(want_end - position);
   const size_t read_size =
       std::max(want, static_cast<size_t>(std::min<uint64_t>(kReadAhead, file_size - position)));
-  if (buffer_.size() < read_size) buffer_.resize(read_size);
+  if (buffer_capacity_ < read_size) {
+    buffer_size_ = 0;
+    buffer_ = std::make_unique_for_overwrite<char[]>(read_size);
+    buffer_capacity_ = read_size;
+  }
   size_t got = 0;
-  KDS_TRY(pread_full(fd_.get(), buffer_.data(), read_size, position, &got, path_));
+  KDS_TRY(pread_full(fd_.get(), buffer_.get(), read_size, position, &got, path_));
   buffer_position_ = position;
   buffer_size_ = got;
   *available = got;
-  return buffer_.data();
+  return buffer_.get();
 }
 
 Result<BatchCheck> SegmentReader::read_batch(uint64_t position, uint64_t file_size, BatchHeader* header,

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -86,7 +87,10 @@ class SegmentReader {
   Fd fd_;
   std::string path_;
   uint64_t base_ = 0;
-  std::vector<char> buffer_;
+  // Not a vector: growing one zero-fills bytes that pread overwrites at once, a cost a one-record lookup
+  // (which reads a whole batch) paid on every start.
+  std::unique_ptr<char[]> buffer_;
+  size_t buffer_capacity_ = 0;
   uint64_t buffer_position_ = 0;
   size_t buffer_size_ = 0;
 };
