@@ -139,16 +139,12 @@ class Putter {
         return kExitBadInput;
       }
     }
-    // Most inputs repeat a key: check its text once, the size of every record.
-    Status checked = key == last_valid_key_ ? validate_record_size(key, data.size())
-                                            : Producer::check_record(key, data.size());
-    if (!checked.ok()) {
-      fail(fmt::format("{}: {}", input.name, location(number)), checked.error());
+    const Status added = producer_.add(key, data, explicit_hash_);
+    if (!added.ok()) {
+      if (added.error().code() != Errc::kValidation) return fail(added.error());
+      fail(fmt::format("{}: {}", input.name, location(number)), added.error());
       return kExitBadInput;
     }
-    if (key != last_valid_key_) last_valid_key_.assign(key);
-    const Status added = producer_.add(key, data, explicit_hash_);
-    if (!added.ok()) return fail(added.error());
     return kExitOk;
   }
 
@@ -157,7 +153,6 @@ class Putter {
   std::string delimiter_;
   std::optional<std::string> key_delimiter_;
   std::optional<u128> explicit_hash_;
-  std::string last_valid_key_;
 };
 
 int put(const CLI::App& app, Options& options) {

@@ -4,26 +4,12 @@
 #include <bit>
 #include <cstring>
 
+#include "kds/bytes.h"
 #include "kds/crc32c.h"
 
 namespace kds {
 
-static_assert(std::endian::native == std::endian::little,
-              "the on-disk format is little-endian; add byte swaps");
-
 namespace {
-
-template <class T>
-T load(const char* p) {
-  T value;
-  std::memcpy(&value, p, sizeof value);
-  return value;
-}
-
-template <class T>
-void store(char* p, T value) {
-  std::memcpy(p, &value, sizeof value);
-}
 
 uint32_t varint_size(uint32_t value) {
   uint32_t size = 1;
@@ -148,13 +134,13 @@ bool get_varint32(std::string_view in, size_t* pos, uint32_t* value) {
 }
 
 size_t BatchBuilder::added_size(std::string_view key, size_t data_size) const {
-  const bool same_key = count_ > 0 && key == last_key_;
+  const bool same_key = count_ > 0 && equal_bytes(key, last_key_);
   const size_t key_part = same_key ? 1 : varint_size(static_cast<uint32_t>(key.size())) + key.size();
   return key_part + varint_size(static_cast<uint32_t>(data_size)) + data_size;
 }
 
 void BatchBuilder::add(std::string_view key, std::string_view data) {
-  if (count_ > 0 && key == last_key_) {
+  if (count_ > 0 && equal_bytes(key, last_key_)) {
     payload_.push_back('\0');
   } else {
     put_varint32(&payload_, static_cast<uint32_t>(key.size()));

@@ -36,31 +36,39 @@ Producer::Producer(Stream stream, const ProducerOptions& options, Reporter* repo
 
 void Producer::build_routes() {
   routes_.clear();
-  for (const ShardMeta* shard : stream_.meta().open_shards())
+  route_slots_.clear();
+  for (const ShardMeta* shard : stream_.meta().open_shards()) {
     routes_.emplace_back(shard->range.start, shard->index);
+    Slot& slot = slots_[shard->index];  // slots are never erased, so the pointer stays valid
+    slot.shard_index = shard->index;
+    route_slots_.push_back(&slot);
+  }
+  ++routes_version_;
 }
 
-Producer::Slot& Producer::route(u128 hash) {
+uint32_t Producer::route_index(u128 hash) const {
   // The open shards cover the key space without gaps, so the last start <= hash owns it.
   auto it = std::upper_bound(
       routes_.begin(), routes_.end(), hash,
       [](u128 value, const std::pair<u128, uint32_t>& route) { return value < route.first; });
-  const uint32_t shard = std::prev(it)->second;
-  Slot& slot = slots_[shard];
-  slot.shard_index = shard;
-  return slot;
+  return static_cast<uint32_t>(std::prev(it) - routes_.begin());
 }
 
-u128 Producer::key_hash(std::string_view key) {
-  constexpr size_t kCacheSlots = 32768;
-  if (hash_cache_.empty()) hash_cache_.resize(kCacheSlots);
-  CachedHash& entry = hash_cache_[std::hash<std::string_view>{}(key) & (kCacheSlots - 1)];
-  if (!entry.valid || entry.key != key) {
-    entry.key.assign(key);
-    entry.hash = partition_key_hash(key);
-    entry.valid = true;
+// The slot a key routes to, and its MD5 in *hash. A key seen before costs one memo lookup: no UTF-8
+// check, no MD5, no search of the routes.
+Result<Producer::Slot*> Producer::route_key(std::string_view key, u128* hash) {
+  KeyRoute* memo = key_routes_.find(key);
+  if (memo == nullptr) {
+    KDS_TRY(validate_partition_key(key));
+    const u128 md5 = partition_key_hash(key);
+    memo = &key_routes_.insert(key, {static_cast<uint64_t>(md5 >> 64), static_cast<uint64_t>(md5), 0, 0});
   }
-  return entry.hash;
+  *hash = (static_cast<u128>(memo->hash_high) << 64) | memo->hash_low;
+  if (memo->routes_version != routes_version_) {
+    memo->route = route_index(*hash);
+    memo->routes_version = routes_version_;
+  }
+  return route_slots_[memo->route];
 }
 
 int64_t Producer::ms_until_sync() const {
@@ -100,8 +108,16 @@ void Producer::queue(Slot& slot, std::string_view key, std::string_view data, u1
 }
 
 Status Producer::add(std::string_view key, std::string_view data, std::optional<u128> explicit_hash) {
-  const u128 hash = explicit_hash ? *explicit_hash : key_hash(key);
-  Slot* slot = &route(hash);
+  KDS_TRY(validate_record_size(key, data.size()));
+  u128 hash = 0;
+  Slot* slot = nullptr;
+  if (explicit_hash) {
+    KDS_TRY(validate_partition_key(key));
+    hash = *explicit_hash;
+    slot = &route(hash);
+  } else {
+    KDS_ASSIGN(slot, route_key(key, &hash));
+  }
   const size_t added = slot->batch.added_size(key, data.size());
   if (!slot->batch.empty() && slot->batch.encoded_size() + added > options_.batch_bytes) {
     KDS_TRY(append(*slot));

@@ -7,24 +7,14 @@
 
 #include <fmt/format.h>
 
+#include "kds/bytes.h"
+
 namespace kds {
 
 namespace {
 
 // Large enough that sequential reads cost few system calls, small enough that a lookup reads little.
 constexpr size_t kReadAhead = 256 << 10;
-
-template <class T>
-T load(const char* p) {
-  T value;
-  std::memcpy(&value, p, sizeof value);
-  return value;
-}
-
-template <class T>
-void store(char* p, T value) {
-  std::memcpy(p, &value, sizeof value);
-}
 
 }  // namespace
 

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "kds/bytes.h"
 #include "kds/clock.h"
 #include "kds/crash_point.h"
 #include "kds/crc32c.h"
@@ -18,18 +19,6 @@ namespace kds {
 namespace {
 
 constexpr uint32_t kStateMagic = 0x5773646bu;  // bytes "kdsW"
-
-template <class T>
-T load(const char* p) {
-  T value;
-  std::memcpy(&value, p, sizeof value);
-  return value;
-}
-
-template <class T>
-void store(char* p, T value) {
-  std::memcpy(p, &value, sizeof value);
-}
 
 }  // namespace
 

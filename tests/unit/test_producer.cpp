@@ -217,6 +217,25 @@ TEST_CASE("producer checks and flush pressure") {
   REQUIRE(producer.ok());
   CHECK(producer->empty());
   CHECK_FALSE(producer->wants_flush());
+  // add() checks as check_record does, each time, whether or not the key was seen before; a rejected
+  // record changes nothing.
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& [key, size] : {std::pair<std::string, size_t>{"", 1},
+                                    {std::string(257, 'k'), 1},
+                                    {"k", 1024 * 1024},
+                                    {"\xff", 1},
+                                    {"k\xc3", 1}}) {
+      CAPTURE(round);
+      CAPTURE(key.size());
+      const kds::Status status = producer->add(key, std::string(size, 'x'));
+      REQUIRE_FALSE(status.ok());
+      CHECK(status.error().code() == kds::Errc::kValidation);
+      const kds::Status explicit_status = producer->add(key, std::string(size, 'x'), kds::u128{0});
+      REQUIRE_FALSE(explicit_status.ok());
+      CHECK(explicit_status.error().code() == kds::Errc::kValidation);
+    }
+    CHECK(producer->empty());
+  }
   REQUIRE(producer->add("k", std::string(500, 'x')).ok());
   CHECK_FALSE(producer->wants_flush());
   REQUIRE(producer->add("k", std::string(500, 'x')).ok());
@@ -272,6 +291,10 @@ TEST_CASE("records queued for a shard that is split meanwhile go to the children
     const std::pair<uint32_t, uint64_t> position{acks[i].shard_index, acks[i].offset};
     CHECK(stored[position] == added[i].data);
     if (i >= 100) CHECK(acks[i].shard_index != 0);
+    // Routed by the key's MD5 under the routes current when it was stored (remembered routes are redone).
+    const kds::ShardMeta* shard = stream->meta().find_shard(acks[i].shard_index);
+    REQUIRE(shard != nullptr);
+    CHECK(shard->range.contains(kds::partition_key_hash(added[i].key)));
     auto [it, first] = last_position.try_emplace(added[i].key, position);
     if (!first) {
       // Same shard: a later offset; else it moved from the parent to a child.

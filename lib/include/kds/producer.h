@@ -19,6 +19,7 @@
 #include "kds/cipher.h"
 #include "kds/compression.h"
 #include "kds/hash_key.h"
+#include "kds/key_memo.h"
 #include "kds/report.h"
 #include "kds/shard_id.h"
 #include "kds/shard_writer.h"
@@ -59,8 +60,9 @@ class Producer {
   // data together at most 1 MiB.
   static Status check_record(std::string_view key, size_t data_size);
 
-  // Queues a record that passed check_record, routed by `explicit_hash` when given, else by the MD5 of
-  // its key. May append batches that are full (they are acknowledged only by flush).
+  // Checks the record as check_record does (a record that fails changes nothing and gives a kValidation
+  // error) and queues it, routed by `explicit_hash` when given, else by the MD5 of its key. May append
+  // batches that are full (they are acknowledged only by flush).
   Status add(std::string_view key, std::string_view data, std::optional<u128> explicit_hash = std::nullopt);
 
   // True when enough is queued that the caller should flush before adding more.
@@ -114,8 +116,9 @@ class Producer {
 
   Producer(Stream stream, const ProducerOptions& options, Reporter* reporter);
   void build_routes();
-  Slot& route(u128 hash);
-  u128 key_hash(std::string_view key);
+  uint32_t route_index(u128 hash) const;
+  Slot& route(u128 hash) { return *route_slots_[route_index(hash)]; }
+  Result<Slot*> route_key(std::string_view key, u128* hash);
   void queue(Slot& slot, std::string_view key, std::string_view data, u128 hash, uint32_t ack_id);
   Status append(Slot& slot);
   Status reroute(Slot& slot);
@@ -127,19 +130,22 @@ class Producer {
   Reporter* reporter_;
   std::map<uint32_t, Slot> slots_;                 // by shard index; closed shards stay until flushed
   std::vector<std::pair<u128, uint32_t>> routes_;  // open shards: starting hash key, shard index
+  std::vector<Slot*> route_slots_;                 // per entry of routes_
+  uint32_t routes_version_ = 0;                    // changes whenever routes_ does
   std::vector<Ticket> tickets_;
   std::vector<PendingAck> acks_;
   std::vector<uint32_t> touched_;   // shards appended to since the last flush
   std::vector<uint32_t> unsynced_;  // interval mode: shards written since the last sync
   int64_t last_sync_ms_ = 0;
   size_t pending_bytes_ = 0;
-  // Keys repeat (users, hosts, sessions): remembering recent keys' MD5 halves the cost of routing.
-  struct CachedHash {
-    std::string key;
-    u128 hash = 0;
-    bool valid = false;
+  // Per distinct partition key (whose text is then known to be valid): its MD5 and its route.
+  struct KeyRoute {
+    uint64_t hash_high = 0;
+    uint64_t hash_low = 0;
+    uint32_t route = 0;  // index in routes_, valid while routes_version is current
+    uint32_t routes_version = 0;
   };
-  std::vector<CachedHash> hash_cache_;
+  KeyMemo<KeyRoute> key_routes_;
   std::unique_ptr<Compressor> compressor_;  // for the stream's current zstd level
   int compressor_level_ = 0;
   std::string compressed_;
