@@ -26,23 +26,25 @@ int create(const CLI::App& app, const Options& options) {
   stream_options.shard_count = options.shard_count;
   const auto hours = parse_hours(options.retention_hours);
   if (!hours) {
-    throw UsageError("--retention-period-hours: '" + options.retention_hours + "' is not a number of hours (e.g. 48, 36h, 7d)");
+    throw UsageError("--retention-period-hours: '" + options.retention_hours +
+                     "' is not a number of hours (e.g. 48, 36h, 7d)");
   }
   stream_options.retention_hours = *hours;
   if (app.count("--max-bytes") > 0) {
     auto cap = parse_size_cap(options.max_bytes);
-    if (!cap) throw UsageError("--max-bytes: '" + options.max_bytes + "' is not a size (e.g. 10G, 512M) or none");
+    if (!cap)
+      throw UsageError("--max-bytes: '" + options.max_bytes + "' is not a size (e.g. 10G, 512M) or none");
     stream_options.max_shard_bytes = *cap;
   }
   if (app.count("--segment-size") > 0) {
     auto size = parse_size(options.segment_size);
-    if (!size) throw UsageError("--segment-size: '" + options.segment_size + "' is not a size (e.g. 64M, 512K, 1G)");
+    if (!size)
+      throw UsageError("--segment-size: '" + options.segment_size + "' is not a size (e.g. 64M, 512K, 1G)");
     stream_options.segment_bytes = *size;
   }
-  stream_options.compression_level = parse_compression(options.compression);
-  if (stream_options.compression_level < 0) {
-    throw UsageError("--compression: '" + options.compression + "' is not zstd, zstd:LEVEL (1..19) or none");
-  }
+  const auto level = parse_compression(options.compression);
+  if (!level) throw UsageError("--compression: '" + options.compression + "' is not " + kCompressionForms);
+  stream_options.compression_level = *level;
   if (app.count("--encryption-key-file") > 1) throw UsageError("--encryption-key-file: give one key");
   if (app.count("--encryption-key-file") == 1) {
     auto keys = load_keys(options.key_files, false);
@@ -51,7 +53,8 @@ int create(const CLI::App& app, const Options& options) {
   }
   auto store = open_store(options.store);
   if (!store.ok()) return fail(store.error());
-  if (auto created = store->create_stream(stream, stream_options); !created.ok()) return fail(created.error());
+  if (auto created = store->create_stream(stream, stream_options); !created.ok())
+    return fail(created.error());
   return kExitOk;
 }
 
@@ -76,7 +79,7 @@ int main(int argc, char** argv) {
                        "Roll segment files at this size, 4K..1G (default 64M)")
             ->type_name("SIZE");
         app.add_option("--compression", options.compression,
-                       "Compress new batches: zstd, zstd:LEVEL (1..19) or none (default none)")
+                       std::string("Compress new batches: ") + kCompressionForms + " (default none)")
             ->type_name("CODEC");
         app.add_option("--encryption-key-file", options.key_files,
                        "Encrypt every batch with the key in FILE (32 random bytes, mode 0600)")

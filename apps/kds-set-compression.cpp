@@ -16,17 +16,18 @@ int main(int argc, char** argv) {
       [&](CLI::App& app) {
         app_ptr = &app;
         add_stream_operand(app, &stream_name);
-        app.add_option("CODEC", codec, "zstd, zstd:LEVEL (1..19) or none");
+        app.add_option("CODEC", codec, kCompressionForms);
         add_store_option(app, &store_option);
       },
       [&] {
-        const std::string stream = resolve_stream(*app_ptr, stream_name, [&](std::string operand) { codec = operand; });
+        const std::string stream =
+            resolve_stream(*app_ptr, stream_name, [&](std::string operand) { codec = operand; });
         if (codec.empty()) throw UsageError("CODEC is required: zstd, zstd:LEVEL or none");
-        const int level = parse_compression(codec);
-        if (level < 0) throw UsageError("CODEC: '" + codec + "' is not zstd, zstd:LEVEL (1..19) or none");
+        const auto level = parse_compression(codec);
+        if (!level) throw UsageError("CODEC: '" + codec + "' is not " + kCompressionForms);
         auto store = open_store(store_option);
         if (!store.ok()) return fail(store.error());
-        if (auto set = set_compression(*store, stream, level); !set.ok()) return fail(set.error());
+        if (auto set = set_compression(*store, stream, *level); !set.ok()) return fail(set.error());
         return static_cast<int>(kExitOk);
       });
 }

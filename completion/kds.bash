@@ -62,7 +62,7 @@ _kds_tool() {
       return ;;
     --output) mapfile -t COMPREPLY < <(compgen -W "text json" -- "$cur"); return ;;
     --sync) mapfile -t COMPREPLY < <(compgen -W "batch interval none" -- "$cur"); return ;;
-    --compression) mapfile -t COMPREPLY < <(compgen -W "none zstd zstd:1 zstd:3 zstd:6" -- "$cur"); return ;;
+    --compression) mapfile -t COMPREPLY < <(compgen -W "none zstd zstd:-3 zstd:1 zstd:3 zstd:6" -- "$cur"); return ;;
     --max-bytes) mapfile -t COMPREPLY < <(compgen -W "none" -- "$cur"); return ;;
   esac
   if [[ $cur == -* ]]; then
@@ -76,7 +76,7 @@ _kds_tool() {
     kds-put) [[ -n $stream ]] && mapfile -t COMPREPLY < <(compgen -f -- "$cur") && return ;;
     kds-split-shard | kds-merge-shards)
       [[ -n $stream ]] && mapfile -t COMPREPLY < <(compgen -W "$(_kds_shards "$stream")" -- "$cur") && return ;;
-    kds-set-compression) [[ -n $stream ]] && mapfile -t COMPREPLY < <(compgen -W "none zstd zstd:1 zstd:3" -- "$cur") && return ;;
+    kds-set-compression) [[ -n $stream ]] && mapfile -t COMPREPLY < <(compgen -W "none zstd zstd:-3 zstd:1 zstd:3" -- "$cur") && return ;;
   esac
   if [[ -z $stream || $tool == kds-fsck ]]; then
     mapfile -t COMPREPLY < <(compgen -W "$(_kds_streams)" -- "$cur")

@@ -18,7 +18,8 @@ Status Compressor::compress(std::string_view input, std::string* out) {
   out->resize(ZSTD_compressBound(input.size()));
   ZSTD_CCtx_setParameter(context_->cctx, ZSTD_c_compressionLevel, level_);
   const size_t n = ZSTD_compress2(context_->cctx, out->data(), out->size(), input.data(), input.size());
-  if (ZSTD_isError(n)) return Error(Errc::kIo, std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
+  if (ZSTD_isError(n))
+    return Error(Errc::kIo, std::string("zstd compression failed: ") + ZSTD_getErrorName(n));
   out->resize(n);
   return {};
 }
@@ -37,18 +38,21 @@ bool Decompressor::decompress(std::string_view input, size_t size, std::string* 
   return !ZSTD_isError(n) && n == size;
 }
 
-int parse_compression(std::string_view text) {
+std::optional<int> parse_compression(std::string_view text) {
   if (text == "none") return 0;
   if (text == "zstd") return 3;
-  if (text.substr(0, 5) != "zstd:") return -1;
+  if (text.substr(0, 5) != "zstd:") return std::nullopt;
   int level = 0;
   const auto digits = text.substr(5);
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), level);
-  if (ec != std::errc() || end != digits.data() + digits.size()) return -1;
-  if (level < kMinZstdLevel || level > kMaxZstdLevel) return -1;
+  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  // "zstd:0" would be zstd's default level to zstd, none to kds: neither, so it is refused.
+  if (level == 0 || !valid_compression_level(level)) return std::nullopt;
   return level;
 }
 
-std::string compression_text(int level) { return level == 0 ? "none" : "zstd:" + std::to_string(level); }
+std::string compression_text(int level) {
+  return level == 0 ? "none" : "zstd:" + std::to_string(level);
+}
 
 }  // namespace kds

@@ -176,7 +176,10 @@ Result<StreamMeta> StreamMeta::from_json(std::string_view text, std::string_view
     meta.max_shard_bytes = optional_integer_field<uint64_t>(doc, "MaxShardBytes").value_or(0);
     meta.segment_bytes = integer_field<uint64_t>(doc, "SegmentBytes");
     meta.segment_max_age_ms = integer_field<int64_t>(doc, "SegmentMaxAgeMs");
-    meta.compression_level = parse_compression(doc.value("Compression", std::string("none")));
+    const std::string compression = doc.value("Compression", std::string("none"));
+    const auto level = parse_compression(compression);
+    if (!level) return bad_meta(path, fmt::format("unknown Compression '{}'", compression));
+    meta.compression_level = *level;
     meta.encryption_type = doc.value("EncryptionType", std::string("NONE"));
     meta.key_fingerprint = doc.value("KeyFingerprint", std::string());
     meta.key_fingerprints = doc.value("KeyFingerprints", std::vector<std::string>());
@@ -202,7 +205,6 @@ Result<StreamMeta> StreamMeta::from_json(std::string_view text, std::string_view
       meta.segment_max_age_ms <= 0) {
     return bad_meta(path, "segment settings out of range");
   }
-  if (meta.compression_level < 0) return bad_meta(path, "unknown Compression");
   const bool encrypted = meta.encryption_type == "KMS";
   if ((!encrypted && meta.encryption_type != "NONE") || encrypted != !meta.key_fingerprint.empty() ||
       (encrypted && std::find(meta.key_fingerprints.begin(), meta.key_fingerprints.end(),

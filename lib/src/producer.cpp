@@ -156,7 +156,7 @@ Status Producer::append(Slot& slot) {
   // Compression is chosen before the lock, so look for a new setting first (two stats): a batch started
   // after kds-set-compression returned uses it. Encryption is decided under the lock, in the fence.
   KDS_TRY(stream_.refresh());
-  if (const int level = stream_.meta().compression_level; level > 0) {
+  if (const int level = stream_.meta().compression_level; level != 0) {
     if (!compressor_ || compressor_level_ != level) {
       compressor_ = std::make_unique<Compressor>(level);
       compressor_level_ = level;

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "kds/clock.h"
+#include "kds/compression.h"
 #include "kds/errors.h"
 #include "kds/shard_writer.h"
 #include "kds/validate.h"
@@ -31,10 +32,13 @@ std::string temp_name(std::string_view purpose) {
 
 }  // namespace
 
-std::string stream_dir_name(std::string_view stream) { return std::string(stream) + std::string(kStreamSuffix); }
+std::string stream_dir_name(std::string_view stream) {
+  return std::string(stream) + std::string(kStreamSuffix);
+}
 
 Result<std::string> Store::default_path() {
-  if (const char* store = std::getenv("KDS_STORE"); store != nullptr && *store != '\0') return std::string(store);
+  if (const char* store = std::getenv("KDS_STORE"); store != nullptr && *store != '\0')
+    return std::string(store);
   if (const char* data = std::getenv("XDG_DATA_HOME"); data != nullptr && data[0] == '/') {
     return std::string(data) + "/kds";
   }
@@ -55,8 +59,13 @@ Status Store::create_stream(std::string_view name, const StreamOptions& options)
   KDS_TRY(validate_shard_count(options.shard_count));
   KDS_TRY(validate_retention_hours(options.retention_hours));
   if (options.segment_bytes < kMinSegmentBytes || options.segment_bytes > kMaxSegmentBytes) {
-    return Error(Errc::kInvalidArgument, fmt::format("Segment size {} is outside {}..{} bytes", options.segment_bytes,
-                                                     kMinSegmentBytes, kMaxSegmentBytes));
+    return Error(Errc::kInvalidArgument,
+                 fmt::format("Segment size {} is outside {}..{} bytes", options.segment_bytes,
+                             kMinSegmentBytes, kMaxSegmentBytes));
+  }
+  if (!valid_compression_level(options.compression_level)) {
+    return Error(Errc::kInvalidArgument, fmt::format("Compression level {} is not 0 (none), 1..19 or -1..-10",
+                                                     options.compression_level));
   }
   if (auto existing = dir_.stat_entry(stream_dir_name(name)); existing.ok()) return stream_exists(name);
 
@@ -90,7 +99,8 @@ Status Store::create_stream(std::string_view name, const StreamOptions& options)
   KDS_TRY(dir_.make_dir(temp));
   auto build = [&]() -> Status {
     KDS_ASSIGN(Dir stream, dir_.open_dir(temp));
-    for (const auto& shard : meta.shards) KDS_TRY(stream.make_dir(shard.id()));
+    for (const auto& shard : meta.shards)
+      KDS_TRY(stream.make_dir(shard.id()));
     KDS_ASSIGN(Fd lock, stream.open_file(kControlLockName, O_RDWR | O_CREAT));
     KDS_TRY(stream.write_file_atomic(kStreamMetaName, meta.to_json()));
     return stream.sync();
@@ -157,14 +167,15 @@ Result<Stream> Store::open_stream(std::string_view name) const {
   auto text = dir->read_file(kStreamMetaName, &meta_fd);
   if (!text.ok()) {
     if (text.error().sys_errno() == ENOENT) {
-      return Error(Errc::kCorruption, dir->path_of(kStreamMetaName) + ": missing (the stream has no metadata)");
+      return Error(Errc::kCorruption,
+                   dir->path_of(kStreamMetaName) + ": missing (the stream has no metadata)");
     }
     return text.error();
   }
   KDS_ASSIGN(StreamMeta meta, StreamMeta::from_json(*text, dir->path_of(kStreamMetaName)));
   if (meta.name != name) {
-    return Error(Errc::kCorruption,
-                 fmt::format("{}: names stream '{}', not '{}'", dir->path_of(kStreamMetaName), meta.name, name));
+    return Error(Errc::kCorruption, fmt::format("{}: names stream '{}', not '{}'",
+                                                dir->path_of(kStreamMetaName), meta.name, name));
   }
   Fd store_fd(::fcntl(dir_.fd(), F_DUPFD_CLOEXEC, 0));
   if (!store_fd.valid()) return io_error("cannot duplicate descriptor of " + dir_.path(), errno);
@@ -194,14 +205,17 @@ Result<bool> Stream::refresh() {
   struct stat current {};
   struct stat loaded {};
   if (::fstatat(dir_.fd(), kStreamMetaName, &current, AT_SYMLINK_NOFOLLOW) == 0 &&
-      ::fstat(meta_fd_.get(), &loaded) == 0 && current.st_ino == loaded.st_ino && current.st_dev == loaded.st_dev) {
+      ::fstat(meta_fd_.get(), &loaded) == 0 && current.st_ino == loaded.st_ino &&
+      current.st_dev == loaded.st_dev) {
     return false;
   }
   KDS_TRY(reload());
   return true;
 }
 
-Result<Dir> Stream::open_shard_dir(uint32_t index) const { return dir_.open_dir(shard_id_string(index)); }
+Result<Dir> Stream::open_shard_dir(uint32_t index) const {
+  return dir_.open_dir(shard_id_string(index));
+}
 
 Result<ShardReader> Stream::open_reader(uint32_t index, Reporter* reporter) const {
   KDS_ASSIGN(Dir dir, open_shard_dir(index));
@@ -224,10 +238,11 @@ Status Stream::use_keys(const std::vector<Key>& keys) {
 
 namespace {
 Error missing_key(const StreamMeta& meta, std::string_view fingerprint) {
-  return Error(Errc::kInvalidArgument,
-               fmt::format("Stream {} is encrypted with the key whose fingerprint is {}: give its key file with "
-                           "--encryption-key-file or KDS_ENCRYPTION_KEY_FILE",
-                           meta.name, fingerprint));
+  return Error(
+      Errc::kInvalidArgument,
+      fmt::format("Stream {} is encrypted with the key whose fingerprint is {}: give its key file with "
+                  "--encryption-key-file or KDS_ENCRYPTION_KEY_FILE",
+                  meta.name, fingerprint));
 }
 }  // namespace
 
@@ -271,7 +286,8 @@ Status Stream::write_meta(StreamMeta meta) {
 Status Stream::check_exists() const {
   struct stat st {};
   const std::string entry = stream_dir_name(meta_.name);
-  if (::fstatat(store_fd_.get(), entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_dev != dev_ || st.st_ino != ino_) {
+  if (::fstatat(store_fd_.get(), entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_dev != dev_ ||
+      st.st_ino != ino_) {
     return stream_not_found(meta_.name);
   }
   return {};

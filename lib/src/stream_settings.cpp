@@ -24,8 +24,9 @@ Status update_meta(const Store& store, std::string_view name, Change&& change) {
 }  // namespace
 
 Status set_compression(const Store& store, std::string_view stream, int level) {
-  if (level < 0 || level > kMaxZstdLevel) {
-    return Error(Errc::kInvalidArgument, "Compression level must be none or zstd:1 .. zstd:19");
+  if (!valid_compression_level(level)) {
+    return Error(Errc::kInvalidArgument,
+                 "Compression level must be none, zstd:1 .. zstd:19 or zstd:-1 .. zstd:-10");
   }
   return update_meta(store, stream, [&](StreamMeta& meta) { meta.compression_level = level; });
 }

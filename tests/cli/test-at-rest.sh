@@ -8,7 +8,7 @@ for i in range(int(sys.argv[1]), int(sys.argv[2]) + 1):
     print(f"{i % 7}:2026-12-02T10:00:00Z GET /index.html?id={i} HTTP/1.1 200 {i * 37 % 5000} SECRETMARKER")' "$@"; }
 
 # --- each codec and level round-trips, and compresses
-for codec in none zstd zstd:1 zstd:19; do
+for codec in none zstd zstd:1 zstd:19 zstd:-1 zstd:-10; do
   name=c${codec//:/_}
   kds-create-stream "$name" --compression "$codec"
   lines 1 3000 | kds-put "$name" -K :
@@ -18,6 +18,17 @@ raw=$(du -sb "$KDS_STORE/cnone.stream" | cut -f1)
 packed=$(du -sb "$KDS_STORE/czstd.stream" | cut -f1)
 (( packed * 3 < raw )) || fail "zstd stores log lines in under a third of their size ($packed of $raw bytes)"
 grep -q "Compression   zstd:3" <(kds-describe-stream czstd) || fail "describe shows the codec"
+fast=$(du -sb "$KDS_STORE/czstd_-10.stream" | cut -f1)
+(( fast * 2 < raw )) || fail "zstd's fastest level kds takes still compresses log lines ($fast of $raw bytes)"
+grep -q "Compression   zstd:-10" <(kds-describe-stream czstd_-10) || fail "describe shows a fast level"
+grep -q '"Compression": "zstd:-10"' "$KDS_STORE/czstd_-10.stream/stream.json" || fail "stream.json keeps a fast level"
+# Levels outside 1..19 and -1..-10 are usage errors that create or change nothing.
+for bad in zstd:0 zstd:-0 zstd:20 zstd:-11 zstd:fast; do
+  expect_status 2 kds-create-stream "bad$RANDOM" --compression "$bad"
+  expect_status 2 kds-set-compression czstd "$bad"
+done
+grep -q "Compression   zstd:3" <(kds-describe-stream czstd) || fail "a refused codec leaves the stream as it was"
+[[ $(kds-list-streams | grep -c '^bad') == 0 ]] || fail "a refused codec creates no stream"
 
 # --- a running kds-put compresses the first batch it starts after kds-set-compression returns
 kds-create-stream live

@@ -48,8 +48,8 @@ void check_units(std::string_view text) {
   if (const auto integer = kds::cli::parse_integer(text)) {
     if (kds::cli::parse_integer(std::to_string(*integer)) != integer) fail("integer does not print back");
   }
-  const int level = kds::parse_compression(text);
-  if (level >= 0 && kds::parse_compression(kds::compression_text(level)) != level)
+  const auto level = kds::parse_compression(text);
+  if (level && kds::parse_compression(kds::compression_text(*level)) != level)
     fail("codec does not print back");
   if (const auto decoded = kds::cli::decode_escapes(text)) {
     if (decoded->size() > text.size()) fail("escapes decode to more bytes than they take");

@@ -11,7 +11,7 @@
 
 namespace kds {
 
-// zstd level 1..19 for new batches, or 0 for none.
+// zstd level for new batches (1..19, or -1..-10: faster), or 0 for none.
 Status set_compression(const Store& store, std::string_view stream, int level);
 
 // Encrypts new batches with `key` (AES-256-GCM); the store records only the key's fingerprint.
