@@ -1,6 +1,7 @@
 #include "kds/producer.h"
 
 #include <algorithm>
+#include <thread>
 
 #include "kds/clock.h"
 #include "kds/crc32c.h"
@@ -29,7 +30,10 @@ Result<Producer> Producer::open(const Store& store, std::string_view stream, con
 }
 
 Producer::Producer(Stream stream, const ProducerOptions& options, Reporter* reporter)
-    : stream_(std::move(stream)), options_(options), reporter_(reporter) {
+    : stream_(std::move(stream)),
+      options_(options),
+      reporter_(reporter),
+      compress_on_worker_(options.compress_on_worker && std::thread::hardware_concurrency() > 1) {
   build_routes();
   if (options_.sync != SyncMode::kNone) syncer_ = std::make_unique<BackgroundSyncer>();
 }
@@ -97,14 +101,15 @@ Status Producer::check_record(std::string_view key, size_t data_size) {
 }
 
 void Producer::queue(Slot& slot, std::string_view key, std::string_view data, u128 hash, uint32_t ack_id) {
-  if (slot.batch.empty()) {
-    slot.ticket = static_cast<uint32_t>(tickets_.size());
+  Pending& open = slot.open;
+  if (open.batch.empty()) {
+    open.ticket = static_cast<uint32_t>(tickets_.size());
     tickets_.push_back({slot.shard_index, false, false, 0});
   }
-  acks_[ack_id] = {slot.ticket, slot.batch.record_count()};
-  slot.hashes.push_back(hash);
-  slot.ack_ids.push_back(ack_id);
-  slot.batch.add(key, data);
+  acks_[ack_id] = {open.ticket, open.batch.record_count()};
+  open.hashes.push_back(hash);
+  open.ack_ids.push_back(ack_id);
+  open.batch.add(key, data);
 }
 
 Status Producer::add(std::string_view key, std::string_view data, std::optional<u128> explicit_hash) {
@@ -118,8 +123,8 @@ Status Producer::add(std::string_view key, std::string_view data, std::optional<
   } else {
     KDS_ASSIGN(slot, route_key(key, &hash));
   }
-  const size_t added = slot->batch.added_size(key, data.size());
-  if (!slot->batch.empty() && slot->batch.encoded_size() + added > options_.batch_bytes) {
+  const size_t added = slot->open.batch.added_size(key, data.size());
+  if (!slot->open.batch.empty() && slot->open.batch.encoded_size() + added > options_.batch_bytes) {
     KDS_TRY(append(*slot));
     slot = &route(hash);  // the append may have found the shard closed and the routes changed
   }
@@ -130,6 +135,68 @@ Status Producer::add(std::string_view key, std::string_view data, std::optional<
 }
 
 Status Producer::append(Slot& slot) {
+  // Compression is chosen before the lock, so look for a new setting first (two stats): a batch started
+  // after kds-set-compression returned uses it. Encryption is decided under the lock, in the fence.
+  KDS_TRY(stream_.refresh());
+  const int level = stream_.meta().compression_level;
+  if (level != 0 && compress_on_worker_) return seal(slot, level);
+  KDS_TRY(append_sealed(0));  // batches sealed before compression was turned off go first
+  if (level == 0) return store(slot, slot.open, slot.open.batch.payload(), 0);
+  if (!compressor_ || compressor_level_ != level) {
+    compressor_ = std::make_unique<Compressor>(level);
+    compressor_level_ = level;
+  }
+  KDS_TRY(compressor_->compress(slot.open.batch.payload(), &compressed_));
+  return store(slot, slot.open, compressed_, kBatchCodecZstd);
+}
+
+// Hands the slot's full batch to the compression worker and stores the batches sealed before it: one
+// batch compresses while the next one fills.
+Status Producer::seal(Slot& slot, int level) {
+  std::unique_ptr<Sealed> sealed;
+  if (spare_sealed_.empty()) {
+    sealed = std::make_unique<Sealed>();
+  } else {
+    sealed = std::move(spare_sealed_.back());
+    spare_sealed_.pop_back();
+  }
+  sealed->shard_index = slot.shard_index;
+  std::swap(sealed->records, slot.open);  // the slot goes on with the spare's empty buffers
+  sealed->job.input = sealed->records.batch.payload();
+  sealed->job.level = level;
+  if (!compress_worker_) compress_worker_ = std::make_unique<CompressWorker>();
+  compress_worker_->submit(&sealed->job);
+  sealed_.push_back(std::move(sealed));
+  return append_sealed(1);
+}
+
+// Stores sealed batches, oldest first, until `keep` remain with the worker.
+Status Producer::append_sealed(size_t keep) {
+  while (sealed_.size() > keep) {
+    std::unique_ptr<Sealed> sealed = std::move(sealed_.front());
+    sealed_.pop_front();
+    compress_worker_->wait(&sealed->job);
+    Status stored = sealed->job.status;
+    if (stored.ok())
+      stored = store(slots_[sealed->shard_index], sealed->records, sealed->job.output, kBatchCodecZstd);
+    sealed->records.clear();
+    spare_sealed_.push_back(std::move(sealed));
+    KDS_TRY(stored);
+  }
+  return {};
+}
+
+// Drops sealed batches after a failure (their records are never acknowledged), once the worker is done
+// with them.
+void Producer::abandon_sealed() {
+  for (auto& sealed : sealed_)
+    compress_worker_->wait(&sealed->job);
+  sealed_.clear();
+}
+
+// Appends `pending`, whose records are `payload` (compressed with `codec`), to the slot's shard. If a
+// reshard closed the shard meanwhile, re-routes them instead.
+Status Producer::store(Slot& slot, Pending& pending, std::string_view payload, uint8_t codec) {
   if (!slot.writer) {
     KDS_ASSIGN(Dir dir, stream_.open_shard_dir(slot.shard_index));
     slot.writer = std::make_unique<ShardWriter>(std::move(dir), stream_.segment_policy(), reporter_,
@@ -149,59 +216,69 @@ Status Producer::append(Slot& slot) {
     return decision;
   };
   PreparedBatch prepared;
-  prepared.payload = slot.batch.payload();
-  prepared.record_count = slot.batch.record_count();
-  prepared.raw_size = static_cast<uint32_t>(slot.batch.payload().size());
+  prepared.payload = payload;
+  prepared.record_count = pending.batch.record_count();
+  prepared.raw_size = static_cast<uint32_t>(pending.batch.payload().size());
+  prepared.codec = codec;
   prepared.shard_index = shard;
-  // Compression is chosen before the lock, so look for a new setting first (two stats): a batch started
-  // after kds-set-compression returned uses it. Encryption is decided under the lock, in the fence.
-  KDS_TRY(stream_.refresh());
-  if (const int level = stream_.meta().compression_level; level != 0) {
-    if (!compressor_ || compressor_level_ != level) {
-      compressor_ = std::make_unique<Compressor>(level);
-      compressor_level_ = level;
-    }
-    KDS_TRY(compressor_->compress(prepared.payload, &compressed_));
-    prepared.payload = compressed_;
-    prepared.codec = kBatchCodecZstd;
+  if (stream_.meta().encryption_type != "KMS") prepared.payload_crc = crc32c(payload.data(), payload.size());
+  KDS_ASSIGN(AppendResult result, writer->append(prepared, fence));
+  if (result.shard_closed) {
+    Pending closed = std::move(pending);
+    pending.clear();
+    return reroute(std::move(closed));
   }
-  if (stream_.meta().encryption_type != "KMS")
-    prepared.payload_crc = crc32c(prepared.payload.data(), prepared.payload.size());
-  KDS_ASSIGN(AppendResult result, slot.writer->append(prepared, fence));
-  if (result.shard_closed) return reroute(slot);
-  tickets_[slot.ticket].stored = true;
-  tickets_[slot.ticket].first_offset = result.first_offset;
-  tickets_[slot.ticket].encrypted = result.encrypted;
+  Ticket& ticket = tickets_[pending.ticket];
+  ticket.stored = true;
+  ticket.first_offset = result.first_offset;
+  ticket.encrypted = result.encrypted;
   if (std::find(touched_.begin(), touched_.end(), shard) == touched_.end()) touched_.push_back(shard);
-  slot.batch.clear();
-  slot.hashes.clear();
-  slot.ack_ids.clear();
+  pending.clear();
   return {};
 }
 
-// The slot's shard was closed by a reshard before its batch could be appended: send each record, in
-// order, to the open shard that now owns its hash key.
-Status Producer::reroute(Slot& slot) {
-  const std::string payload = slot.batch.payload();
-  const uint32_t count = slot.batch.record_count();
-  const std::vector<u128> hashes = std::move(slot.hashes);
-  const std::vector<uint32_t> ack_ids = std::move(slot.ack_ids);
-  slot.batch.clear();
-  slot.hashes.clear();
-  slot.ack_ids.clear();
-  std::vector<RecordView> records;
-  if (!decode_records(payload, count, &records))
-    return Error(Errc::kIo, "internal error: cannot re-read a batch");
+// A reshard closed the shard of `first` before it could be appended. Its records, then those of every
+// other batch still on its way to a shard that is no longer open (later ones for the same shard, sealed or
+// filling; those of a shard merged with it), go to the open shards that now own their hash keys, each
+// shard's in order, before any record added from now on.
+Status Producer::reroute(Pending first) {
   build_routes();
-  for (size_t i = 0; i < records.size(); ++i) {
-    Slot* target = &route(hashes[i]);
-    if (!target->batch.empty() &&
-        target->batch.encoded_size() + target->batch.added_size(records[i].key, records[i].data.size()) >
-            options_.batch_bytes) {
-      KDS_TRY(append(*target));
-      target = &route(hashes[i]);
+  auto is_open = [this](uint32_t shard) {
+    return std::any_of(route_slots_.begin(), route_slots_.end(),
+                       [shard](const Slot* slot) { return slot->shard_index == shard; });
+  };
+  std::vector<Pending> batches;
+  batches.push_back(std::move(first));
+  for (auto it = sealed_.begin(); it != sealed_.end();) {
+    if (is_open((*it)->shard_index)) {
+      ++it;
+      continue;
     }
-    queue(*target, records[i].key, records[i].data, hashes[i], ack_ids[i]);
+    compress_worker_->wait(&(*it)->job);  // its input is about to move
+    batches.push_back(std::move((*it)->records));
+    it = sealed_.erase(it);
+  }
+  for (auto& [index, slot] : slots_) {
+    if (slot.open.batch.empty() || is_open(index)) continue;
+    batches.push_back(std::move(slot.open));
+    slot.open.clear();
+  }
+  for (const Pending& pending : batches) {
+    std::vector<RecordView> records;
+    if (!decode_records(pending.batch.payload(), pending.batch.record_count(), &records))
+      return Error(Errc::kIo, "internal error: cannot re-read a batch");
+    for (size_t i = 0; i < records.size(); ++i) {
+      const u128 hash = pending.hashes[i];
+      Slot* target = &route(hash);
+      const Pending& open = target->open;
+      if (!open.batch.empty() &&
+          open.batch.encoded_size() + open.batch.added_size(records[i].key, records[i].data.size()) >
+              options_.batch_bytes) {
+        KDS_TRY(append(*target));
+        target = &route(hash);
+      }
+      queue(*target, records[i].key, records[i].data, hash, pending.ack_ids[i]);
+    }
   }
   return {};
 }
@@ -212,9 +289,13 @@ Status Producer::flush(const std::function<void(const RecordAck&)>& on_ack, bool
   for (bool again = true; again && status.ok();) {
     again = false;
     for (auto& [index, slot] : slots_) {
-      if (slot.batch.empty()) continue;
+      if (slot.open.batch.empty()) continue;
       status = append(slot);
       if (!status.ok()) break;
+      again = true;
+    }
+    if (status.ok() && !sealed_.empty()) {
+      status = append_sealed(0);
       again = true;
     }
   }
@@ -239,11 +320,9 @@ Status Producer::flush(const std::function<void(const RecordAck&)>& on_ack, bool
   tickets_.clear();
   touched_.clear();
   pending_bytes_ = 0;
-  for (auto& [index, slot] : slots_) {
-    slot.batch.clear();
-    slot.hashes.clear();
-    slot.ack_ids.clear();
-  }
+  for (auto& [index, slot] : slots_)
+    slot.open.clear();
+  abandon_sealed();
   if (options_.sync == SyncMode::kBatch) {
     // After a failure, wait for the commits so that the records stored before it are acknowledged.
     const Status delivered = deliver_acks(on_ack, wait || !status.ok() ? syncer_->progress().submitted : 0);

@@ -6,11 +6,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "kds/background_syncer.h"
+#include "kds/compress_worker.h"
 #include "kds/hash_key.h"
 #include "kds/producer.h"
 #include "kds/reshard.h"
@@ -250,39 +252,33 @@ TEST_CASE("producer checks and flush pressure") {
   CHECK(missing.error().code() == kds::Errc::kResourceNotFound);
 }
 
-TEST_CASE("records queued for a shard that is split meanwhile go to the children, in order, once") {
-  kds_test::TempDir tmp;
-  const kds::Store store = make_store(tmp, "r", 1, 1);
-  kds::ProducerOptions options;
+// Adds `count` records over `keys` keys to stream `name`, calls `reshard` halfway, flushes, and checks that
+// every record is stored once, where its ack says, in a shard whose range holds its key's MD5; that records
+// added after the reshard went to open shards; and that each key's records are in add order (later
+// offsets in the same shard, or a move from a closed shard to another).
+void check_reshard_meanwhile(const kds::Store& store, const char* name, kds::ProducerOptions options,
+                             int keys, int count, const std::function<void()>& reshard) {
   options.sync = kds::SyncMode::kNone;
-  options.batch_bytes = 600;  // several compressed batches are written before the split, one is queued
-  auto producer = kds::Producer::open(store, "r", options, nullptr);
+  options.batch_bytes = 600;  // many compressed batches per shard: written, sealed or filling at the reshard
+  auto producer = kds::Producer::open(store, name, options, nullptr);
   REQUIRE(producer.ok());
-
   std::vector<Added> added;
-  auto add = [&](int i) {
-    Added record{"key-" + std::to_string(i % 5), "record " + std::to_string(i) + std::string(40, 'z')};
+  for (int i = 0; i < count; ++i) {
+    if (i == count / 2) reshard();
+    Added record{"key-" + std::to_string(i % keys), "record " + std::to_string(i) + std::string(40, 'z')};
     REQUIRE(producer->add(record.key, record.data).ok());
     added.push_back(std::move(record));
-  };
-  for (int i = 0; i < 100; ++i)
-    add(i);  // full batches are now written or in flight to shard 0
-  auto split = kds::split_shard(store, "r", "0", std::nullopt, nullptr);
-  REQUIRE(split.ok());
-  for (int i = 100; i < 200; ++i)
-    add(i);
+  }
   std::vector<kds::RecordAck> acks;
   REQUIRE(producer->flush([&](const kds::RecordAck& ack) { acks.push_back(ack); }).ok());
   REQUIRE(acks.size() == added.size());
 
-  // Every record is stored once, where its ack says; each key's records are in add order across parent and
-  // children (the parent holds only records written before the split).
-  auto stream = store.open_stream("r");
+  auto stream = store.open_stream(name);
   REQUIRE(stream.ok());
   std::map<std::pair<uint32_t, uint64_t>, std::string> stored;
-  for (uint32_t shard : {0u, split->lower, split->upper}) {
-    for (const auto& record : read_shard(*stream, shard, nullptr))
-      stored[{shard, record.offset}] = record.data;
+  for (const kds::ShardMeta& shard : stream->meta().shards) {
+    for (const auto& record : read_shard(*stream, shard.index, nullptr))
+      stored[{shard.index, record.offset}] = record.data;
   }
   CHECK(stored.size() == added.size());
   std::map<std::string, std::pair<uint32_t, uint64_t>> last_position;  // per key: where its last record went
@@ -290,21 +286,85 @@ TEST_CASE("records queued for a shard that is split meanwhile go to the children
     CAPTURE(i);
     const std::pair<uint32_t, uint64_t> position{acks[i].shard_index, acks[i].offset};
     CHECK(stored[position] == added[i].data);
-    if (i >= 100) CHECK(acks[i].shard_index != 0);
-    // Routed by the key's MD5 under the routes current when it was stored (remembered routes are redone).
     const kds::ShardMeta* shard = stream->meta().find_shard(acks[i].shard_index);
     REQUIRE(shard != nullptr);
+    // Routed by the key's MD5 under the routes current when it was stored (remembered routes are redone).
     CHECK(shard->range.contains(kds::partition_key_hash(added[i].key)));
+    if (static_cast<int>(i) >= count / 2) CHECK(shard->is_open());
     auto [it, first] = last_position.try_emplace(added[i].key, position);
     if (!first) {
-      // Same shard: a later offset; else it moved from the parent to a child.
-      CHECK(
-          (position.first == it->second.first ? position.second > it->second.second : it->second.first == 0));
+      const bool moved_on =
+          !stream->meta().find_shard(it->second.first)->is_open() && position.first != it->second.first;
+      CHECK((position.first == it->second.first ? position.second > it->second.second : moved_on));
       it->second = position;
     }
   }
-  CHECK(std::count_if(acks.begin(), acks.end(), [](const kds::RecordAck& a) { return a.shard_index == 0; }) <
-        100);
+}
+
+TEST_CASE("records queued for a shard that is split meanwhile go to the children, in order, once") {
+  kds_test::TempDir tmp;
+  const kds::Store store = make_store(tmp, "r", 1, 1);
+  kds::ProducerOptions options;
+  SUBCASE("batches compressed on the worker") {
+    options.compress_on_worker = true;
+  }
+  SUBCASE("batches compressed inline") {
+    options.compress_on_worker = false;
+  }
+  check_reshard_meanwhile(store, "r", options, 5, 200,
+                          [&] { REQUIRE(kds::split_shard(store, "r", "0", std::nullopt, nullptr).ok()); });
+}
+
+TEST_CASE("records queued for two shards that are merged meanwhile keep each key's order") {
+  kds_test::TempDir tmp;
+  const kds::Store store = make_store(tmp, "m", 2, 1);
+  kds::ProducerOptions options;
+  SUBCASE("batches compressed on the worker") {
+    options.compress_on_worker = true;
+  }
+  SUBCASE("batches compressed inline") {
+    options.compress_on_worker = false;
+  }
+  check_reshard_meanwhile(store, "m", options, 9, 300,
+                          [&] { REQUIRE(kds::merge_shards(store, "m", "0", "1", nullptr).ok()); });
+}
+
+TEST_CASE("the compression worker completes jobs in order, each one frame of its input") {
+  std::vector<std::string> inputs;
+  for (int i = 0; i < 20; ++i)
+    inputs.push_back(std::string(1000 + i * 100, static_cast<char>('a' + i)) + std::to_string(i));
+  std::vector<kds::CompressWorker::Job> jobs(inputs.size());
+  {
+    kds::CompressWorker worker;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      jobs[i].input = inputs[i];
+      jobs[i].level = i % 2 == 0 ? 1 : -5;  // a level change between jobs
+      worker.submit(&jobs[i]);
+    }
+    worker.wait(&jobs.back());
+    // Done in order: the last done means every earlier one is too.
+    for (size_t i = 0; i + 1 < jobs.size(); ++i)
+      worker.wait(&jobs[i]);
+  }
+  kds::Decompressor decompressor;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    CAPTURE(i);
+    REQUIRE(jobs[i].status.ok());
+    CHECK(jobs[i].output.size() < inputs[i].size());
+    std::string output;
+    REQUIRE(decompressor.decompress(jobs[i].output, inputs[i].size(), &output));
+    CHECK(output == inputs[i]);
+  }
+  // Destroying a worker with jobs still queued finishes them first.
+  kds::CompressWorker::Job last;
+  last.input = inputs[0];
+  last.level = 3;
+  {
+    kds::CompressWorker worker;
+    worker.submit(&last);
+  }
+  std::string output;
+  CHECK(decompressor.decompress(last.output, inputs[0].size(), &output));
 }
 
 TEST_CASE("the background syncer completes commits in order and keeps the first failure") {

@@ -1,7 +1,9 @@
 // Writing records to a stream: validation, routing by hash key, batching per shard, durability, and
 // acknowledgements in input order. A producer follows reshards while it runs: every append checks, under
 // the shard lock, whether stream.json changed; if its shard was closed, the producer reloads the shard
-// map and sends the batch's records to the children, in order, without loss or duplication.
+// map and sends the batch's records to the children, in order, without loss or duplication. On a
+// compressed stream, full batches are compressed on a worker thread (compress_worker.h) while the next
+// ones fill, and appended in the order they were sealed.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +19,7 @@
 #include "kds/background_syncer.h"
 #include "kds/batch.h"
 #include "kds/cipher.h"
+#include "kds/compress_worker.h"
 #include "kds/compression.h"
 #include "kds/hash_key.h"
 #include "kds/key_memo.h"
@@ -41,6 +44,9 @@ struct ProducerOptions {
   size_t pending_bytes = 8 << 20;   // wants_flush() once this much is queued
   std::vector<Key> keys;            // key files' keys, for an encrypted stream
   int64_t sync_interval_ms = 1000;  // for SyncMode::kInterval
+  // Compress a compressed stream's batches on a second thread while the next batch fills (when the
+  // machine has more than one CPU); else compress each batch just before it is appended.
+  bool compress_on_worker = true;
 };
 
 struct RecordAck {
@@ -95,13 +101,28 @@ class Producer {
   Status sync_written();
 
  private:
+  // The records of one batch on their way to a shard.
+  struct Pending {
+    BatchBuilder batch;
+    uint32_t ticket = 0;            // ticket of the batch, valid when !batch.empty()
+    std::vector<u128> hashes;       // per record of `batch`: its routing hash, to re-route after a reshard
+    std::vector<uint32_t> ack_ids;  // per record of `batch`: its entry in acks_
+    void clear() {
+      batch.clear();
+      hashes.clear();
+      ack_ids.clear();
+    }
+  };
   struct Slot {
     uint32_t shard_index = 0;
     std::unique_ptr<ShardWriter> writer;
-    BatchBuilder batch;
-    uint32_t ticket = 0;            // ticket of the batch being built, valid when !batch.empty()
-    std::vector<u128> hashes;       // per record of `batch`: its routing hash, to re-route after a reshard
-    std::vector<uint32_t> ack_ids;  // per record of `batch`: its entry in acks_
+    Pending open;  // the batch being filled
+  };
+  // A full batch with the compression worker; stored once compressed, in the order sealed.
+  struct Sealed {
+    uint32_t shard_index = 0;
+    Pending records;
+    CompressWorker::Job job;
   };
   struct Ticket {
     uint32_t shard_index = 0;
@@ -121,13 +142,18 @@ class Producer {
   Result<Slot*> route_key(std::string_view key, u128* hash);
   void queue(Slot& slot, std::string_view key, std::string_view data, u128 hash, uint32_t ack_id);
   Status append(Slot& slot);
-  Status reroute(Slot& slot);
+  Status seal(Slot& slot, int level);
+  Status append_sealed(size_t keep);
+  Status store(Slot& slot, Pending& pending, std::string_view payload, uint8_t codec);
+  Status reroute(Pending first);
+  void abandon_sealed();
   void commit_written(Status* status);
   Status deliver_acks(const std::function<void(const RecordAck&)>& on_ack, uint64_t wait_for);
 
   Stream stream_;
   ProducerOptions options_;
   Reporter* reporter_;
+  bool compress_on_worker_ = false;
   std::map<uint32_t, Slot> slots_;                 // by shard index; closed shards stay until flushed
   std::vector<std::pair<u128, uint32_t>> routes_;  // open shards: starting hash key, shard index
   std::vector<Slot*> route_slots_;                 // per entry of routes_
@@ -146,9 +172,12 @@ class Producer {
     uint32_t routes_version = 0;
   };
   KeyMemo<KeyRoute> key_routes_;
-  std::unique_ptr<Compressor> compressor_;  // for the stream's current zstd level
+  std::unique_ptr<Compressor> compressor_;  // for the stream's current zstd level, without the worker
   int compressor_level_ = 0;
   std::string compressed_;
+  std::deque<std::unique_ptr<Sealed>> sealed_;         // oldest first
+  std::vector<std::unique_ptr<Sealed>> spare_sealed_;  // stored, kept for their buffers
+  std::unique_ptr<CompressWorker> compress_worker_;    // after sealed_: finishes their jobs before they go
   // Batch mode: acknowledgements held until the commit (a batch of fdatasyncs on the worker) completes.
   struct AckGroup {
     uint64_t commit = 0;
