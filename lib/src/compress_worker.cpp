@@ -35,11 +35,7 @@ void CompressWorker::run() {
     Job* job = queue_.front();
     lock.unlock();
     // The job's fields other than `done` belong to the worker until `done` is set.
-    if (!compressor_ || compressor_level_ != job->level) {
-      compressor_ = std::make_unique<Compressor>(job->level);
-      compressor_level_ = job->level;
-    }
-    job->status = compressor_->compress(job->input, &job->output);
+    job->status = compressor_.compress(job->input, job->level, &job->output);
     lock.lock();
     queue_.pop_front();
     job->done = true;

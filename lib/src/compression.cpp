@@ -11,12 +11,14 @@ struct Compressor::Context {
   ~Context() { ZSTD_freeCCtx(cctx); }
 };
 
-Compressor::Compressor(int level) : context_(std::make_unique<Context>()), level_(level) {}
+Compressor::Compressor() : context_(std::make_unique<Context>()) {}
 Compressor::~Compressor() = default;
+Compressor::Compressor(Compressor&&) noexcept = default;
+Compressor& Compressor::operator=(Compressor&&) noexcept = default;
 
-Status Compressor::compress(std::string_view input, std::string* out) {
+Status Compressor::compress(std::string_view input, int level, std::string* out) {
   out->resize(ZSTD_compressBound(input.size()));
-  ZSTD_CCtx_setParameter(context_->cctx, ZSTD_c_compressionLevel, level_);
+  ZSTD_CCtx_setParameter(context_->cctx, ZSTD_c_compressionLevel, level);
   const size_t n = ZSTD_compress2(context_->cctx, out->data(), out->size(), input.data(), input.size());
   if (ZSTD_isError(n))
     return Error(Errc::kIo, std::string("zstd compression failed: ") + ZSTD_getErrorName(n));

@@ -142,11 +142,7 @@ Status Producer::append(Slot& slot) {
   if (level != 0 && compress_on_worker_) return seal(slot, level);
   KDS_TRY(append_sealed(0));  // batches sealed before compression was turned off go first
   if (level == 0) return store(slot, slot.open, slot.open.batch.payload(), 0);
-  if (!compressor_ || compressor_level_ != level) {
-    compressor_ = std::make_unique<Compressor>(level);
-    compressor_level_ = level;
-  }
-  KDS_TRY(compressor_->compress(slot.open.batch.payload(), &compressed_));
+  KDS_TRY(compressor_.compress(slot.open.batch.payload(), level, &compressed_));
   return store(slot, slot.open, compressed_, kBatchCodecZstd);
 }
 

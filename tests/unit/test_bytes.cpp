@@ -9,7 +9,8 @@ TEST_CASE("equal_bytes agrees with == for every length and every differing posit
   for (size_t n = 0; n <= 40; ++n) {
     CAPTURE(n);
     std::string a(n, 'k');
-    for (size_t i = 0; i < n; ++i) a[i] = static_cast<char>('a' + i % 26);
+    for (size_t i = 0; i < n; ++i)
+      a[i] = static_cast<char>('a' + i % 26);
     const std::string b = a;
     CHECK(kds::equal_bytes(a, b));
     CHECK_FALSE(kds::equal_bytes(a, a + "x"));

@@ -256,8 +256,16 @@ TEST_CASE("producer checks and flush pressure") {
 // every record is stored once, where its ack says, in a shard whose range holds its key's MD5; that records
 // added after the reshard went to open shards; and that each key's records are in add order (later
 // offsets in the same shard, or a move from a closed shard to another).
-void check_reshard_meanwhile(const kds::Store& store, const char* name, kds::ProducerOptions options,
-                             int keys, int count, const std::function<void()>& reshard) {
+// Runs once with batches compressed on the worker and once inline (a subcase each).
+void check_reshard_meanwhile(const kds::Store& store, const char* name, int keys, int count,
+                             const std::function<void()>& reshard) {
+  kds::ProducerOptions options;
+  SUBCASE("batches compressed on the worker") {
+    options.compress_on_worker = true;
+  }
+  SUBCASE("batches compressed inline") {
+    options.compress_on_worker = false;
+  }
   options.sync = kds::SyncMode::kNone;
   options.batch_bytes = 600;  // many compressed batches per shard: written, sealed or filling at the reshard
   auto producer = kds::Producer::open(store, name, options, nullptr);
@@ -304,28 +312,14 @@ void check_reshard_meanwhile(const kds::Store& store, const char* name, kds::Pro
 TEST_CASE("records queued for a shard that is split meanwhile go to the children, in order, once") {
   kds_test::TempDir tmp;
   const kds::Store store = make_store(tmp, "r", 1, 1);
-  kds::ProducerOptions options;
-  SUBCASE("batches compressed on the worker") {
-    options.compress_on_worker = true;
-  }
-  SUBCASE("batches compressed inline") {
-    options.compress_on_worker = false;
-  }
-  check_reshard_meanwhile(store, "r", options, 5, 200,
+  check_reshard_meanwhile(store, "r", 5, 200,
                           [&] { REQUIRE(kds::split_shard(store, "r", "0", std::nullopt, nullptr).ok()); });
 }
 
 TEST_CASE("records queued for two shards that are merged meanwhile keep each key's order") {
   kds_test::TempDir tmp;
   const kds::Store store = make_store(tmp, "m", 2, 1);
-  kds::ProducerOptions options;
-  SUBCASE("batches compressed on the worker") {
-    options.compress_on_worker = true;
-  }
-  SUBCASE("batches compressed inline") {
-    options.compress_on_worker = false;
-  }
-  check_reshard_meanwhile(store, "m", options, 9, 300,
+  check_reshard_meanwhile(store, "m", 9, 300,
                           [&] { REQUIRE(kds::merge_shards(store, "m", "0", "1", nullptr).ok()); });
 }
 

@@ -43,9 +43,8 @@ class CompressWorker {
   std::condition_variable changed_;
   std::deque<Job*> queue_;  // guarded by mutex_, as is stopping_ and each job's `done`
   bool stopping_ = false;
-  std::unique_ptr<Compressor> compressor_;  // used by the worker only
-  int compressor_level_ = 0;
-  std::thread worker_;  // last: started once the fields above exist
+  Compressor compressor_;  // used by the worker only
+  std::thread worker_;     // last: started once the fields above exist
 };
 
 }  // namespace kds

@@ -27,17 +27,19 @@ inline constexpr const char* kCompressionForms =
 
 class Compressor {
  public:
-  explicit Compressor(int level);
+  Compressor();
   ~Compressor();
   Compressor(const Compressor&) = delete;
   Compressor& operator=(const Compressor&) = delete;
-  // Replaces `out` with one zstd frame holding `input`.
-  Status compress(std::string_view input, std::string* out);
+  Compressor(Compressor&&) noexcept;
+  Compressor& operator=(Compressor&&) noexcept;
+  // Replaces `out` with one zstd frame holding `input`, compressed at zstd `level` (a valid level, not 0).
+  // The context is reused whatever the level, so one Compressor serves a stream whose setting changes.
+  Status compress(std::string_view input, int level, std::string* out);
 
  private:
   struct Context;
   std::unique_ptr<Context> context_;
-  int level_;
 };
 
 class Decompressor {

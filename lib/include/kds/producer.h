@@ -172,8 +172,7 @@ class Producer {
     uint32_t routes_version = 0;
   };
   KeyMemo<KeyRoute> key_routes_;
-  std::unique_ptr<Compressor> compressor_;  // for the stream's current zstd level, without the worker
-  int compressor_level_ = 0;
+  Compressor compressor_;  // without the worker
   std::string compressed_;
   std::deque<std::unique_ptr<Sealed>> sealed_;         // oldest first
   std::vector<std::unique_ptr<Sealed>> spare_sealed_;  // stored, kept for their buffers
