@@ -6,7 +6,8 @@
 
 #include "common/cli.h"
 #include "common/output.h"
-#include "common/shard_json.h"
+#include "kds/api/operations.h"
+#include "kds/api/shapes.h"
 #include "kds/clock.h"
 #include "kds/compression.h"
 #include "kds/errors.h"
@@ -19,10 +20,6 @@ using namespace kds::cli;
 using nlohmann::ordered_json;
 
 namespace {
-
-
-// JSON numbers for timestamps: epoch seconds with the millisecond fraction.
-double epoch_seconds(int64_t ms) { return static_cast<double>(ms) / 1000.0; }
 
 // Per-shard statistics, the local answer to CloudWatch's shard metrics: beside StreamDescription, so
 // that object keeps exactly the AWS shape.
@@ -40,39 +37,37 @@ Result<ordered_json> statistics_json(const Stream& stream) {
     item["Records"] = summary.records();
     item["BytesOnDisk"] = summary.bytes_on_disk;
     item["Segments"] = summary.segments;
-    item["OldestArrivalTimestamp"] =
-        summary.oldest_arrival_ms ? ordered_json(epoch_seconds(*summary.oldest_arrival_ms)) : ordered_json(nullptr);
-    item["NewestArrivalTimestamp"] =
-        summary.newest_arrival_ms ? ordered_json(epoch_seconds(*summary.newest_arrival_ms)) : ordered_json(nullptr);
+    item["OldestArrivalTimestamp"] = summary.oldest_arrival_ms
+                                         ? ordered_json(api::epoch_seconds(*summary.oldest_arrival_ms))
+                                         : ordered_json(nullptr);
+    item["NewestArrivalTimestamp"] = summary.newest_arrival_ms
+                                         ? ordered_json(api::epoch_seconds(*summary.newest_arrival_ms))
+                                         : ordered_json(nullptr);
     list.push_back(std::move(item));
   }
   return list;
 }
 
-Result<std::string> describe_json(const Stream& stream) {
-  const StreamMeta& meta = stream.meta();
-  ordered_json description;
-  description["StreamName"] = meta.name;
-  description["StreamARN"] = stream_arn(meta.name);
-  description["StreamStatus"] = meta.status;
-  description["StreamModeDetails"] = {{"StreamMode", "PROVISIONED"}};
-  ordered_json shards = ordered_json::array();
-  const int64_t now = now_ms();
-  for (const auto& shard : meta.shards) {
-    if (!meta.shard_expired(shard, now)) shards.push_back(shard_json(shard));
-  }
-  description["Shards"] = std::move(shards);
-  description["HasMoreShards"] = false;
-  description["RetentionPeriodHours"] = meta.retention_hours;
-  description["StreamCreationTimestamp"] = epoch_seconds(meta.created_ms);
-  description["EnhancedMonitoring"] = ordered_json::array({{{"ShardLevelMetrics", ordered_json::array()}}});
-  description["EncryptionType"] = meta.encryption_type;
-  // AWS names the KMS key here; a local store knows only the key's fingerprint.
-  if (!meta.key_fingerprint.empty()) description["KeyId"] = "fingerprint:" + meta.key_fingerprint;
-  // Not an AWS member: the per-shard size cap kds adds to the retention period.
-  if (meta.max_shard_bytes > 0) description["MaxShardBytes"] = meta.max_shard_bytes;
+// DescribeStream's answer, every page of shards (as `aws kinesis describe-stream` pages through them),
+// with the per-shard statistics beside it.
+Result<std::string> describe_json(const Store& store, const Stream& stream) {
+  const api::Context context{&store, {}, {}, nullptr, nullptr};
+  api::DescribeStreamRequest request;
+  request.stream.name = stream.name();
   ordered_json doc;
-  doc["StreamDescription"] = std::move(description);
+  ordered_json shards = ordered_json::array();
+  for (;;) {
+    KDS_ASSIGN(api::DescribeStreamResponse page, api::describe_stream(context, request));
+    for (const auto& shard : page.shards)
+      shards.push_back(api::shard_json(shard));
+    if (page.shards.empty() || !page.has_more_shards) {
+      doc = page.to_json();
+      break;
+    }
+    request.exclusive_start_shard_id = page.shards.back().id();
+  }
+  doc["StreamDescription"]["Shards"] = std::move(shards);
+  doc["StreamDescription"]["HasMoreShards"] = false;
   KDS_ASSIGN(doc["ShardStatistics"], statistics_json(stream));
   return doc.dump(4) + "\n";
 }
@@ -96,7 +91,9 @@ Result<std::string> describe_text(const Stream& stream) {
     open += shard.is_open() ? 1 : 0;
   }
   std::string text;
-  auto line = [&](std::string_view label, std::string_view value) { text += fmt::format("{:<14}{}\n", label, value); };
+  auto line = [&](std::string_view label, std::string_view value) {
+    text += fmt::format("{:<14}{}\n", label, value);
+  };
   line("Stream", meta.name);
   line("ARN", stream_arn(meta.name));
   line("Status", meta.status);
@@ -105,10 +102,9 @@ Result<std::string> describe_text(const Stream& stream) {
   line("Size cap", meta.max_shard_bytes > 0 ? size_text(meta.max_shard_bytes) + " per shard" : "none");
   line("Segment size", size_text(meta.segment_bytes));
   line("Compression", compression_text(meta.compression_level));
-  line("Encryption", meta.key_fingerprint.empty()
-                         ? meta.encryption_type
-                         : fmt::format("{} (AES-256-GCM, key fingerprint {})", meta.encryption_type,
-                                       meta.key_fingerprint));
+  line("Encryption", meta.key_fingerprint.empty() ? meta.encryption_type
+                                                  : fmt::format("{} (AES-256-GCM, key fingerprint {})",
+                                                                meta.encryption_type, meta.key_fingerprint));
   line("Shards", fmt::format("{} open, {} closed", open, listed.size() - open));
   text += fmt::format("\n{:<22}{:<8}{:>12}{:>14}  {:<26}{:<26}{}\n", "SHARD", "STATE", "RECORDS", "BYTES",
                       "OLDEST ARRIVAL", "NEWEST ARRIVAL", "PARENTS");
@@ -120,9 +116,9 @@ Result<std::string> describe_text(const Stream& stream) {
     std::string parents = "-";
     if (shard.parent) parents = shard_id_string(*shard.parent);
     if (shard.adjacent_parent) parents += "," + shard_id_string(*shard.adjacent_parent);
-    text += fmt::format("{:<22}{:<8}{:>12}{:>14}  {:<26}{:<26}{}\n", shard.id(), shard.is_open() ? "open" : "closed",
-                        summary.records(), summary.bytes_on_disk, arrival(summary.oldest_arrival_ms),
-                        arrival(summary.newest_arrival_ms), parents);
+    text += fmt::format("{:<22}{:<8}{:>12}{:>14}  {:<26}{:<26}{}\n", shard.id(),
+                        shard.is_open() ? "open" : "closed", summary.records(), summary.bytes_on_disk,
+                        arrival(summary.oldest_arrival_ms), arrival(summary.newest_arrival_ms), parents);
   }
   text += fmt::format("\n{:<22}{:<41}{:<41}{}\n", "SHARD", "STARTING HASH KEY", "ENDING HASH KEY",
                       "SEQUENCE NUMBERS");
@@ -144,7 +140,8 @@ int main(int argc, char** argv) {
   std::string output = "text";
   CLI::App* app_ptr = nullptr;
   return run(
-      argc, argv, "kds-describe-stream", "Show a stream's settings, shards, lineage and per-shard statistics.",
+      argc, argv, "kds-describe-stream",
+      "Show a stream's settings, shards, lineage and per-shard statistics.",
       [&](CLI::App& app) {
         app_ptr = &app;
         add_stream_operand(app, &stream_name);
@@ -158,7 +155,7 @@ int main(int argc, char** argv) {
         auto stream = store->open_stream(stream_text);
         if (!stream.ok()) return fail(stream.error());
         if (output == "json") {
-          auto json = describe_json(*stream);
+          auto json = describe_json(*store, *stream);
           if (!json.ok()) return fail(json.error());
           Output::standard().write(*json);
         } else {

@@ -3,8 +3,8 @@
 
 #include "common/cli.h"
 #include "common/output.h"
-#include "common/shard_json.h"
-#include "kds/reshard.h"
+#include "kds/api/operations.h"
+#include "kds/api/shapes.h"
 
 using namespace kds;
 using namespace kds::cli;
@@ -29,18 +29,23 @@ int main(int argc, char** argv) {
           adjacent = shard;
           shard = operand;
         });
-        if (shard.empty() || adjacent.empty()) throw UsageError("SHARD_ID and ADJACENT_SHARD_ID are required");
+        if (shard.empty() || adjacent.empty())
+          throw UsageError("SHARD_ID and ADJACENT_SHARD_ID are required");
         auto store = open_store(store_option);
         if (!store.ok()) return fail(store.error());
         StderrReporter reporter;
-        auto child = merge_shards(*store, stream, shard, adjacent, &reporter);
+        api::MergeShardsRequest request;
+        request.stream.name = stream;
+        request.shard_to_merge = shard;
+        request.adjacent_shard_to_merge = adjacent;
+        auto child = api::merge_shards({&*store, {}, {}, &reporter, nullptr}, request);
         if (!child.ok()) return fail(child.error());
         Output& out = Output::standard();
         if (output == "json") {
           auto opened = store->open_stream(stream);
           if (!opened.ok()) return fail(opened.error());
           nlohmann::ordered_json children = nlohmann::ordered_json::array();
-          children.push_back(child_shard_json(*opened->meta().find_shard(*child)));
+          children.push_back(api::child_shard_json(*opened->meta().find_shard(*child)));
           out.write(nlohmann::ordered_json{{"ChildShards", children}}.dump(4) + "\n");
         } else {
           out.write(shard_id_string(*child) + "\n");

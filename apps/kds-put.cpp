@@ -13,6 +13,7 @@
 #include "common/output.h"
 #include "common/record_splitter.h"
 #include "common/text.h"
+#include "kds/api/shapes.h"
 #include "kds/errors.h"
 #include "kds/producer.h"
 #include "kds/validate.h"
@@ -106,10 +107,7 @@ class Putter {
   std::function<void(const RecordAck&)> print_ack() {
     if (options_.output != "json") return {};
     return [](const RecordAck& ack) {
-      Output::standard().write(
-          fmt::format("{{\"ShardId\": \"{}\", \"SequenceNumber\": \"{}\", \"EncryptionType\": \"{}\"}}\n",
-                      shard_id_string(ack.shard_index), to_decimal(ack.sequence_number()),
-                      ack.encrypted ? "KMS" : "NONE"));
+      Output::standard().write(api::put_record_json(ack.shard_index, ack.offset, ack.encrypted) + "\n");
     };
   }
 

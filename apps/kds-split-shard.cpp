@@ -3,8 +3,8 @@
 
 #include "common/cli.h"
 #include "common/output.h"
-#include "common/shard_json.h"
-#include "kds/reshard.h"
+#include "kds/api/operations.h"
+#include "kds/api/shapes.h"
 
 using namespace kds;
 using namespace kds::cli;
@@ -26,14 +26,18 @@ int main(int argc, char** argv) {
         add_store_option(app, &store_option);
       },
       [&] {
-        const std::string stream = resolve_stream(*app_ptr, stream_name, [&](std::string operand) { shard = operand; });
+        const std::string stream =
+            resolve_stream(*app_ptr, stream_name, [&](std::string operand) { shard = operand; });
         if (shard.empty()) throw UsageError("SHARD_ID is required");
         auto store = open_store(store_option);
         if (!store.ok()) return fail(store.error());
         StderrReporter reporter;
-        std::optional<std::string_view> new_key;
-        if (app_ptr->count("--new-starting-hash-key") > 0) new_key = key;
-        auto split = split_shard(*store, stream, shard, new_key, &reporter);
+        api::SplitShardRequest request;
+        request.stream.name = stream;
+        request.shard_to_split = shard;
+        if (app_ptr->count("--new-starting-hash-key") > 0) request.new_starting_hash_key = key;
+        request.midpoint_when_absent = true;
+        auto split = api::split_shard({&*store, {}, {}, &reporter, nullptr}, request);
         if (!split.ok()) return fail(split.error());
         auto opened = store->open_stream(stream);
         if (!opened.ok()) return fail(opened.error());
@@ -41,7 +45,7 @@ int main(int argc, char** argv) {
         if (output == "json") {
           nlohmann::ordered_json children = nlohmann::ordered_json::array();
           for (uint32_t index : {split->lower, split->upper}) {
-            children.push_back(child_shard_json(*opened->meta().find_shard(index)));
+            children.push_back(api::child_shard_json(*opened->meta().find_shard(index)));
           }
           out.write(nlohmann::ordered_json{{"ChildShards", children}}.dump(4) + "\n");
         } else {

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "kds/errors.h"
 #include "output.h"
 
 namespace kds::cli {
@@ -27,6 +28,9 @@ int exit_code_for(const Error& error) {
   switch (error.code()) {
     case Errc::kValidation:
     case Errc::kInvalidArgument:
+    case Errc::kSerialization:
+    case Errc::kExpiredIterator:
+    case Errc::kExpiredNextToken:
       return kExitUsage;
     case Errc::kResourceNotFound:
       return kExitNotFound;
@@ -51,13 +55,24 @@ void print_error(std::string_view text) {
   (void)!::write(STDERR_FILENO, line.data(), line.size());
 }
 
+namespace {
+// The library's text, then how to act on it with a tool's options (the library names no options).
+std::string with_hint(const Error& error) {
+  std::string text = error.to_string();
+  if (error.message().ends_with(kKeyNotGiven))
+    text += ": give it with --encryption-key-file or KDS_ENCRYPTION_KEY_FILE";
+  if (error.message().starts_with("no store:")) text += "; give one with --store";
+  return text;
+}
+}  // namespace
+
 int fail(const Error& error) {
-  print_error(error.to_string());
+  print_error(with_hint(error));
   return exit_code_for(error);
 }
 
 int fail(std::string_view context, const Error& error) {
-  print_error(fmt::format("{}: {}", context, error.to_string()));
+  print_error(fmt::format("{}: {}", context, with_hint(error)));
   return exit_code_for(error);
 }
 

@@ -5,43 +5,14 @@
 #include <algorithm>
 #include <set>
 
+#include "kds/api/read_start.h"
+#include "kds/api/request.h"
 #include "kds/clock.h"
 #include "kds/errors.h"
 #include "kds/shard_id.h"
 #include "kds/timestamp.h"
 
 namespace kds::cli {
-
-namespace {
-
-constexpr const char* kIteratorTypes[] = {"AFTER_SEQUENCE_NUMBER", "LATEST", "AT_TIMESTAMP", "AT_SEQUENCE_NUMBER",
-                                          "TRIM_HORIZON"};
-
-Error iterator_combination(std::string_view type, bool has_number) {
-  return Error(Errc::kInvalidArgument,
-               fmt::format("Must either specify (1) AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER and "
-                           "StartingSequenceNumber or (2) TRIM_HORIZON or LATEST and no StartingSequenceNumber. "
-                           "Request specified {} and {}.",
-                           type, has_number ? "also a StartingSequenceNumber" : "no StartingSequenceNumber"));
-}
-
-Error invalid_starting_number(std::string_view number, uint32_t shard, std::string_view stream,
-                              std::string_view reason) {
-  return Error(Errc::kInvalidArgument,
-               fmt::format("StartingSequenceNumber {} used in GetShardIterator on shard {} in stream {} under account "
-                           "{} is invalid{}.",
-                           number, shard_id_string(shard), stream, kAccountId, reason));
-}
-
-// Offset after the newest record of the shard.
-Result<uint64_t> stored_end(const Stream& stream, const ShardMeta& shard) {
-  if (shard.end_offset) return *shard.end_offset;
-  KDS_ASSIGN(Dir dir, stream.open_shard_dir(shard.index));
-  KDS_ASSIGN(ShardSummary summary, summarize_shard(dir, stream.meta().expiry_boundary_ms(now_ms())));
-  return summary.next_offset;
-}
-
-}  // namespace
 
 void add_start_options(CLI::App& app, StartOptions* options) {
   app.add_option("--iterator-type,--shard-iterator-type", options->iterator_type,
@@ -51,8 +22,9 @@ void add_start_options(CLI::App& app, StartOptions* options) {
   app.add_option("--sequence-number,--starting-sequence-number", options->sequence_number,
                  "Sequence number for AT_/AFTER_SEQUENCE_NUMBER (implies AT_SEQUENCE_NUMBER)")
       ->type_name("N");
-  app.add_option("--timestamp", options->timestamp,
-                 "Arrival time for AT_TIMESTAMP: epoch seconds (with fraction) or ISO-8601 (implies AT_TIMESTAMP)")
+  app.add_option(
+         "--timestamp", options->timestamp,
+         "Arrival time for AT_TIMESTAMP: epoch seconds (with fraction) or ISO-8601 (implies AT_TIMESTAMP)")
       ->type_name("TIME");
 }
 
@@ -60,29 +32,32 @@ bool has_start_options(const CLI::App& app) {
   return app.count("--iterator-type") + app.count("--sequence-number") + app.count("--timestamp") > 0;
 }
 
-Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& app, const StartOptions& options,
-                                          std::optional<uint32_t> shard) {
+Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& app,
+                                          const StartOptions& options, std::optional<uint32_t> shard) {
   const bool has_number = app.count("--sequence-number") > 0;
   const bool has_time = app.count("--timestamp") > 0;
   std::string type = options.iterator_type;
   if (app.count("--iterator-type") == 0) {
     type = has_number ? "AT_SEQUENCE_NUMBER" : has_time ? "AT_TIMESTAMP" : "TRIM_HORIZON";
   }
-  if (std::find(std::begin(kIteratorTypes), std::end(kIteratorTypes), type) == std::end(kIteratorTypes)) {
-    return validation_error({{type, "shardIteratorType",
-                              "Member must satisfy enum value set: [AFTER_SEQUENCE_NUMBER, LATEST, AT_TIMESTAMP, "
-                              "AT_SEQUENCE_NUMBER, TRIM_HORIZON]"}});
-  }
+  KDS_TRY(api::Validator().enumeration("shardIteratorType", type, true, api::kIteratorTypes).finish());
   const bool by_number = type == "AT_SEQUENCE_NUMBER" || type == "AFTER_SEQUENCE_NUMBER";
-  if (by_number != has_number && type != "AT_TIMESTAMP") return iterator_combination(type, has_number);
-  if (type == "AT_TIMESTAMP" && has_number) return iterator_combination(type, true);
-  if (type == "AT_TIMESTAMP" && !has_time) {
-    return Error(Errc::kInvalidArgument,
-                 "Must specify timestampInMillis parameter for iterator of type AT_TIMESTAMP. Current request has no "
-                 "timestamp parameter.");
+  std::optional<int64_t> timestamp_ms;
+  if (has_time && type == "AT_TIMESTAMP") {
+    timestamp_ms = parse_timestamp_ms(options.timestamp);
+    if (!timestamp_ms) {
+      return validation_error(
+          {{options.timestamp, "timestamp",
+            "Member must be epoch seconds (with an optional fraction) or an ISO-8601 time"}});
+    }
   }
-  if (type != "AT_TIMESTAMP" && has_time) {
-    return Error(Errc::kInvalidArgument, fmt::format("A timestamp is only used with AT_TIMESTAMP, not with {}", type));
+  if (type == "AT_TIMESTAMP" || !has_time) {
+    KDS_TRY(api::check_iterator_arguments(type, has_number, timestamp_ms, now_ms()));
+  } else {
+    // Kinesis ignores a Timestamp the type does not use; a user who typed one meant something.
+    KDS_TRY(api::check_iterator_arguments(type, has_number, std::nullopt, now_ms()));
+    return Error(Errc::kInvalidArgument,
+                 fmt::format("A timestamp is only used with AT_TIMESTAMP, not with {}", type));
   }
 
   ReadStart base;
@@ -93,37 +68,11 @@ Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& 
   } else if (type == "LATEST") {
     base.kind = ReadStart::Kind::kLatest;
   } else if (type == "AT_TIMESTAMP") {
-    auto ms = parse_timestamp_ms(options.timestamp);
-    if (!ms) {
-      return validation_error({{options.timestamp, "timestamp",
-                                "Member must be epoch seconds (with an optional fraction) or an ISO-8601 time"}});
-    }
-    const int64_t now = now_ms();
-    if (*ms > now) {
-      return Error(Errc::kInvalidArgument,
-                   fmt::format("The timestampInMillis parameter cannot be greater than the currentTimestampInMillis. "
-                               "timestampInMillis: {}, currentTimestampInMillis: {}",
-                               *ms, now));
-    }
     base.kind = ReadStart::Kind::kTimestamp;
-    base.timestamp_ms = *ms;
+    base.timestamp_ms = *timestamp_ms;
   } else {
-    KDS_ASSIGN(SequencePosition position, parse_sequence_number(options.sequence_number, "startingSequenceNumber"));
-    if (shard && position.shard_index != *shard) {
-      return Error(Errc::kInvalidArgument,
-                   fmt::format("Invalid StartingSequenceNumber. It encodes {}, while it was used in a call to a shard "
-                               "with {}",
-                               shard_id_string(position.shard_index), shard_id_string(*shard)));
-    }
+    KDS_ASSIGN(SequencePosition position, api::starting_position(stream, options.sequence_number, shard));
     const ShardMeta* named = stream.meta().find_shard(position.shard_index);
-    if (named == nullptr) {
-      return invalid_starting_number(options.sequence_number, position.shard_index, stream.name(),
-                                     " because it did not come from this stream");
-    }
-    KDS_ASSIGN(uint64_t end, stored_end(stream, *named));
-    if (position.offset >= end) {
-      return invalid_starting_number(options.sequence_number, position.shard_index, stream.name(), "");
-    }
     base.kind = ReadStart::Kind::kOffset;
     base.offset = type == "AFTER_SEQUENCE_NUMBER" ? position.offset + 1 : position.offset;
     if (!shard) {

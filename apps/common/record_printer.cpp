@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli.h"
-#include "kds/base64.h"
+#include "kds/api/shapes.h"
 #include "kds/shard_id.h"
 #include "kds/timestamp.h"
 #include "text.h"
@@ -11,7 +11,8 @@
 namespace kds::cli {
 
 void add_record_output_options(CLI::App& app, RecordOutputOptions* options) {
-  app.add_option("-D,--delimiter", options->delimiter, "Print DELIM after each record's data (escapes \\n \\t \\0 \\xHH)")
+  app.add_option("-D,--delimiter", options->delimiter,
+                 "Print DELIM after each record's data (escapes \\n \\t \\0 \\xHH)")
       ->type_name("DELIM");
   app.add_flag("-0", options->nul, "Print a NUL byte after each record's data (as -D '\\0')");
   app.add_option("-f,--format", options->format,
@@ -26,7 +27,8 @@ RecordPrinter RecordPrinter::from_options(const CLI::App& app, const RecordOutpu
   RecordPrinter printer;
   const bool has_delimiter = app.count("--delimiter") > 0 || options.nul;
   const bool has_format = app.count("--format") > 0;
-  if (app.count("--delimiter") > 0 && options.nul) throw UsageError("-0 and --delimiter cannot be used together");
+  if (app.count("--delimiter") > 0 && options.nul)
+    throw UsageError("-0 and --delimiter cannot be used together");
   if (options.output == "json" && (has_format || has_delimiter)) {
     throw UsageError("--output json cannot be combined with --format, --delimiter or -0");
   }
@@ -50,16 +52,35 @@ RecordPrinter RecordPrinter::from_options(const CLI::App& app, const RecordOutpu
       if (++i == decoded->size()) throw UsageError("--format: '%' at the end of the template");
       Token token;
       switch ((*decoded)[i]) {
-        case '%': literal += '%'; continue;
-        case 's': token = Token::kData; break;
-        case 'S': token = Token::kDataSize; break;
-        case 'k': token = Token::kKey; break;
-        case 'K': token = Token::kKeySize; break;
-        case 't': token = Token::kStream; break;
-        case 'p': token = Token::kShard; break;
-        case 'o': token = Token::kSequence; break;
-        case 'T': token = Token::kTimestamp; break;
-        default: throw UsageError(fmt::format("--format: unknown token '%{}'", (*decoded)[i]));
+        case '%':
+          literal += '%';
+          continue;
+        case 's':
+          token = Token::kData;
+          break;
+        case 'S':
+          token = Token::kDataSize;
+          break;
+        case 'k':
+          token = Token::kKey;
+          break;
+        case 'K':
+          token = Token::kKeySize;
+          break;
+        case 't':
+          token = Token::kStream;
+          break;
+        case 'p':
+          token = Token::kShard;
+          break;
+        case 'o':
+          token = Token::kSequence;
+          break;
+        case 'T':
+          token = Token::kTimestamp;
+          break;
+        default:
+          throw UsageError(fmt::format("--format: unknown token '%{}'", (*decoded)[i]));
       }
       flush_literal();
       printer.parts_.push_back({token, {}});
@@ -78,24 +99,6 @@ RecordPrinter RecordPrinter::from_options(const CLI::App& app, const RecordOutpu
   return printer;
 }
 
-void append_json_escaped(std::string_view text, std::string* out) {
-  for (char c : text) {
-    switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          *out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          *out += c;
-        }
-    }
-  }
-}
-
 void RecordPrinter::print(const OutputRecord& record, std::string* out) const {
   switch (mode_) {
     case Mode::kData:
@@ -103,31 +106,41 @@ void RecordPrinter::print(const OutputRecord& record, std::string* out) const {
       out->append(delimiter_);
       return;
     case Mode::kJson:
-      *out += "{\"SequenceNumber\": \"";
-      *out += to_decimal(make_sequence_number(record.shard_index, record.offset));
-      *out += "\", \"ApproximateArrivalTimestamp\": ";
-      *out += format_epoch_seconds(record.arrival_ms);
-      *out += ", \"Data\": \"";
-      base64_encode(record.data, out);
-      *out += "\", \"PartitionKey\": \"";
-      append_json_escaped(record.key, out);
-      *out += record.encrypted ? "\", \"EncryptionType\": \"KMS" : "\", \"EncryptionType\": \"NONE";
-      *out += "\", \"ShardId\": \"";
-      *out += shard_id_string(record.shard_index);
-      *out += "\"}\n";
+      api::append_record_json(
+          {record.shard_index, record.offset, record.arrival_ms, record.key, record.data, record.encrypted},
+          true, out);
+      *out += '\n';
       return;
     case Mode::kTemplate:
       for (const Part& part : parts_) {
         switch (part.token) {
-          case Token::kLiteral: *out += part.literal; break;
-          case Token::kData: out->append(record.data); break;
-          case Token::kDataSize: fmt::format_to(std::back_inserter(*out), "{}", record.data.size()); break;
-          case Token::kKey: out->append(record.key); break;
-          case Token::kKeySize: fmt::format_to(std::back_inserter(*out), "{}", record.key.size()); break;
-          case Token::kStream: out->append(record.stream); break;
-          case Token::kShard: *out += shard_id_string(record.shard_index); break;
-          case Token::kSequence: *out += to_decimal(make_sequence_number(record.shard_index, record.offset)); break;
-          case Token::kTimestamp: fmt::format_to(std::back_inserter(*out), "{}", record.arrival_ms); break;
+          case Token::kLiteral:
+            *out += part.literal;
+            break;
+          case Token::kData:
+            out->append(record.data);
+            break;
+          case Token::kDataSize:
+            fmt::format_to(std::back_inserter(*out), "{}", record.data.size());
+            break;
+          case Token::kKey:
+            out->append(record.key);
+            break;
+          case Token::kKeySize:
+            fmt::format_to(std::back_inserter(*out), "{}", record.key.size());
+            break;
+          case Token::kStream:
+            out->append(record.stream);
+            break;
+          case Token::kShard:
+            *out += shard_id_string(record.shard_index);
+            break;
+          case Token::kSequence:
+            *out += to_decimal(make_sequence_number(record.shard_index, record.offset));
+            break;
+          case Token::kTimestamp:
+            fmt::format_to(std::back_inserter(*out), "{}", record.arrival_ms);
+            break;
         }
       }
       return;

@@ -52,7 +52,4 @@ class RecordPrinter {
   std::vector<Part> parts_;
 };
 
-// Appends `text` as a JSON string body (without quotes); the text must be UTF-8.
-void append_json_escaped(std::string_view text, std::string* out);
-
 }  // namespace kds::cli

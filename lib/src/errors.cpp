@@ -11,8 +11,13 @@ Error validation_error(const Violation* violations, size_t count) {
                                 : fmt::format("{} validation errors detected: ", count);
   for (size_t i = 0; i < count; ++i) {
     if (i > 0) text += "; ";
-    text += fmt::format("Value '{}' at '{}' failed to satisfy constraint: {}", violations[i].value,
-                        violations[i].member, violations[i].constraint);
+    const Violation& v = violations[i];
+    if (v.null) {
+      text += fmt::format("Value null at '{}' failed to satisfy constraint: {}", v.member, v.constraint);
+    } else {
+      text +=
+          fmt::format("Value '{}' at '{}' failed to satisfy constraint: {}", v.value, v.member, v.constraint);
+    }
   }
   return Error(Errc::kValidation, std::move(text));
 }
@@ -26,23 +31,25 @@ std::string stream_arn(std::string_view stream) {
 }
 
 Error stream_not_found(std::string_view stream) {
-  return Error(Errc::kResourceNotFound, fmt::format("Stream {} under account {} not found.", stream, kAccountId));
+  return Error(Errc::kResourceNotFound,
+               fmt::format("Stream {} under account {} not found.", stream, kAccountId));
 }
 
 Error stream_exists(std::string_view stream) {
-  return Error(Errc::kResourceInUse, fmt::format("Stream {} under account {} already exists.", stream, kAccountId));
+  return Error(Errc::kResourceInUse,
+               fmt::format("Stream {} under account {} already exists.", stream, kAccountId));
 }
 
 Error stream_not_active(std::string_view stream, std::string_view status) {
-  return Error(Errc::kResourceInUse,
-               fmt::format("Stream {} under account {} not ACTIVE, instead in state {}", stream, kAccountId, status));
+  return Error(Errc::kResourceInUse, fmt::format("Stream {} under account {} not ACTIVE, instead in state {}",
+                                                 stream, kAccountId, status));
 }
 
 Error shard_not_found(std::string_view shard_as_given, std::string_view stream) {
   std::string shown(shard_as_given);
   if (auto index = parse_shard_id(shard_as_given)) shown = shard_id_string(*index);
-  return Error(Errc::kResourceNotFound,
-               fmt::format("Could not find shard {} in stream {} under account {}.", shown, stream, kAccountId));
+  return Error(Errc::kResourceNotFound, fmt::format("Could not find shard {} in stream {} under account {}.",
+                                                    shown, stream, kAccountId));
 }
 
 Error shard_does_not_exist(uint32_t shard_index, std::string_view stream) {

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "kds/errors.h"
+
 namespace kds {
 
 ShardReader::ShardReader(Dir shard, Reporter* reporter, std::optional<uint64_t> end_offset)
@@ -141,9 +143,8 @@ Result<std::optional<std::string_view>> ShardReader::open_payload(const BatchHea
     if (cipher == nullptr) {
       return Error(
           Errc::kInvalidArgument,
-          fmt::format("{} holds a batch (at byte {}) encrypted with the key whose fingerprint begins {}; "
-                      "give that key with --encryption-key-file or KDS_ENCRYPTION_KEY_FILE",
-                      segment_.path(), file_position_, stored_key_id(payload)));
+          fmt::format("{} holds a batch (at byte {}) encrypted with the key whose fingerprint begins {}; {}",
+                      segment_.path(), file_position_, stored_key_id(payload), kKeyNotGiven));
     }
     if (cipher->open(batch_associated_data(bytes, shard_index_), payload, &decrypted_) !=
         StreamCipher::OpenResult::kOk) {

@@ -278,7 +278,7 @@ Status ShardWriter::seal_older_segments(const std::vector<uint64_t>& bases) {
       if (valid_after) {
         if (reporter_ != nullptr) {
           reporter_->damage({reader.path(), run.end_position, *valid_after - run.end_position,
-                             "damaged bytes before valid data; left in place for kds-fsck --repair"});
+                             "damaged bytes before valid data; left in place for a repair to quarantine"});
         }
         return {};
       }

@@ -8,16 +8,45 @@ namespace kds {
 
 std::string_view errc_name(Errc code) {
   switch (code) {
-    case Errc::kValidation: return "ValidationException";
-    case Errc::kInvalidArgument: return "InvalidArgumentException";
-    case Errc::kResourceNotFound: return "ResourceNotFoundException";
-    case Errc::kResourceInUse: return "ResourceInUseException";
-    case Errc::kLimitExceeded: return "LimitExceededException";
-    case Errc::kCorruption: return "Corruption";
-    case Errc::kIo: return "IOError";
-    case Errc::kNoSpace: return "NoSpace";
+    case Errc::kValidation:
+      return "ValidationException";
+    case Errc::kInvalidArgument:
+      return "InvalidArgumentException";
+    case Errc::kResourceNotFound:
+      return "ResourceNotFoundException";
+    case Errc::kResourceInUse:
+      return "ResourceInUseException";
+    case Errc::kLimitExceeded:
+      return "LimitExceededException";
+    case Errc::kExpiredIterator:
+      return "ExpiredIteratorException";
+    case Errc::kExpiredNextToken:
+      return "ExpiredNextTokenException";
+    case Errc::kSerialization:
+      return "SerializationException";
+    case Errc::kCorruption:
+      return "Corruption";
+    case Errc::kIo:
+      return "IOError";
+    case Errc::kNoSpace:
+      return "NoSpace";
   }
   return "Error";
+}
+
+std::string_view errc_wire_type(Errc code) {
+  switch (code) {
+    case Errc::kCorruption:
+    case Errc::kIo:
+    case Errc::kNoSpace:
+      return "InternalFailure";
+    default:
+      return errc_name(code);
+  }
+}
+
+int errc_http_status(Errc code) {
+  return errc_wire_type(code) == "InternalFailure" ? 500 : 400;
 }
 
 std::string Error::to_string() const {

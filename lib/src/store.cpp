@@ -44,7 +44,7 @@ Result<std::string> Store::default_path() {
   }
   const char* home = std::getenv("HOME");
   if (home == nullptr || *home == '\0') {
-    return Error(Errc::kIo, "no store: set --store, KDS_STORE, XDG_DATA_HOME or HOME");
+    return Error(Errc::kIo, "no store: none of KDS_STORE, XDG_DATA_HOME and HOME is set");
   }
   return std::string(home) + "/.local/share/kds";
 }
@@ -240,9 +240,8 @@ namespace {
 Error missing_key(const StreamMeta& meta, std::string_view fingerprint) {
   return Error(
       Errc::kInvalidArgument,
-      fmt::format("Stream {} is encrypted with the key whose fingerprint is {}: give its key file with "
-                  "--encryption-key-file or KDS_ENCRYPTION_KEY_FILE",
-                  meta.name, fingerprint));
+      fmt::format("Stream {} is encrypted with the key whose fingerprint is {}; {}", meta.name, fingerprint,
+                  kKeyNotGiven));
 }
 }  // namespace
 

@@ -13,18 +13,24 @@ namespace kds {
 
 inline constexpr std::string_view kAccountId = "000000000000";
 inline constexpr std::string_view kRegion = "us-east-1";
+inline constexpr size_t kMaxViolationsListed = 10;
 
 // One failed constraint of a request member, as ValidationException reports it.
 struct Violation {
   std::string_view value;
   std::string_view member;      // camelCase member name, e.g. "streamName"
   std::string_view constraint;  // e.g. "Member must have length less than or equal to 128"
+  bool null = false;            // the member is absent: "Value null at ..." (no quotes)
 };
 
 // "1 validation error detected: Value '...' at '...' failed to satisfy constraint: ..." (joined with "; "
-// and counted when there are several).
+// and counted when there are several; Kinesis lists at most kMaxViolationsListed, and so do callers).
 Error validation_error(std::initializer_list<Violation> violations);
 Error validation_error(const Violation* violations, size_t count);
+
+// Ends every message about an encrypted batch or stream whose key the caller did not give, so a front end
+// can add how to give one (a tool names its option, a server its key directory).
+inline constexpr std::string_view kKeyNotGiven = "that key was not given";
 
 std::string stream_arn(std::string_view stream);
 

@@ -19,6 +19,9 @@ enum class Errc {
   kResourceNotFound,  // ResourceNotFoundException: no such stream, shard or record
   kResourceInUse,     // ResourceInUseException: name taken, or stream busy with another change
   kLimitExceeded,     // LimitExceededException
+  kExpiredIterator,   // ExpiredIteratorException: a shard iterator older than five minutes
+  kExpiredNextToken,  // ExpiredNextTokenException: a pagination token older than five minutes
+  kSerialization,     // SerializationException: a request member of the wrong JSON type
   kCorruption,        // stored bytes failed a check (CRC, structure, metadata)
   kIo,                // an operating-system call failed
   kNoSpace,           // the file system is full (ENOSPC, EDQUOT)
@@ -26,6 +29,12 @@ enum class Errc {
 
 // The name printed before a message, e.g. "ResourceNotFoundException", "Corruption", "IOError".
 std::string_view errc_name(Errc code);
+
+// How the Kinesis wire protocol reports an error (wire.md §4): the `__type` an AWS client keys on and the
+// HTTP status. Kinesis's own exceptions are 400 with their names; local failures (damage, I/O, a full
+// disk) are what Kinesis calls a service error, "InternalFailure" with 500.
+std::string_view errc_wire_type(Errc code);
+int errc_http_status(Errc code);
 
 class Error {
  public:

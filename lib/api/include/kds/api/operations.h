@@ -1,0 +1,267 @@
+// The Kinesis operations a store supports, one request type and one function each: the tools, kds-serve
+// and the remote client all go through these, so they check the same rules in the same order and say the
+// same texts.
+//
+// A request type holds the members of the operation's input (names as in the API model, absent members
+// empty). `from_json` reads a JSON 1.1 body and checks member types (SerializationException); the
+// operation function checks constraints (ValidationException), then the operation's own rules, then acts.
+// Responses with members have `to_json`, in the API model's member order; operations without output
+// return a Status.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kds/api/shard_iterator.h"
+#include "kds/cipher.h"
+#include "kds/metadata.h"
+#include "kds/report.h"
+#include "kds/reshard.h"
+#include "kds/shard_reader.h"
+#include "kds/status.h"
+#include "kds/store.h"
+
+namespace kds::api {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+// What an operation runs against. Everything pointed to must outlive the calls that use it.
+struct Context {
+  const Store* store = nullptr;
+  // Key files' keys, for reading and writing encrypted streams.
+  std::vector<Key> keys;
+  // StartStreamEncryption's KeyId to a key (a tool reads the key file the id names); unset: every KeyId
+  // is refused.
+  std::function<Result<Key>(std::string_view key_id)> resolve_key;
+  Reporter* reporter = nullptr;
+  // Issues and checks shard iterators (GetShardIterator, GetRecords); IteratorCodec::open makes one.
+  const IteratorCodec* iterators = nullptr;
+};
+
+// The stream an operation names: StreamName or StreamARN.
+struct StreamRef {
+  std::optional<std::string> name;
+  std::optional<std::string> arn;
+};
+
+// ---- Streams ----
+
+struct CreateStreamRequest {
+  StreamRef stream;
+  std::optional<int64_t> shard_count;
+  std::optional<std::string> stream_mode;  // StreamModeDetails.StreamMode
+  StreamOptions local;                     // kds's own settings, not on the wire; shard_count is ignored
+  static Result<CreateStreamRequest> from_json(const json& body);
+};
+Status create_stream(const Context& context, const CreateStreamRequest& request);
+
+struct DeleteStreamRequest {
+  StreamRef stream;
+  std::optional<bool> enforce_consumer_deletion;
+  static Result<DeleteStreamRequest> from_json(const json& body);
+};
+Status delete_stream(const Context& context, const DeleteStreamRequest& request);
+
+struct DescribeStreamRequest {
+  StreamRef stream;
+  std::optional<int64_t> limit;  // default 100
+  std::optional<std::string> exclusive_start_shard_id;
+  static Result<DescribeStreamRequest> from_json(const json& body);
+};
+struct DescribeStreamResponse {
+  StreamMeta meta;
+  std::vector<ShardMeta> shards;  // unexpired, ascending index, after ExclusiveStartShardId, at most Limit
+  bool has_more_shards = false;
+  ordered_json to_json() const;
+};
+Result<DescribeStreamResponse> describe_stream(const Context& context, const DescribeStreamRequest& request);
+
+struct DescribeStreamSummaryRequest {
+  StreamRef stream;
+  static Result<DescribeStreamSummaryRequest> from_json(const json& body);
+};
+struct DescribeStreamSummaryResponse {
+  StreamMeta meta;
+  int64_t open_shard_count = 0;
+  ordered_json to_json() const;
+};
+Result<DescribeStreamSummaryResponse> describe_stream_summary(const Context& context,
+                                                              const DescribeStreamSummaryRequest& request);
+
+struct ListStreamsRequest {
+  std::optional<int64_t> limit;  // default 100
+  std::optional<std::string> exclusive_start_stream_name;
+  std::optional<std::string> next_token;
+  static Result<ListStreamsRequest> from_json(const json& body);
+};
+struct ListStreamsResponse {
+  std::vector<StreamMeta> streams;  // sorted by name
+  bool has_more_streams = false;
+  std::optional<std::string> next_token;
+  ordered_json to_json() const;
+};
+Result<ListStreamsResponse> list_streams(const Context& context, const ListStreamsRequest& request);
+
+struct ListShardsRequest {
+  StreamRef stream;
+  std::optional<std::string> next_token;
+  std::optional<std::string> exclusive_start_shard_id;
+  std::optional<int64_t> max_results;  // default 1000
+  std::optional<int64_t> stream_creation_timestamp_ms;
+  std::optional<std::string> filter_type;  // ShardFilter.Type
+  std::optional<std::string> filter_shard_id;
+  std::optional<int64_t> filter_timestamp_ms;
+  static Result<ListShardsRequest> from_json(const json& body);
+};
+struct ListShardsResponse {
+  std::vector<ShardMeta> shards;
+  std::optional<std::string> next_token;
+  ordered_json to_json() const;
+};
+Result<ListShardsResponse> list_shards(const Context& context, const ListShardsRequest& request);
+
+// ---- Records ----
+
+struct PutRecordRequest {
+  StreamRef stream;
+  std::optional<std::string> data;  // decoded
+  std::optional<std::string> partition_key;
+  std::optional<std::string> explicit_hash_key;
+  std::optional<std::string> sequence_number_for_ordering;
+  static Result<PutRecordRequest> from_json(const json& body);
+};
+struct PutRecordResponse {
+  uint32_t shard_index = 0;
+  uint64_t offset = 0;
+  bool encrypted = false;
+  ordered_json to_json() const;
+};
+Result<PutRecordResponse> put_record(const Context& context, const PutRecordRequest& request);
+
+struct PutRecordsEntry {
+  std::optional<std::string> data;
+  std::optional<std::string> partition_key;
+  std::optional<std::string> explicit_hash_key;
+};
+struct PutRecordsRequest {
+  StreamRef stream;
+  std::optional<std::vector<PutRecordsEntry>> records;
+  static Result<PutRecordsRequest> from_json(const json& body);
+};
+// One entry's outcome: stored, or (when the store failed part-way) an ErrorCode "InternalFailure". Like
+// Kinesis's, PutRecords is not atomic; invalid entries fail the whole request before anything is stored.
+struct PutRecordsResult {
+  std::optional<PutRecordResponse> stored;
+  std::string error_code;
+  std::string error_message;
+};
+struct PutRecordsResponse {
+  std::vector<PutRecordsResult> records;  // in request order
+  int64_t failed_record_count = 0;
+  bool encrypted = false;
+  ordered_json to_json() const;
+};
+Result<PutRecordsResponse> put_records(const Context& context, const PutRecordsRequest& request);
+
+struct GetShardIteratorRequest {
+  StreamRef stream;
+  std::optional<std::string> shard_id;
+  std::optional<std::string> shard_iterator_type;
+  std::optional<std::string> starting_sequence_number;
+  std::optional<int64_t> timestamp_ms;
+  static Result<GetShardIteratorRequest> from_json(const json& body);
+};
+struct GetShardIteratorResponse {
+  ShardIterator position;
+  std::string shard_iterator;  // `position`, encoded
+  ordered_json to_json() const;
+};
+Result<GetShardIteratorResponse> get_shard_iterator(const Context& context,
+                                                    const GetShardIteratorRequest& request);
+
+struct GetRecordsRequest {
+  std::optional<std::string> shard_iterator;
+  std::optional<int64_t> limit;  // default 10000
+  static Result<GetRecordsRequest> from_json(const json& body);
+};
+struct StoredRecord {
+  uint64_t offset = 0;
+  int64_t arrival_ms = 0;
+  bool encrypted = false;
+  std::string key;
+  std::string data;
+};
+struct GetRecordsResponse {
+  uint32_t shard_index = 0;
+  std::vector<StoredRecord> records;
+  std::optional<std::string> next_shard_iterator;  // none once a closed shard has been read to its end
+  int64_t millis_behind_latest = 0;
+  std::vector<ShardMeta> child_shards;  // when a closed shard's end was reached
+  ordered_json to_json() const;
+};
+Result<GetRecordsResponse> get_records(const Context& context, const GetRecordsRequest& request);
+
+// ---- Shards and settings ----
+
+struct SplitShardRequest {
+  StreamRef stream;
+  std::optional<std::string> shard_to_split;
+  std::optional<std::string> new_starting_hash_key;
+  bool midpoint_when_absent = false;  // kds's own: split at the midpoint without NewStartingHashKey
+  static Result<SplitShardRequest> from_json(const json& body);
+};
+// The children (not on the wire: SplitShard has no output).
+Result<SplitResult> split_shard(const Context& context, const SplitShardRequest& request);
+
+struct MergeShardsRequest {
+  StreamRef stream;
+  std::optional<std::string> shard_to_merge;
+  std::optional<std::string> adjacent_shard_to_merge;
+  static Result<MergeShardsRequest> from_json(const json& body);
+};
+// The child (not on the wire: MergeShards has no output).
+Result<uint32_t> merge_shards(const Context& context, const MergeShardsRequest& request);
+
+struct UpdateShardCountRequest {
+  StreamRef stream;
+  std::optional<int64_t> target_shard_count;
+  std::optional<std::string> scaling_type;
+  static Result<UpdateShardCountRequest> from_json(const json& body);
+};
+struct UpdateShardCountResponse {
+  std::string stream_name;
+  int64_t current_shard_count = 0;
+  int64_t target_shard_count = 0;
+  std::vector<uint32_t> open_shards;  // in hash-key order (not on the wire)
+  ordered_json to_json() const;
+};
+Result<UpdateShardCountResponse> update_shard_count(const Context& context,
+                                                    const UpdateShardCountRequest& request);
+
+// Increase- and DecreaseStreamRetentionPeriod.
+struct RetentionPeriodRequest {
+  StreamRef stream;
+  std::optional<int64_t> retention_period_hours;
+  static Result<RetentionPeriodRequest> from_json(const json& body);
+};
+Status increase_stream_retention_period(const Context& context, const RetentionPeriodRequest& request);
+Status decrease_stream_retention_period(const Context& context, const RetentionPeriodRequest& request);
+
+// Start- and StopStreamEncryption.
+struct StreamEncryptionRequest {
+  StreamRef stream;
+  std::optional<std::string> encryption_type;
+  std::optional<std::string> key_id;
+  static Result<StreamEncryptionRequest> from_json(const json& body);
+};
+Status start_stream_encryption(const Context& context, const StreamEncryptionRequest& request);
+Status stop_stream_encryption(const Context& context, const StreamEncryptionRequest& request);
+
+}  // namespace kds::api

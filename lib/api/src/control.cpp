@@ -1,0 +1,181 @@
+// SplitShard, MergeShards, UpdateShardCount, Increase/DecreaseStreamRetentionPeriod,
+// Start/StopStreamEncryption: the request rules; reshard.h, retention.h and stream_settings.h act.
+#include <fmt/format.h>
+
+#include "common.h"
+#include "kds/errors.h"
+#include "kds/reshard.h"
+#include "kds/retention.h"
+#include "kds/stream_settings.h"
+#include "kds/validate.h"
+
+namespace kds::api {
+
+namespace {
+constexpr int64_t kMaxShardCountMember = 100000;
+}  // namespace
+
+Result<SplitShardRequest> SplitShardRequest::from_json(const json& body) {
+  JsonReader reader(body);
+  SplitShardRequest request;
+  request.new_starting_hash_key = reader.string("NewStartingHashKey");
+  request.stream = read_stream(reader);
+  request.shard_to_split = reader.string("ShardToSplit");
+  return finish_reading(reader, std::move(request));
+}
+
+Result<SplitResult> split_shard(const Context& context, const SplitShardRequest& request) {
+  Validator validator;
+  validator.string("newStartingHashKey", request.new_starting_hash_key, !request.midpoint_when_absent,
+                   Pattern::kHashKey, 0, 0);
+  validate_stream(validator, request.stream);
+  validator.name("shardToSplit", request.shard_to_split, true);
+  KDS_TRY(validator.finish());
+  KDS_ASSIGN(std::string name, stream_name(request.stream));
+  std::optional<std::string_view> key;
+  if (request.new_starting_hash_key) key = *request.new_starting_hash_key;
+  return kds::split_shard(*context.store, name, *request.shard_to_split, key, context.reporter);
+}
+
+Result<MergeShardsRequest> MergeShardsRequest::from_json(const json& body) {
+  JsonReader reader(body);
+  MergeShardsRequest request;
+  request.shard_to_merge = reader.string("ShardToMerge");
+  request.adjacent_shard_to_merge = reader.string("AdjacentShardToMerge");
+  request.stream = read_stream(reader);
+  return finish_reading(reader, std::move(request));
+}
+
+Result<uint32_t> merge_shards(const Context& context, const MergeShardsRequest& request) {
+  Validator validator;
+  validator.name("shardToMerge", request.shard_to_merge, true);
+  validator.name("adjacentShardToMerge", request.adjacent_shard_to_merge, true);
+  validate_stream(validator, request.stream);
+  KDS_TRY(validator.finish());
+  KDS_ASSIGN(std::string name, stream_name(request.stream));
+  return kds::merge_shards(*context.store, name, *request.shard_to_merge, *request.adjacent_shard_to_merge,
+                           context.reporter);
+}
+
+Result<UpdateShardCountRequest> UpdateShardCountRequest::from_json(const json& body) {
+  JsonReader reader(body);
+  UpdateShardCountRequest request;
+  request.target_shard_count = reader.integer("TargetShardCount");
+  request.scaling_type = reader.string("ScalingType");
+  request.stream = read_stream(reader);
+  return finish_reading(reader, std::move(request));
+}
+
+ordered_json UpdateShardCountResponse::to_json() const {
+  return {{"StreamName", stream_name},
+          {"CurrentShardCount", current_shard_count},
+          {"TargetShardCount", target_shard_count},
+          {"StreamARN", stream_arn(stream_name)}};
+}
+
+Result<UpdateShardCountResponse> update_shard_count(const Context& context,
+                                                    const UpdateShardCountRequest& request) {
+  Validator validator;
+  validator.integer("targetShardCount", request.target_shard_count, true, 1, kMaxShardCountMember);
+  validator.enumeration("scalingType", request.scaling_type, true, {"UNIFORM_SCALING"});
+  validate_stream(validator, request.stream);
+  KDS_TRY(validator.finish());
+  UpdateShardCountResponse response;
+  KDS_ASSIGN(response.stream_name, stream_name(request.stream));
+  KDS_ASSIGN(Stream before, context.store->open_stream(response.stream_name));
+  response.current_shard_count = static_cast<int64_t>(before.meta().open_shards().size());
+  response.target_shard_count = *request.target_shard_count;
+  KDS_ASSIGN(response.open_shards, kds::update_shard_count(*context.store, response.stream_name,
+                                                           response.target_shard_count, context.reporter));
+  return response;
+}
+
+Result<RetentionPeriodRequest> RetentionPeriodRequest::from_json(const json& body) {
+  JsonReader reader(body);
+  RetentionPeriodRequest request;
+  request.retention_period_hours = reader.integer("RetentionPeriodHours");
+  request.stream = read_stream(reader);
+  return finish_reading(reader, std::move(request));
+}
+
+namespace {
+
+// `raise` tells Increase from Decrease: each refuses to move the period the other way.
+Status change_retention(const Context& context, const RetentionPeriodRequest& request, bool raise) {
+  Validator validator;
+  validator.integer("retentionPeriodHours", request.retention_period_hours, true, 1, INT32_MAX);
+  validate_stream(validator, request.stream);
+  KDS_TRY(validator.finish());
+  KDS_ASSIGN(std::string name, stream_name(request.stream));
+  const int64_t hours = *request.retention_period_hours;
+  KDS_TRY(validate_retention_hours(hours));
+  KDS_ASSIGN(Stream stream, context.store->open_stream(name));
+  const int64_t current = stream.meta().retention_hours;
+  if (raise && hours < current) {
+    return Error(
+        Errc::kInvalidArgument,
+        fmt::format("Requested retention period ({} hours) for stream {} can not be shorter than existing "
+                    "retention period ({} hours). Use DecreaseRetentionPeriod API.",
+                    hours, name, current));
+  }
+  if (!raise && hours > current) {
+    return Error(
+        Errc::kInvalidArgument,
+        fmt::format("Requested retention period ({} hours) for stream {} can not be longer than existing "
+                    "retention period ({} hours). Use IncreaseRetentionPeriod API.",
+                    hours, name, current));
+  }
+  return set_retention(*context.store, name, hours, std::nullopt, context.reporter);
+}
+
+}  // namespace
+
+Status increase_stream_retention_period(const Context& context, const RetentionPeriodRequest& request) {
+  return change_retention(context, request, true);
+}
+
+Status decrease_stream_retention_period(const Context& context, const RetentionPeriodRequest& request) {
+  return change_retention(context, request, false);
+}
+
+Result<StreamEncryptionRequest> StreamEncryptionRequest::from_json(const json& body) {
+  JsonReader reader(body);
+  StreamEncryptionRequest request;
+  request.encryption_type = reader.string("EncryptionType");
+  request.key_id = reader.string("KeyId");
+  request.stream = read_stream(reader);
+  return finish_reading(reader, std::move(request));
+}
+
+namespace {
+Result<std::string> check_encryption_request(const StreamEncryptionRequest& request) {
+  Validator validator;
+  validator.enumeration("encryptionType", request.encryption_type, true, {"NONE", "KMS"});
+  validator.string("keyId", request.key_id, true, Pattern::kNone, 1, 2048);
+  validate_stream(validator, request.stream);
+  KDS_TRY(validator.finish());
+  if (*request.encryption_type != "KMS") {
+    return Error(Errc::kInvalidArgument,
+                 fmt::format("EncryptionType {} is not supported; the only supported type is KMS",
+                             *request.encryption_type));
+  }
+  return stream_name(request.stream);
+}
+}  // namespace
+
+Status start_stream_encryption(const Context& context, const StreamEncryptionRequest& request) {
+  KDS_ASSIGN(std::string name, check_encryption_request(request));
+  if (!context.resolve_key) {
+    return Error(Errc::kInvalidArgument,
+                 fmt::format("KeyId {} names no key this store was given", *request.key_id));
+  }
+  KDS_ASSIGN(Key key, context.resolve_key(*request.key_id));
+  return start_encryption(*context.store, name, key);
+}
+
+Status stop_stream_encryption(const Context& context, const StreamEncryptionRequest& request) {
+  KDS_ASSIGN(std::string name, check_encryption_request(request));
+  return stop_encryption(*context.store, name);
+}
+
+}  // namespace kds::api

@@ -1,0 +1,330 @@
+// PutRecord, PutRecords, GetShardIterator, GetRecords.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "common.h"
+#include "kds/api/read_start.h"
+#include "kds/api/shapes.h"
+#include "kds/base64.h"
+#include "kds/clock.h"
+#include "kds/errors.h"
+#include "kds/hash_key.h"
+#include "kds/producer.h"
+#include "kds/validate.h"
+
+namespace kds::api {
+
+namespace {
+
+constexpr size_t kMaxPutRecordsEntries = 500;
+constexpr int64_t kMaxGetRecordsLimit = 10000;
+constexpr size_t kMaxGetRecordsBytes = 10 << 20;
+
+// A record's members, checked in the order Kinesis checks them; `prefix` is "" for PutRecord and
+// "records.N.member." for PutRecords' entries.
+void validate_record(Validator& validator, const std::string& prefix, const std::optional<std::string>& data,
+                     const std::optional<std::string>& key, const std::optional<std::string>& explicit_hash) {
+  validator.string(prefix + "partitionKey", key, true, Pattern::kNone, 1, kMaxPartitionKeyChars);
+  validator.string(prefix + "explicitHashKey", explicit_hash, false, Pattern::kHashKey, 0, 0);
+  validator.blob(prefix + "data", data, true, kMaxRecordDataBytes);
+}
+
+// The routing hash a record asks for, and its size within the limit (after validation).
+Result<std::optional<u128>> check_record(const std::optional<std::string>& data, const std::string& key,
+                                         const std::optional<std::string>& explicit_hash) {
+  KDS_TRY(validate_record_size(key, data->size()));
+  if (!explicit_hash) return std::optional<u128>();
+  KDS_ASSIGN(u128 hash, parse_explicit_hash_key(*explicit_hash));
+  return std::optional<u128>(hash);
+}
+
+Result<Producer> open_producer(const Context& context, const std::string& stream) {
+  ProducerOptions options;
+  options.sync = SyncMode::kBatch;  // acknowledged means durable, as a Kinesis acknowledgement is
+  options.keys = context.keys;
+  options.compress_on_worker = false;  // one request's records: no pipeline to fill
+  return Producer::open(*context.store, stream, options, context.reporter);
+}
+
+// Kinesis takes the number as an exclusive minimum for the new record's; every number kds gives a key
+// later is greater than any it gave that key before, so only numbers the stream never gave are refused.
+Status check_ordering_number(const Stream& stream, const std::string& number) {
+  const Error invalid(
+      Errc::kInvalidArgument,
+      fmt::format("ExclusiveMinimumSequenceNumber {} used in PutRecord on stream {} under account {} "
+                  "is invalid.",
+                  number, stream.name(), kAccountId));
+  auto parsed = parse_decimal_u128(number);
+  if (!parsed) return invalid;
+  auto position = split_sequence_number(*parsed);
+  const ShardMeta* shard = position ? stream.meta().find_shard(position->shard_index) : nullptr;
+  if (shard == nullptr) return invalid;
+  KDS_ASSIGN(uint64_t end, shard_end_offset(stream, *shard));
+  if (position->offset >= end) return invalid;
+  return {};
+}
+
+PutRecordResponse response_for(const RecordAck& ack) {
+  return {ack.shard_index, ack.offset, ack.encrypted};
+}
+
+}  // namespace
+
+Result<PutRecordRequest> PutRecordRequest::from_json(const json& body) {
+  JsonReader reader(body);
+  PutRecordRequest request;
+  request.sequence_number_for_ordering = reader.string("SequenceNumberForOrdering");
+  request.partition_key = reader.string("PartitionKey");
+  request.explicit_hash_key = reader.string("ExplicitHashKey");
+  request.data = reader.blob("Data");
+  request.stream = read_stream(reader);
+  return finish_reading(reader, std::move(request));
+}
+
+ordered_json PutRecordResponse::to_json() const {
+  return {{"ShardId", shard_id_string(shard_index)},
+          {"SequenceNumber", to_decimal(make_sequence_number(shard_index, offset))},
+          {"EncryptionType", encrypted ? "KMS" : "NONE"}};
+}
+
+Result<PutRecordResponse> put_record(const Context& context, const PutRecordRequest& request) {
+  Validator validator;
+  validator.string("sequenceNumberForOrdering", request.sequence_number_for_ordering, false,
+                   Pattern::kSequenceNumber, 0, 0);
+  validate_record(validator, "", request.data, request.partition_key, request.explicit_hash_key);
+  validate_stream(validator, request.stream);
+  KDS_TRY(validator.finish());
+  KDS_ASSIGN(std::string name, stream_name(request.stream));
+  KDS_ASSIGN(auto hash, check_record(request.data, *request.partition_key, request.explicit_hash_key));
+  KDS_ASSIGN(Producer producer, open_producer(context, name));
+  if (request.sequence_number_for_ordering) {
+    KDS_TRY(check_ordering_number(producer.stream(), *request.sequence_number_for_ordering));
+  }
+  KDS_TRY(producer.add(*request.partition_key, *request.data, hash));
+  std::optional<RecordAck> ack;
+  KDS_TRY(producer.flush([&](const RecordAck& a) { ack = a; }));
+  return response_for(*ack);
+}
+
+Result<PutRecordsRequest> PutRecordsRequest::from_json(const json& body) {
+  JsonReader reader(body);
+  PutRecordsRequest request;
+  if (const json* list = reader.list("Records")) {
+    request.records.emplace();
+    for (const json& item : *list) {
+      if (item.is_null()) {
+        request.records->push_back({});
+        continue;
+      }
+      JsonReader entry(item);
+      PutRecordsEntry record;
+      record.partition_key = entry.string("PartitionKey");
+      record.explicit_hash_key = entry.string("ExplicitHashKey");
+      record.data = entry.blob("Data");
+      if (!entry.status().ok()) return entry.status().error();
+      request.records->push_back(std::move(record));
+    }
+  }
+  request.stream = read_stream(reader);
+  return finish_reading(reader, std::move(request));
+}
+
+ordered_json PutRecordsResponse::to_json() const {
+  ordered_json list = ordered_json::array();
+  for (const auto& result : records) {
+    if (result.stored) {
+      list.push_back({{"SequenceNumber",
+                       to_decimal(make_sequence_number(result.stored->shard_index, result.stored->offset))},
+                      {"ShardId", shard_id_string(result.stored->shard_index)}});
+    } else {
+      list.push_back({{"ErrorCode", result.error_code}, {"ErrorMessage", result.error_message}});
+    }
+  }
+  return {{"FailedRecordCount", failed_record_count},
+          {"Records", std::move(list)},
+          {"EncryptionType", encrypted ? "KMS" : "NONE"}};
+}
+
+Result<PutRecordsResponse> put_records(const Context& context, const PutRecordsRequest& request) {
+  Validator validator;
+  if (!request.records) {
+    validator.required("records", false);
+  } else {
+    const size_t count = request.records->size();
+    validator.list_length("records", count, 1, kMaxPutRecordsEntries);
+    for (size_t i = 0; i < count; ++i) {
+      const auto& entry = (*request.records)[i];
+      validate_record(validator, fmt::format("records.{}.member.", i + 1), entry.data, entry.partition_key,
+                      entry.explicit_hash_key);
+    }
+  }
+  validate_stream(validator, request.stream);
+  KDS_TRY(validator.finish());
+  KDS_ASSIGN(std::string name, stream_name(request.stream));
+  size_t total = 0;
+  std::vector<std::optional<u128>> hashes;
+  for (const auto& entry : *request.records) {
+    KDS_ASSIGN(auto hash, check_record(entry.data, *entry.partition_key, entry.explicit_hash_key));
+    hashes.push_back(hash);
+    total += entry.data->size() + entry.partition_key->size();
+  }
+  if (total > 5 * kMaxRecordDataBytes)
+    return Error(Errc::kInvalidArgument, "Records size exceeds 5 MB limit");
+  KDS_ASSIGN(Producer producer, open_producer(context, name));
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    const auto& entry = (*request.records)[i];
+    KDS_TRY(producer.add(*entry.partition_key, *entry.data, hashes[i]));
+  }
+  PutRecordsResponse response;
+  const Status flushed = producer.flush([&](const RecordAck& ack) {
+    response.records.push_back({response_for(ack), {}, {}});
+    response.encrypted = response.encrypted || ack.encrypted;
+  });
+  if (!flushed.ok() && response.records.empty()) return flushed.error();
+  while (response.records.size() < hashes.size()) {
+    response.records.push_back({std::nullopt, "InternalFailure", "Internal Service Failure"});
+    ++response.failed_record_count;
+  }
+  return response;
+}
+
+Result<GetShardIteratorRequest> GetShardIteratorRequest::from_json(const json& body) {
+  JsonReader reader(body);
+  GetShardIteratorRequest request;
+  request.shard_id = reader.string("ShardId");
+  request.shard_iterator_type = reader.string("ShardIteratorType");
+  request.starting_sequence_number = reader.string("StartingSequenceNumber");
+  request.stream = read_stream(reader);
+  request.timestamp_ms = reader.timestamp_ms("Timestamp");
+  return finish_reading(reader, std::move(request));
+}
+
+ordered_json GetShardIteratorResponse::to_json() const {
+  return {{"ShardIterator", shard_iterator}};
+}
+
+Result<GetShardIteratorResponse> get_shard_iterator(const Context& context,
+                                                    const GetShardIteratorRequest& request) {
+  Validator validator;
+  validator.name("shardId", request.shard_id, true);
+  validator.enumeration("shardIteratorType", request.shard_iterator_type, true, kIteratorTypes);
+  validator.string("startingSequenceNumber", request.starting_sequence_number, false,
+                   Pattern::kSequenceNumber, 0, 0);
+  validate_stream(validator, request.stream);
+  KDS_TRY(validator.finish());
+  KDS_ASSIGN(std::string name, stream_name(request.stream));
+  const auto index = parse_shard_id(*request.shard_id);
+  if (!index) return shard_not_found(*request.shard_id, name);
+  auto stream = context.store->open_stream(name);
+  if (!stream.ok()) {
+    if (stream.error().code() == Errc::kResourceNotFound) return shard_does_not_exist(*index, name);
+    return stream.error();
+  }
+  KDS_ASSIGN(const ShardMeta* shard, stream->shard(*index));
+  const std::string& type = *request.shard_iterator_type;
+  const int64_t now = now_ms();
+  KDS_TRY(check_iterator_arguments(type, request.starting_sequence_number.has_value(), request.timestamp_ms,
+                                   now));
+  GetShardIteratorResponse response;
+  ShardIterator& position = response.position;
+  position = {name, stream->meta().created_ms, *index, 0, now};
+  if (type == "LATEST") {
+    KDS_ASSIGN(position.offset, shard_end_offset(*stream, *shard));
+  } else if (type == "AT_TIMESTAMP") {
+    KDS_TRY(stream->use_keys(context.keys));
+    KDS_ASSIGN(ShardReader reader, stream->open_reader(*index, context.reporter));
+    KDS_TRY(reader.seek_timestamp(*request.timestamp_ms));
+    std::vector<ReadRecord> first;
+    KDS_ASSIGN(bool found, reader.next_batch(&first, 1));
+    position.offset = found && !first.empty() ? first.front().offset : reader.next_offset();
+  } else if (type != "TRIM_HORIZON") {
+    KDS_ASSIGN(SequencePosition start, starting_position(*stream, *request.starting_sequence_number, *index));
+    position.offset = type == "AFTER_SEQUENCE_NUMBER" ? start.offset + 1 : start.offset;
+  }
+  response.shard_iterator = context.iterators->encode(position);
+  return response;
+}
+
+Result<GetRecordsRequest> GetRecordsRequest::from_json(const json& body) {
+  JsonReader reader(body);
+  GetRecordsRequest request;
+  request.limit = reader.integer("Limit");
+  request.shard_iterator = reader.string("ShardIterator");
+  return finish_reading(reader, std::move(request));
+}
+
+ordered_json GetRecordsResponse::to_json() const {
+  ordered_json list = ordered_json::array();
+  for (const auto& record : records) {
+    std::string data;
+    base64_encode(record.data, &data);
+    list.push_back({{"SequenceNumber", to_decimal(make_sequence_number(shard_index, record.offset))},
+                    {"ApproximateArrivalTimestamp", epoch_seconds(record.arrival_ms)},
+                    {"Data", std::move(data)},
+                    {"PartitionKey", record.key},
+                    {"EncryptionType", record.encrypted ? "KMS" : "NONE"}});
+  }
+  ordered_json out;
+  out["Records"] = std::move(list);
+  if (next_shard_iterator) out["NextShardIterator"] = *next_shard_iterator;
+  out["MillisBehindLatest"] = millis_behind_latest;
+  if (!child_shards.empty()) {
+    ordered_json children = ordered_json::array();
+    for (const auto& child : child_shards)
+      children.push_back(child_shard_json(child));
+    out["ChildShards"] = std::move(children);
+  }
+  return out;
+}
+
+Result<GetRecordsResponse> get_records(const Context& context, const GetRecordsRequest& request) {
+  Validator validator;
+  validator.integer("limit", request.limit, false, 1, kMaxGetRecordsLimit);
+  validator.string("shardIterator", request.shard_iterator, true, Pattern::kNone, 1, kMaxIteratorLength);
+  KDS_TRY(validator.finish());
+  const int64_t now = now_ms();
+  KDS_ASSIGN(ShardIterator position, context.iterators->decode(*request.shard_iterator, now));
+  KDS_ASSIGN(Stream stream, context.store->open_stream(position.stream));
+  if (stream.meta().created_ms != position.stream_created_ms) return stream_not_found(position.stream);
+  KDS_ASSIGN(const ShardMeta* shard, stream.shard(position.shard_index));
+  KDS_TRY(stream.use_keys(context.keys));
+  KDS_ASSIGN(ShardReader reader, stream.open_reader(position.shard_index, context.reporter));
+  KDS_TRY(reader.seek_offset(position.offset));
+
+  GetRecordsResponse response;
+  response.shard_index = position.shard_index;
+  const auto limit = static_cast<size_t>(request.limit.value_or(kMaxGetRecordsLimit));
+  size_t bytes = 0;
+  bool drained = false;
+  std::vector<ReadRecord> batch;
+  while (response.records.size() < limit && bytes < kMaxGetRecordsBytes) {
+    KDS_ASSIGN(bool more, reader.next_batch(&batch, static_cast<uint32_t>(limit - response.records.size())));
+    if (!more) {
+      drained = true;
+      break;
+    }
+    for (const ReadRecord& record : batch) {
+      bytes += record.key.size() + record.data.size();
+      response.records.push_back({record.offset, record.arrival_ms, record.encrypted, std::string(record.key),
+                                  std::string(record.data)});
+    }
+  }
+  const uint64_t next = reader.next_offset();
+  if (shard->end_offset && next >= *shard->end_offset) {
+    for (const auto& candidate : stream.meta().shards) {
+      if (candidate.parent == shard->index || candidate.adjacent_parent == shard->index) {
+        response.child_shards.push_back(candidate);
+      }
+    }
+  } else {
+    response.next_shard_iterator = context.iterators->encode(
+        {position.stream, position.stream_created_ms, position.shard_index, next, now});
+  }
+  if (!drained && !response.records.empty()) {
+    response.millis_behind_latest = std::max<int64_t>(0, now - response.records.back().arrival_ms);
+  }
+  return response;
+}
+
+}  // namespace kds::api

@@ -1,0 +1,341 @@
+#include "kds/api/request.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <limits>
+
+#include "kds/base64.h"
+#include "kds/validate.h"
+
+namespace kds::api {
+
+using nlohmann::json;
+
+// The texts are the Coral (Java) deserializer's, as AWS returns them; kinesalite's tests record them.
+namespace {
+
+constexpr std::string_view kBigNumber = "class com.amazon.coral.value.json.numbers.TruncatingBigNumber";
+
+std::string_view structural_error(const json& value) {
+  return value.is_array() ? "Start of list found where not expected"
+                          : "Start of structure or map found where not expected.";
+}
+
+bool is_base64_char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+// The reason padded base64 is refused, or empty when it is canonical.
+std::string base64_problem(std::string_view text) {
+  if (text.size() % 4 != 0) {
+    return fmt::format("Base64 encoded length is expected a multiple of 4 bytes but found: {}", text.size());
+  }
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool pad = text[i] == '=';
+    if (!pad && !is_base64_char(text[i])) return fmt::format("Invalid Base64 character: '{}'", text[i]);
+    if (pad && i + 1 < text.size() && text[i + 1] != '=') {
+      return fmt::format("Invalid Base64 character: '{}'", text[i]);
+    }
+  }
+  auto decoded = base64_decode(text);
+  std::string again;
+  if (decoded) base64_encode(*decoded, &again);
+  if (!decoded || again != text) return "Invalid last non-pad Base64 character dectected";  // sic, as AWS
+  return {};
+}
+
+}  // namespace
+
+JsonReader::JsonReader(const json& body) : body_(body) {
+  if (!body.is_object()) status_ = Error(Errc::kSerialization, "The request body is not a JSON object");
+}
+
+const json* JsonReader::member(std::string_view name) {
+  if (!status_.ok()) return nullptr;
+  auto it = body_.find(name);
+  if (it == body_.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+void JsonReader::type_error(std::string message) {
+  status_ = Error(Errc::kSerialization, std::move(message));
+}
+
+std::optional<std::string> JsonReader::string(std::string_view name) {
+  const json* value = member(name);
+  if (value == nullptr) return std::nullopt;
+  if (value->is_string()) return value->get<std::string>();
+  if (value->is_boolean()) {
+    type_error("class java.lang.Boolean can not be converted to an String");
+  } else if (value->is_number()) {
+    type_error(fmt::format("{} can not be converted to an String", kBigNumber));
+  } else {
+    type_error(std::string(structural_error(*value)));
+  }
+  return std::nullopt;
+}
+
+std::optional<int64_t> JsonReader::integer(std::string_view name) {
+  const json* value = member(name);
+  if (value == nullptr) return std::nullopt;
+  if (value->is_number()) {
+    constexpr double kMax = std::numeric_limits<int32_t>::max();
+    constexpr double kMin = std::numeric_limits<int32_t>::min();
+    if (value->is_number_float()) {
+      const double floored = std::floor(value->get<double>());
+      return static_cast<int64_t>(std::clamp(floored, kMin, kMax));
+    }
+    if (value->is_number_unsigned()) {
+      return static_cast<int64_t>(std::min<uint64_t>(value->get<uint64_t>(), static_cast<uint64_t>(kMax)));
+    }
+    return std::clamp<int64_t>(value->get<int64_t>(), static_cast<int64_t>(kMin), static_cast<int64_t>(kMax));
+  }
+  if (value->is_boolean()) {
+    type_error("class java.lang.Boolean can not be converted to an Integer");
+  } else if (value->is_string()) {
+    type_error("class java.lang.String can not be converted to an Integer");
+  } else {
+    type_error(std::string(structural_error(*value)));
+  }
+  return std::nullopt;
+}
+
+std::optional<bool> JsonReader::boolean(std::string_view name) {
+  const json* value = member(name);
+  if (value == nullptr) return std::nullopt;
+  if (value->is_boolean()) return value->get<bool>();
+  if (value->is_number()) {
+    type_error(fmt::format("{} can not be converted to an Boolean", kBigNumber));
+  } else if (value->is_string()) {
+    std::string upper = value->get<std::string>();
+    std::transform(upper.begin(), upper.end(), upper.begin(),
+                   [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; });
+    type_error(fmt::format("'{}' can not be converted to an Boolean", upper));
+  } else {
+    type_error(std::string(structural_error(*value)));
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> JsonReader::blob(std::string_view name) {
+  const json* value = member(name);
+  if (value == nullptr) return std::nullopt;
+  if (value->is_string()) {
+    const auto& text = value->get_ref<const std::string&>();
+    if (std::string problem = base64_problem(text); !problem.empty()) {
+      type_error(fmt::format("'{}' can not be converted to a Blob: {}", text, problem));
+      return std::nullopt;
+    }
+    return base64_decode(text);
+  }
+  if (value->is_boolean()) {
+    type_error("class java.lang.Boolean can not be converted to a Blob");
+  } else if (value->is_number()) {
+    type_error(fmt::format("{} can not be converted to a Blob", kBigNumber));
+  } else {
+    type_error(std::string(structural_error(*value)));
+  }
+  return std::nullopt;
+}
+
+std::optional<int64_t> JsonReader::timestamp_ms(std::string_view name) {
+  const json* value = member(name);
+  if (value == nullptr) return std::nullopt;
+  if (value->is_number()) {
+    const double ms = std::round(value->get<double>() * 1000.0);
+    constexpr double kLimit = 9.2e18;  // inside int64_t
+    return static_cast<int64_t>(std::clamp(ms, -kLimit, kLimit));
+  }
+  if (value->is_boolean()) {
+    type_error("class java.lang.Boolean can not be converted to milliseconds since epoch");
+  } else if (value->is_string()) {
+    type_error("class java.lang.String can not be converted to milliseconds since epoch");
+  } else {
+    type_error(std::string(structural_error(*value)));
+  }
+  return std::nullopt;
+}
+
+const json* JsonReader::list(std::string_view name) {
+  const json* value = member(name);
+  if (value == nullptr || value->is_array()) return value;
+  type_error(value->is_object() ? "Start of structure or map found where not expected."
+                                : "Expected list or null");
+  return nullptr;
+}
+
+const json* JsonReader::structure(std::string_view name) {
+  const json* value = member(name);
+  if (value == nullptr || value->is_object()) return value;
+  type_error(value->is_array() ? "Start of list found where not expected" : "Expected null");
+  return nullptr;
+}
+
+namespace {
+// arn:aws.*:kinesis:.*:\d{12}:stream/\S+ in one pass (std::regex recurses per character, and a request
+// member can be megabytes long): the earliest ":kinesis:" leaves the most room, and then any ":stream/"
+// after it with twelve digits and a colon before it and only non-space characters after it will do.
+bool matches_stream_arn(std::string_view text) {
+  if (!text.starts_with("arn:aws")) return false;
+  const size_t kinesis = text.find(":kinesis:", 7);
+  if (kinesis == std::string_view::npos) return false;
+  const size_t earliest = kinesis + 9 + 13;  // ":kinesis:" ".*" ":" twelve digits
+  size_t last_space = std::string_view::npos;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (std::isspace(static_cast<unsigned char>(text[i]))) last_space = i;
+  }
+  for (size_t at = text.find(":stream/", earliest - 1); at != std::string_view::npos;
+       at = text.find(":stream/", at + 1)) {
+    if (at < earliest || at + 8 >= text.size()) continue;
+    if (last_space != std::string_view::npos && last_space >= at + 8) continue;
+    const std::string_view digits = text.substr(at - 12, 12);
+    if (text[at - 13] == ':' &&
+        std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return true;
+  }
+  return false;
+}
+}  // namespace
+
+bool matches(Pattern pattern, std::string_view text) {
+  auto digits = [](std::string_view s, size_t max_digits) {
+    if (s == "0") return true;
+    return !s.empty() && s.size() <= max_digits + 1 && s[0] >= '1' && s[0] <= '9' &&
+           std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  switch (pattern) {
+    case Pattern::kNone:
+      return true;
+    case Pattern::kName:
+      return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+               c == '.' || c == '-';
+      });
+    case Pattern::kHashKey:
+      return digits(text, 38);
+    case Pattern::kSequenceNumber:
+      return digits(text, 128);
+    case Pattern::kStreamArn:
+      return matches_stream_arn(text);
+  }
+  return false;
+}
+
+namespace {
+std::string_view pattern_text(Pattern pattern) {
+  switch (pattern) {
+    case Pattern::kNone:
+      return "";
+    case Pattern::kName:
+      return "[a-zA-Z0-9_.-]+";
+    case Pattern::kHashKey:
+      return "0|([1-9]\\d{0,38})";
+    case Pattern::kSequenceNumber:
+      return "0|([1-9]\\d{0,128})";
+    case Pattern::kStreamArn:
+      return "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+";
+  }
+  return "";
+}
+}  // namespace
+
+void Validator::fail(std::string_view member, std::string value, std::string constraint, bool null) {
+  if (failures_.size() < kMaxViolationsListed) {
+    failures_.push_back({std::string(member), std::move(value), std::move(constraint), null});
+  }
+}
+
+Validator& Validator::required(std::string_view member, bool present) {
+  if (!present) fail(member, {}, "Member must not be null", true);
+  return *this;
+}
+
+Validator& Validator::list_length(std::string_view member, size_t count, size_t min, size_t max) {
+  const std::string shown = fmt::format("[{} entries]", count);
+  if (count < min)
+    fail(member, shown, fmt::format("Member must have length greater than or equal to {}", min));
+  if (count > max) fail(member, shown, fmt::format("Member must have length less than or equal to {}", max));
+  return *this;
+}
+
+Validator& Validator::string(std::string_view member, const std::optional<std::string>& value,
+                             bool is_required, Pattern pattern, size_t min_length, size_t max_length) {
+  if (!value) return is_required ? required(member, false) : *this;
+  if (!matches(pattern, *value)) {
+    fail(member, *value,
+         fmt::format("Member must satisfy regular expression pattern: {}", pattern_text(pattern)));
+  }
+  const int64_t length = std::max<int64_t>(utf8_length(*value), 0);
+  if (min_length > 0 && length < static_cast<int64_t>(min_length)) {
+    fail(member, *value, fmt::format("Member must have length greater than or equal to {}", min_length));
+  }
+  if (max_length > 0 && length > static_cast<int64_t>(max_length)) {
+    fail(member, *value, fmt::format("Member must have length less than or equal to {}", max_length));
+  }
+  return *this;
+}
+
+Validator& Validator::name(std::string_view member, const std::optional<std::string>& value,
+                           bool is_required) {
+  return string(member, value, is_required, Pattern::kName, 1, kMaxStreamNameLength);
+}
+
+Validator& Validator::integer(std::string_view member, const std::optional<int64_t>& value, bool is_required,
+                              int64_t min, int64_t max) {
+  if (!value) return is_required ? required(member, false) : *this;
+  if (*value < min) {
+    fail(member, std::to_string(*value),
+         fmt::format("Member must have value greater than or equal to {}", min));
+  }
+  if (*value > max) {
+    fail(member, std::to_string(*value), fmt::format("Member must have value less than or equal to {}", max));
+  }
+  return *this;
+}
+
+Validator& Validator::enumeration(std::string_view member, const std::optional<std::string>& value,
+                                  bool is_required, const std::vector<std::string_view>& values) {
+  if (!value) return is_required ? required(member, false) : *this;
+  if (std::find(values.begin(), values.end(), *value) == values.end()) {
+    fail(member, *value, fmt::format("Member must satisfy enum value set: [{}]", fmt::join(values, ", ")));
+  }
+  return *this;
+}
+
+Validator& Validator::blob(std::string_view member, const std::optional<std::string>& value, bool is_required,
+                           size_t max_length) {
+  if (!value) return is_required ? required(member, false) : *this;
+  if (value->size() > max_length) {
+    fail(member, fmt::format("java.nio.HeapByteBuffer[pos=0 lim={0} cap={0}]", value->size()),
+         fmt::format("Member must have length less than or equal to {}", max_length));
+  }
+  return *this;
+}
+
+Status Validator::finish() const {
+  if (failures_.empty()) return {};
+  std::vector<Violation> violations;
+  for (const Failure& f : failures_)
+    violations.push_back({f.value, f.member, f.constraint, f.null});
+  return validation_error(violations.data(), violations.size());
+}
+
+Result<std::string> stream_from(const std::optional<std::string>& name,
+                                const std::optional<std::string>& arn) {
+  if (!name && !arn) {
+    return Error(Errc::kInvalidArgument, "Stream arn and stream name can't be empty at the same time");
+  }
+  if (!arn) return *name;
+  const size_t at = arn->find(":stream/");
+  const std::string from_arn = arn->substr(at + 8);
+  if (name && *name != from_arn) {
+    return Error(Errc::kInvalidArgument,
+                 fmt::format("StreamARN {} and StreamName {} name different streams", *arn, *name));
+  }
+  return from_arn;
+}
+
+}  // namespace kds::api

@@ -1,0 +1,99 @@
+#include "kds/api/shapes.h"
+
+#include <fmt/format.h>
+
+#include "kds/base64.h"
+#include "kds/shard_id.h"
+#include "kds/timestamp.h"
+
+namespace kds::api {
+
+using nlohmann::ordered_json;
+
+double epoch_seconds(int64_t ms) {
+  return static_cast<double>(ms) / 1000.0;
+}
+
+namespace {
+ordered_json range_json(const HashKeyRange& range) {
+  return {{"StartingHashKey", to_decimal(range.start)}, {"EndingHashKey", to_decimal(range.end)}};
+}
+}  // namespace
+
+ordered_json shard_json(const ShardMeta& shard) {
+  ordered_json item;
+  item["ShardId"] = shard.id();
+  if (shard.parent) item["ParentShardId"] = shard_id_string(*shard.parent);
+  if (shard.adjacent_parent) item["AdjacentParentShardId"] = shard_id_string(*shard.adjacent_parent);
+  item["HashKeyRange"] = range_json(shard.range);
+  ordered_json sequence;
+  sequence["StartingSequenceNumber"] = to_decimal(shard.starting_sequence_number());
+  if (auto ending = shard.ending_sequence_number()) sequence["EndingSequenceNumber"] = to_decimal(*ending);
+  item["SequenceNumberRange"] = std::move(sequence);
+  return item;
+}
+
+ordered_json child_shard_json(const ShardMeta& shard) {
+  ordered_json item;
+  item["ShardId"] = shard.id();
+  ordered_json parents = ordered_json::array();
+  if (shard.parent) parents.push_back(shard_id_string(*shard.parent));
+  if (shard.adjacent_parent) parents.push_back(shard_id_string(*shard.adjacent_parent));
+  item["ParentShards"] = std::move(parents);
+  item["HashKeyRange"] = range_json(shard.range);
+  return item;
+}
+
+void append_json_escaped(std::string_view text, std::string* out) {
+  for (char c : text) {
+    switch (c) {
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          *out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          *out += c;
+        }
+    }
+  }
+}
+
+void append_record_json(const RecordShape& record, bool with_shard_id, std::string* out) {
+  *out += "{\"SequenceNumber\": \"";
+  *out += to_decimal(make_sequence_number(record.shard_index, record.offset));
+  *out += "\", \"ApproximateArrivalTimestamp\": ";
+  *out += format_epoch_seconds(record.arrival_ms);
+  *out += ", \"Data\": \"";
+  base64_encode(record.data, out);
+  *out += "\", \"PartitionKey\": \"";
+  append_json_escaped(record.key, out);
+  *out += record.encrypted ? "\", \"EncryptionType\": \"KMS\"" : "\", \"EncryptionType\": \"NONE\"";
+  if (with_shard_id) {
+    *out += ", \"ShardId\": \"";
+    *out += shard_id_string(record.shard_index);
+    *out += '"';
+  }
+  *out += '}';
+}
+
+std::string put_record_json(uint32_t shard_index, uint64_t offset, bool encrypted) {
+  return fmt::format(R"({{"ShardId": "{}", "SequenceNumber": "{}", "EncryptionType": "{}"}})",
+                     shard_id_string(shard_index), to_decimal(make_sequence_number(shard_index, offset)),
+                     encrypted ? "KMS" : "NONE");
+}
+
+}  // namespace kds::api
