@@ -1,8 +1,8 @@
 // kds-create-stream: create a stream with N shards covering the hash-key space evenly.
 #include "common/cli.h"
 #include "common/text.h"
+#include "kds/api/operations.h"
 #include "kds/compression.h"
-#include "kds/store.h"
 
 using namespace kds;
 using namespace kds::cli;
@@ -21,9 +21,10 @@ struct Options {
 };
 
 int create(const CLI::App& app, const Options& options) {
-  const std::string stream = resolve_stream(app, options.stream);
-  StreamOptions stream_options;
-  stream_options.shard_count = options.shard_count;
+  api::CreateStreamRequest request;
+  request.stream.name = resolve_stream(app, options.stream);
+  request.shard_count = options.shard_count;
+  StreamOptions& stream_options = request.local;
   const auto hours = parse_hours(options.retention_hours);
   if (!hours) {
     throw UsageError("--retention-period-hours: '" + options.retention_hours +
@@ -53,7 +54,7 @@ int create(const CLI::App& app, const Options& options) {
   }
   auto store = open_store(options.store);
   if (!store.ok()) return fail(store.error());
-  if (auto created = store->create_stream(stream, stream_options); !created.ok())
+  if (auto created = api::create_stream(api_context(*store, nullptr), request); !created.ok())
     return fail(created.error());
   return kExitOk;
 }

@@ -1,6 +1,6 @@
 // kds-delete-stream: remove a stream and all its records.
 #include "common/cli.h"
-#include "kds/store.h"
+#include "kds/api/operations.h"
 
 using namespace kds;
 using namespace kds::cli;
@@ -20,7 +20,10 @@ int main(int argc, char** argv) {
         const std::string stream = resolve_stream(*app_ptr, stream_name);
         auto store = open_store(store_option);
         if (!store.ok()) return fail(store.error());
-        if (auto deleted = store->delete_stream(stream); !deleted.ok()) return fail(deleted.error());
+        api::DeleteStreamRequest request;
+        request.stream.name = stream;
+        auto deleted = api::delete_stream(api_context(*store, nullptr), request);
+        if (!deleted.ok()) return fail(deleted.error());
         return static_cast<int>(kExitOk);
       });
 }

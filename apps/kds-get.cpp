@@ -50,13 +50,6 @@ class Printer {
   int64_t remaining_;
 };
 
-Error record_not_found(const Stream& stream, std::string_view text) {
-  return Error(Errc::kResourceNotFound,
-               fmt::format("Record with sequence number {} not found in stream {} under "
-                           "account {}.",
-                           text, stream.name(), kAccountId));
-}
-
 // Prints the records named by sequence numbers, in the order given.
 int get_by_sequence_numbers(const Stream& stream, const Options& options, Printer& printer,
                             StderrReporter& reporter) {
@@ -64,14 +57,15 @@ int get_by_sequence_numbers(const Stream& stream, const Options& options, Printe
     auto position = parse_sequence_number(text, "sequenceNumber");
     if (!position.ok()) return fail(position.error());
     const ShardMeta* shard = stream.meta().find_shard(position->shard_index);
-    if (shard == nullptr) return fail(record_not_found(stream, text));
+    if (shard == nullptr) return fail(record_not_found(stream.name(), text));
     auto reader = stream.open_reader(shard->index, &reporter);
     if (!reader.ok()) return fail(reader.error());
     if (auto sought = reader->seek_offset(position->offset); !sought.ok()) return fail(sought.error());
     std::vector<ReadRecord> records;
     auto more = reader->next_batch(&records, 1);
     if (!more.ok()) return fail(more.error());
-    if (!*more || records.front().offset != position->offset) return fail(record_not_found(stream, text));
+    if (!*more || records.front().offset != position->offset)
+      return fail(record_not_found(stream.name(), text));
     printer.print(shard->index, records.front());
   }
   return kExitOk;

@@ -1,9 +1,7 @@
 // kds-list-streams: the streams of the store, sorted by name.
-#include <nlohmann/json.hpp>
-
 #include "common/cli.h"
 #include "common/output.h"
-#include "kds/store.h"
+#include "kds/api/operations.h"
 
 using namespace kds;
 using namespace kds::cli;
@@ -20,16 +18,23 @@ int main(int argc, char** argv) {
       [&] {
         auto store = open_store(store_option);
         if (!store.ok()) return fail(store.error());
-        auto names = store->list_streams();
-        if (!names.ok()) return fail(names.error());
+        // Every page, as `aws kinesis list-streams` pages through them.
+        api::ListStreamsRequest request;
+        api::ListStreamsResponse all;
+        for (;;) {
+          auto page = api::list_streams(api_context(*store, nullptr), request);
+          if (!page.ok()) return fail(page.error());
+          for (auto& meta : page->streams)
+            all.streams.push_back(std::move(meta));
+          if (!page->has_more_streams) break;
+          request.next_token = page->next_token;
+        }
         Output& out = Output::standard();
         if (output == "json") {
-          nlohmann::ordered_json doc;
-          doc["StreamNames"] = *names;
-          doc["HasMoreStreams"] = false;
-          out.write(doc.dump(4) + "\n");
+          out.write(all.to_json().dump(4) + "\n");
         } else {
-          for (const auto& name : *names) out.write(name + "\n");
+          for (const auto& meta : all.streams)
+            out.write(meta.name + "\n");
         }
         return static_cast<int>(kExitOk);
       });

@@ -18,8 +18,9 @@ int main(int argc, char** argv) {
         add_stream_operand(app, &stream_name);
         app.add_option("HOURS", hours_text, "Retention period in hours (also 36h, 7d, 2w)");
         app.add_option("--retention-period-hours", hours_text, "Same as HOURS")->type_name("HOURS");
-        app.add_option("--max-bytes", max_bytes,
-                       "Cap each shard at SIZE, deleting its oldest segments (K/M/G; 0 or none removes the cap)")
+        app.add_option(
+               "--max-bytes", max_bytes,
+               "Cap each shard at SIZE, deleting its oldest segments (K/M/G; 0 or none removes the cap)")
             ->type_name("SIZE");
         add_store_option(app, &store_option);
       },
@@ -31,16 +32,19 @@ int main(int argc, char** argv) {
         }
         if (hours_text.empty()) throw UsageError("the retention period HOURS is required");
         const auto hours = parse_hours(hours_text);
-        if (!hours) throw UsageError("HOURS: '" + hours_text + "' is not a number of hours (e.g. 48, 36h, 7d)");
+        if (!hours)
+          throw UsageError("HOURS: '" + hours_text + "' is not a number of hours (e.g. 48, 36h, 7d)");
         std::optional<uint64_t> cap;
         if (app_ptr->count("--max-bytes") > 0) {
           cap = parse_size_cap(max_bytes);
-          if (!cap) throw UsageError("--max-bytes: '" + max_bytes + "' is not a size (e.g. 10G, 512M) or none");
+          if (!cap)
+            throw UsageError("--max-bytes: '" + max_bytes + "' is not a size (e.g. 10G, 512M) or none");
         }
         auto store = open_store(store_option);
         if (!store.ok()) return fail(store.error());
         StderrReporter reporter;
-        if (auto set = set_retention(*store, stream, *hours, cap, &reporter); !set.ok()) return fail(set.error());
+        if (auto set = set_retention(*store, stream, *hours, cap, &reporter); !set.ok())
+          return fail(set.error());
         return static_cast<int>(kExitOk);
       });
 }

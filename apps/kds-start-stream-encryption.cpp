@@ -1,6 +1,6 @@
 // kds-start-stream-encryption: encrypt a stream's new batches with a key file's key.
 #include "common/cli.h"
-#include "kds/stream_settings.h"
+#include "kds/api/operations.h"
 
 using namespace kds;
 using namespace kds::cli;
@@ -12,7 +12,8 @@ int main(int argc, char** argv) {
   CLI::App* app_ptr = nullptr;
   return run(
       argc, argv, "kds-start-stream-encryption",
-      "Encrypt a stream's new batches (AES-256-GCM) with the key in a key file; existing batches stay as they are.",
+      "Encrypt a stream's new batches (AES-256-GCM) with the key in a key file; existing batches stay as "
+      "they are.",
       [&](CLI::App& app) {
         app_ptr = &app;
         add_stream_operand(app, &stream_name);
@@ -22,12 +23,19 @@ int main(int argc, char** argv) {
       [&] {
         const std::string stream = resolve_stream(*app_ptr, stream_name);
         if (key_files.size() > 1) throw UsageError("--encryption-key-file: give one key");
-        auto keys = load_keys(key_files, true);
-        if (!keys.ok()) return fail(keys.error());
-        if (keys->empty()) throw UsageError("a key is required: --encryption-key-file FILE or KDS_ENCRYPTION_KEY_FILE");
+        std::string key_file = key_files.empty() ? std::string() : key_files.front();
+        if (const char* env = std::getenv("KDS_ENCRYPTION_KEY_FILE"); key_file.empty() && env != nullptr)
+          key_file = env;
+        if (key_file.empty())
+          throw UsageError("a key is required: --encryption-key-file FILE or KDS_ENCRYPTION_KEY_FILE");
         auto store = open_store(store_option);
         if (!store.ok()) return fail(store.error());
-        if (auto started = start_encryption(*store, stream, keys->front()); !started.ok()) return fail(started.error());
+        api::StreamEncryptionRequest request;  // the KeyId of a local store is the key file's path
+        request.stream.name = stream;
+        request.encryption_type = "KMS";
+        request.key_id = key_file;
+        auto started = api::start_stream_encryption(api_context(*store, nullptr), request);
+        if (!started.ok()) return fail(started.error());
         return static_cast<int>(kExitOk);
       });
 }

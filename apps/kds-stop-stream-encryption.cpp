@@ -1,6 +1,6 @@
 // kds-stop-stream-encryption: store a stream's new batches unencrypted.
 #include "common/cli.h"
-#include "kds/stream_settings.h"
+#include "kds/api/operations.h"
 
 using namespace kds;
 using namespace kds::cli;
@@ -21,7 +21,17 @@ int main(int argc, char** argv) {
         const std::string stream = resolve_stream(*app_ptr, stream_name);
         auto store = open_store(store_option);
         if (!store.ok()) return fail(store.error());
-        if (auto stopped = stop_encryption(*store, stream); !stopped.ok()) return fail(stopped.error());
+        api::StreamEncryptionRequest request;
+        request.stream.name = stream;
+        request.encryption_type = "KMS";
+        // StopStreamEncryption names the key it stops using; a local store knows it by its fingerprint.
+        request.key_id = "current";
+        if (auto opened = store->open_stream(stream);
+            opened.ok() && !opened->meta().key_fingerprint.empty()) {
+          request.key_id = "fingerprint:" + opened->meta().key_fingerprint;
+        }
+        auto stopped = api::stop_stream_encryption(api_context(*store, nullptr), request);
+        if (!stopped.ok()) return fail(stopped.error());
         return static_cast<int>(kExitOk);
       });
 }

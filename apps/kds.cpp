@@ -20,22 +20,9 @@ struct Command {
   const char* summary;
 };
 
+// The commands, in the order `kds --help` lists them: generated from apps/commands.txt by CMake.
 constexpr Command kCommands[] = {
-    {"create-stream", "create a stream whose shards divide the hash-key space evenly"},
-    {"delete-stream", "delete a stream and every record in it"},
-    {"describe-stream", "show a stream's settings, shards, lineage and per-shard statistics"},
-    {"fsck", "check (and with --repair, mend) segments, indexes and metadata"},
-    {"get", "print records by sequence number, or in order from a starting position"},
-    {"list-streams", "list the streams of the store"},
-    {"merge-shards", "merge two adjacent open shards into one"},
-    {"put", "write each input line (or delimited record) as a record"},
-    {"set-compression", "compress a stream's new batches with zstd, or stop"},
-    {"set-retention", "set how long records stay readable, and a per-shard size cap"},
-    {"split-shard", "split an open shard into two children"},
-    {"start-stream-encryption", "encrypt a stream's new batches with a key file's key"},
-    {"stop-stream-encryption", "store a stream's new batches unencrypted"},
-    {"tail", "print the last records of a stream, then follow it"},
-    {"update-shard-count", "scale a stream to N open shards of equal size"},
+#include "kds_commands.inc"
 };
 
 constexpr const char* kVersion = "kds (kds) " KDS_VERSION;

@@ -27,6 +27,14 @@ _kds_shards() {
     grep -o '"ShardId": "shardId-[0-9]*"' | cut -d'"' -f4
 }
 
+# The command names, from the commands list of `kds --help`. The one list of commands is apps/commands.txt
+# in the source, compiled into kds; asking the installed kds keeps this file the same for every build and
+# always in step with the kds it completes for, with no list here to forget (and `kds --help` is already
+# the documented, tested listing, so no hidden option is needed).
+_kds_commands() {
+  kds --help 2>/dev/null | awk '/^Commands:/ {on = 1; next} on && NF {print $1} !NF && on {exit}'
+}
+
 _kds_options() {
   # The long and short options a tool's --help lists.
   "$1" --help 2>/dev/null | grep -oE -- '(^|[ ,])--?[a-zA-Z0-9][a-zA-Z0-9-]*' | tr -d ' ,' | sort -u
@@ -101,12 +109,12 @@ _kds() {
     if [[ $cur == -* ]]; then
       mapfile -t COMPREPLY < <(compgen -W "--store --help --version" -- "$cur")
     else
-      mapfile -t COMPREPLY < <(compgen -W "$(kds --help 2>/dev/null | awk '/^Commands:/ {on = 1; next} on && NF {print $1} !NF && on {exit}') help" -- "$cur")
+      mapfile -t COMPREPLY < <(compgen -W "$(_kds_commands) help" -- "$cur")
     fi
     return
   fi
   if [[ $command == help ]]; then
-    mapfile -t COMPREPLY < <(compgen -W "$(kds --help 2>/dev/null | awk '/^Commands:/ {on = 1; next} on && NF {print $1} !NF && on {exit}')" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "$(_kds_commands)" -- "$cur")
     return
   fi
   # Complete the rest as the kds-COMMAND tool would, with the words shifted past "kds ... COMMAND".
@@ -118,6 +126,8 @@ _kds() {
 }
 
 complete -F _kds kds
-complete -F _kds_command kds-create-stream kds-delete-stream kds-describe-stream kds-fsck kds-get \
-  kds-list-streams kds-merge-shards kds-put kds-set-compression kds-set-retention kds-split-shard \
-  kds-start-stream-encryption kds-stop-stream-encryption kds-tail kds-update-shard-count
+# Each kds-COMMAND too, by the same list. Without kds on PATH none is registered: the tools' completion
+# runs them (for --help and stream names) by name, so it could do nothing there anyway.
+mapfile -t _kds_tools < <(_kds_commands)
+if ((${#_kds_tools[@]} > 0)); then complete -F _kds_command "${_kds_tools[@]/#/kds-}"; fi
+unset _kds_tools

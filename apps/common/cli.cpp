@@ -76,6 +76,15 @@ int fail(std::string_view context, const Error& error) {
   return exit_code_for(error);
 }
 
+api::Context api_context(const Store& store, Reporter* reporter, std::vector<Key> keys) {
+  api::Context context;
+  context.store = &store;
+  context.reporter = reporter;
+  context.keys = std::move(keys);
+  context.resolve_key = [](std::string_view path) { return load_key_file(std::string(path)); };
+  return context;
+}
+
 void add_store_option(CLI::App& app, std::string* store) {
   app.add_option("--store", *store, "Store directory (default: $KDS_STORE, else $XDG_DATA_HOME/kds)")
       ->type_name("DIR");

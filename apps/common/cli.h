@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kds/api/operations.h"
 #include "kds/cipher.h"
 #include "kds/report.h"
 #include "kds/status.h"
@@ -67,6 +68,10 @@ bool uses_keys(const StreamMeta& meta);
 
 // Opens the store named by --store, else $KDS_STORE, else the XDG default.
 Result<Store> open_store(const std::string& store_option);
+
+// What the API layer's operations run against, for a tool: `store`, the keys given (if any) and
+// `reporter` (may be null); KeyIds are key files' paths. Everything must outlive the context.
+api::Context api_context(const Store& store, Reporter* reporter, std::vector<Key> keys = {});
 
 // Reports damage on stderr and remembers that some was found (for exit status kExitCorruption).
 class StderrReporter : public Reporter {

@@ -52,6 +52,13 @@ Error shard_not_found(std::string_view shard_as_given, std::string_view stream) 
                                                     shown, stream, kAccountId));
 }
 
+Error record_not_found(std::string_view stream, std::string_view sequence_number) {
+  return Error(Errc::kResourceNotFound,
+               fmt::format("Record with sequence number {} not found in stream {} under "
+                           "account {}.",
+                           sequence_number, stream, kAccountId));
+}
+
 Error shard_does_not_exist(uint32_t shard_index, std::string_view stream) {
   return Error(Errc::kResourceNotFound, fmt::format("Shard {} in stream {} under account {} does not exist",
                                                     shard_id_string(shard_index), stream, kAccountId));

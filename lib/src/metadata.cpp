@@ -186,7 +186,9 @@ Result<StreamMeta> StreamMeta::from_json(std::string_view text, std::string_view
     meta.next_shard_index = integer_field<uint32_t>(doc, "NextShardIndex");
     for (const auto& item : doc.at("Shards")) {
       ShardMeta shard;
-      shard.index = *shard_field(item, "ShardId");
+      const auto index = shard_field(item, "ShardId");
+      if (!index) throw std::invalid_argument("a shard has no ShardId");
+      shard.index = *index;
       shard.parent = shard_field(item, "ParentShardId");
       shard.adjacent_parent = shard_field(item, "AdjacentParentShardId");
       shard.range = {hash_field(item, "StartingHashKey"), hash_field(item, "EndingHashKey")};

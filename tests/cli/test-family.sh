@@ -146,6 +146,31 @@ bash -c "
 " 2>"$TEST_DIR/completion.err" || fail "completion: $(cat "$TEST_DIR/completion.err")"
 assert_eq "$(cat "$TEST_DIR/completion.err")" "" "completion loads without errors"
 
+# --- the one list of commands, apps/commands.txt: each command has its program, its man page, its line in
+# `kds --help` and in kds(1), and completion; each tool source and tool man page is in the list
+mapfile -t commands < <(sed -E '/^[[:space:]]*(#|$)/d; s/[[:space:]].*//' "$SOURCE/apps/commands.txt")
+[[ ${#commands[@]} -gt 0 ]] || fail "apps/commands.txt lists no command"
+kds --help >"$TEST_DIR/help"
+assert_eq "$(awk '/^Commands:/ {on = 1; next} on && NF {print $1} !NF && on {exit}' "$TEST_DIR/help")" \
+  "$(printf '%s\n' "${commands[@]}")" "kds --help lists the commands of apps/commands.txt, in order"
+for name in "${commands[@]}"; do
+  summary=$(sed -nE "s/^${name}[[:space:]]+(.*[^[:space:]])[[:space:]]*\$/\1/p" "$SOURCE/apps/commands.txt")
+  grep -qFx -- "$(printf '  %-25s%s' "$name" "$summary")" "$TEST_DIR/help" || fail "$name: kds --help lacks its line"
+  [[ -x "$KDS_BIN/kds-$name" ]] || fail "$name: no program kds-$name in $KDS_BIN"
+  [[ -f "$SOURCE/man/kds-$name.1" ]] || fail "$name: no man page man/kds-$name.1"
+  grep -qFx -- ".B ${name//-/\\-}" "$SOURCE/man/kds.1" || fail "$name: not under COMMANDS in man/kds.1"
+  grep -qF -- ".BR kds\\-${name//-/\\-} (1)" "$SOURCE/man/kds.1" || fail "$name: kds(1) does not refer to kds-$name(1)"
+done
+for source in "$SOURCE"/apps/kds-*.cpp "$SOURCE"/man/kds-*.1; do
+  name=$(basename "$source")
+  name=${name#kds-}
+  name=${name%.*}
+  [[ " ${commands[*]} " == *" $name "* ]] || fail "${source#"$SOURCE"/} is not in apps/commands.txt"
+done
+bash -c 'source "$1/completion/kds.bash"; shift; for name; do complete -p "kds-$name" >/dev/null || exit 1; done' \
+  _ "$SOURCE" "${commands[@]}" 2>"$TEST_DIR/completion.err" ||
+  fail "completion is not registered for every command: $(cat "$TEST_DIR/completion.err")"
+
 # --- every tool: --help (with a pointer to its man page) and --version
 for tool in "$KDS_BIN"/kds-*; do
   name=$(basename "$tool")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # kds-put --sync batch killed with SIGKILL at random moments while fed continuously: every acknowledged
-# record reads back identical, nothing unwritten appears, nothing is duplicated, offsets stay dense.
+# record reads back identical (its exact data and key, matched to its input line by the order of the
+# acknowledgements), nothing unwritten appears, nothing is duplicated, offsets stay dense.
 source "$(dirname "$0")/lib.sh"
 
 kds-create-stream k9 --shard-count 2 --segment-size 64K
@@ -29,29 +30,40 @@ while True:
   kill -9 "$pid" 2>/dev/null || true   # $! of a pipeline is its last command: kds-put
   wait "$pid" 2>/dev/null || true
 done
-kds-get k9 -f '%o %s\n' >"$TEST_DIR/all"
+kds-get k9 -f '%o %k %s\n' >"$TEST_DIR/all"
 python3 - "$TEST_DIR" "$rounds" <<'PY' || fail "acknowledged records after kill -9"
-import json, os, sys
+import hashlib, json, os, sys
 d, rounds = sys.argv[1], int(sys.argv[2])
-stored = {}
+stored = {}  # sequence number -> (key, data)
 values = []
 for line in open(os.path.join(d, "all")):
-    seq, value = line.split()
+    seq, key, value = line.split()
     assert int(seq) not in stored
-    stored[int(seq)] = value
+    stored[int(seq)] = (key, value)
     values.append(value)
 assert len(set(values)) == len(values), "a record was stored twice"
 acked = 0
 for r in range(1, rounds + 1):
+    # Acknowledgements come in input order: the j-th complete line is the feeder's record i = j, whose
+    # data is "r.j" and key "k{j % 5}".
+    j = 0
     for line in open(os.path.join(d, f"acks.{r}")):
         if not line.endswith("\n"):
             continue  # the ack line itself was cut by the kill
+        j += 1
         ack = json.loads(line)
-        assert int(ack["SequenceNumber"]) in stored, ("acknowledged record missing", ack)
+        seq = int(ack["SequenceNumber"])
+        assert seq in stored, ("acknowledged record missing", ack)
+        want = (f"k{j % 5}", f"{r}.{j}")
+        assert stored[seq] == want, ("acknowledged record reads back different", ack, stored[seq], want)
+        assert ack["ShardId"] == f"shardId-{seq >> 64:012d}", ("ack names another shard", ack)
         acked += 1
-for value in values:
+for seq, (key, value) in stored.items():
     r, i = value.split(".")
     assert 1 <= int(r) <= rounds and int(i) >= 1, value
+    assert key == f"k{int(i) % 5}", ("record stored with another key", key, value)
+    # Two shards split the key space at 2^127: the top bit of the key's MD5 picks the shard.
+    assert seq >> 64 == int.from_bytes(hashlib.md5(key.encode()).digest(), "big") >> 127, ("misrouted", key)
 # Offsets dense per shard.
 for shard in (0, 1):
     offs = sorted(s & ((1 << 64) - 1) for s in stored if s >> 64 == shard)

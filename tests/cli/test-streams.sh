@@ -11,7 +11,13 @@ assert_eq "$(kds-list-streams | tr '\n' ' ')" ". .. alpha beta " "sorted names"
 kds-list-streams --output json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-assert d == {"StreamNames": [".", "..", "alpha", "beta"], "HasMoreStreams": False}, d' || fail "list-streams json"
+assert list(d) == ["StreamNames", "HasMoreStreams", "StreamSummaries"], d
+assert d["StreamNames"] == [".", "..", "alpha", "beta"] and d["HasMoreStreams"] is False, d
+s = d["StreamSummaries"][3]
+assert s["StreamName"] == "beta" and s["StreamStatus"] == "ACTIVE", s
+assert s["StreamARN"] == "arn:aws:kinesis:us-east-1:000000000000:stream/beta", s
+assert s["StreamModeDetails"] == {"StreamMode": "PROVISIONED"} and s["StreamCreationTimestamp"] > 1.6e9, s' \
+  || fail "list-streams json"
 echo dot | kds-put ..
 assert_eq "$(kds-get ..)" "dot" "stream named .."
 [[ -d "$KDS_STORE/...stream" && ! -e "$TEST_DIR/dot" ]] || fail "stream '..' must live inside the store"
@@ -56,11 +62,27 @@ kds-create-stream other --store "$TEST_DIR/s2"
 bad=$(find "$TEST_DIR/s3" \( -type d ! -perm 0700 \) -o \( -type f ! -perm 0600 \))
 assert_eq "$bad" "" "permissions under umask 000"
 
+# More streams than one ListStreams page (100): the tool follows NextToken to the end, in order.
+for i in $(seq -w 1 130); do kds-create-stream "page$i" --store "$TEST_DIR/pages"; done
+assert_eq "$(kds-list-streams --store "$TEST_DIR/pages" | md5sum)" "$(seq -w 1 130 | sed 's/^/page/' | md5sum)" \
+  "list-streams past one page"
+kds-list-streams --store "$TEST_DIR/pages" --output json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert len(d["StreamNames"]) == 130 and len(d["StreamSummaries"]) == 130 and d["HasMoreStreams"] is False
+assert "NextToken" not in d, d.get("NextToken")' || fail "list-streams json past one page"
+
 # 1000 shards are created quickly and all readable.
 start=$(date +%s%N)
 kds-create-stream wide --shard-count 1000
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "created 1000 shards in ${elapsed_ms} ms" >&2
+kds-describe-stream wide --output json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)["StreamDescription"]
+ids = [s["ShardId"] for s in d["Shards"]]
+assert ids == ["shardId-%012d" % i for i in range(1000)], ids[:3]
+assert d["HasMoreShards"] is False' || fail "describe-stream json lists every page of shards"
 seq 1 3000 | sed "s/.*/&:&/" | kds-put wide -K :   # each number is its own key: spread over the shards
 assert_eq "$(kds-get wide | sort -n | md5sum)" "$(seq 1 3000 | md5sum)" "1000-shard stream round trip"
 pass

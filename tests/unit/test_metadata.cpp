@@ -213,6 +213,12 @@ TEST_CASE("from_json rejects damaged metadata as Corruption") {
   meta = sample();
   std::swap(meta.shards[1], meta.shards[2]);
   check_rejected(meta, "shards out of index order");
+  // A shard entry without its id (it was read as shard 0 through an empty optional before).
+  std::string text = sample().to_json();
+  const size_t id = text.find("\"ShardId\": \"shardId-000000000000\",");
+  REQUIRE(id != std::string::npos);
+  text.erase(id, std::string("\"ShardId\": \"shardId-000000000000\",").size());
+  check_rejected(text, "a shard without ShardId");
   meta = sample();
   meta.segment_bytes = 100;
   check_rejected(meta, "segment size below the minimum");

@@ -39,6 +39,9 @@ Error stream_exists(std::string_view stream);
 Error stream_not_active(std::string_view stream, std::string_view status);
 // For a shard id that cannot be parsed or names no shard of the stream (split, merge, get by shard).
 Error shard_not_found(std::string_view shard_as_given, std::string_view stream);
+// For a sequence number that names no stored record (kds-get STREAM SEQUENCE_NUMBER; Kinesis has no
+// operation that reads one record, so the text follows its not-found ones).
+Error record_not_found(std::string_view stream, std::string_view sequence_number);
 // For a well-formed shard id that names no shard (iterator-style calls).
 Error shard_does_not_exist(uint32_t shard_index, std::string_view stream);
 
