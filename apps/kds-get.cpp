@@ -73,15 +73,9 @@ int get_by_sequence_numbers(const Stream& stream, const Options& options, Printe
 
 int get_in_order(const Stream& stream, const Options& options, const CLI::App& app, Printer& printer,
                  StderrReporter& reporter) {
-  std::optional<uint32_t> shard_option;
-  if (app.count("--shard-id") > 0) {
-    auto index = parse_shard_id(options.shard_id);
-    if (!index || stream.meta().find_shard(*index) == nullptr) {
-      return fail(shard_not_found(options.shard_id, stream.name()));
-    }
-    shard_option = *index;
-  }
-  auto plan = plan_read(stream, app, options.start, shard_option);
+  auto shard = shard_option(app, stream, options.shard_id);
+  if (!shard.ok()) return fail(shard.error());
+  auto plan = plan_read(stream, app, options.start, *shard);
   if (!plan.ok()) return fail(plan.error());
   std::vector<ReadRecord> records;
   for (const ShardStart& start : *plan) {
@@ -118,13 +112,8 @@ int get(const CLI::App& app, Options& options) {
   }
   auto store = open_store(options.store);
   if (!store.ok()) return fail(store.error());
-  auto stream = store->open_stream(stream_name);
+  auto stream = open_stream_for_reading(*store, stream_name, options.key_files);
   if (!stream.ok()) return fail(stream.error());
-  // An encrypted stream is refused before anything is printed when its keys were not given.
-  auto keys = load_keys(options.key_files, uses_keys(stream->meta()));
-  if (!keys.ok()) return fail(keys.error());
-  if (auto used = stream->use_keys(*keys); !used.ok()) return fail(used.error());
-  if (auto checked = stream->check_read_keys(); !checked.ok()) return fail(checked.error());
   StderrReporter reporter;
   Printer printer(*stream, std::move(record_printer), options.limit);
   const int status = by_number ? get_by_sequence_numbers(*stream, options, printer, reporter)

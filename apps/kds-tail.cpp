@@ -50,35 +50,6 @@ struct Options {
   std::vector<std::string> key_files;
 };
 
-// The scope and starts that -n/--lines asks for: the last N records (of the stream, or of one shard), or
-// every record from record K of each shard with +K.
-Result<FollowPlan> plan_lines(const Stream& stream, const Options& options, std::optional<uint32_t> shard) {
-  FollowPlan plan;
-  std::vector<uint32_t> shards;
-  if (shard) {
-    shards.push_back(*shard);
-  } else {
-    for (const auto& meta : stream.meta().shards)
-      shards.push_back(meta.index);
-  }
-  plan.scope.insert(shards.begin(), shards.end());
-  const std::string& text = options.lines;
-  if (!text.empty() && text[0] == '+') {
-    auto from = parse_integer(text.substr(1));
-    if (!from || *from < 0) throw UsageError("--lines: '" + text + "' is not +K with K a whole number");
-    for (uint32_t index : shards)
-      plan.starts[index] = {ReadStart::Kind::kOffset, static_cast<uint64_t>(std::max<int64_t>(*from, 1) - 1),
-                            0};
-    return plan;
-  }
-  auto count = parse_integer(text);
-  if (!count || *count < 0) throw UsageError("--lines: '" + text + "' is not a number of records (N or +K)");
-  KDS_ASSIGN(auto starts, last_records_start(stream, shards, static_cast<uint64_t>(*count)));
-  for (const auto& [index, offset] : starts)
-    plan.starts[index] = {ReadStart::Kind::kOffset, offset, 0};
-  return plan;
-}
-
 int tail(const CLI::App& app, Options& options) {
   const std::string stream_name = resolve_stream(app, options.stream);
   RecordPrinter printer = RecordPrinter::from_options(app, options.output);
@@ -93,22 +64,11 @@ int tail(const CLI::App& app, Options& options) {
   }
   auto store = open_store(options.store);
   if (!store.ok()) return fail(store.error());
-  auto stream = store->open_stream(stream_name);
+  auto stream = open_stream_for_reading(*store, stream_name, options.key_files);
   if (!stream.ok()) return fail(stream.error());
-  // An encrypted stream is refused before anything is printed when its keys were not given.
-  auto keys = load_keys(options.key_files, uses_keys(stream->meta()));
-  if (!keys.ok()) return fail(keys.error());
-  if (auto used = stream->use_keys(*keys); !used.ok()) return fail(used.error());
-  if (auto checked = stream->check_read_keys(); !checked.ok()) return fail(checked.error());
-
-  std::optional<uint32_t> shard;
-  if (app.count("--shard-id") > 0) {
-    auto index = parse_shard_id(options.shard_id);
-    if (!index || stream->meta().find_shard(*index) == nullptr) {
-      return fail(shard_not_found(options.shard_id, stream_name));
-    }
-    shard = *index;
-  }
+  auto shard_given = shard_option(app, *stream, options.shard_id);
+  if (!shard_given.ok()) return fail(shard_given.error());
+  const std::optional<uint32_t> shard = *shard_given;
   StderrReporter reporter;
   FollowPlan plan;
   if (has_start_options(app)) {
@@ -119,7 +79,7 @@ int tail(const CLI::App& app, Options& options) {
       plan.starts[start.shard_index] = start.start;
     }
   } else {
-    auto lines = plan_lines(*stream, options, shard);
+    auto lines = plan_lines(*stream, options.lines, shard);
     if (!lines.ok()) return fail(lines.error());
     plan = std::move(lines).value();
   }

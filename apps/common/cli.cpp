@@ -151,6 +151,23 @@ Result<Store> open_store(const std::string& store_option) {
   return Store::open(path);
 }
 
+Result<Stream> open_stream_for_reading(const Store& store, std::string_view name,
+                                       const std::vector<std::string>& key_files) {
+  KDS_ASSIGN(Stream stream, store.open_stream(name));
+  KDS_ASSIGN(auto keys, load_keys(key_files, uses_keys(stream.meta())));
+  KDS_TRY(stream.use_keys(keys));
+  KDS_TRY(stream.check_read_keys());
+  return stream;
+}
+
+Result<std::optional<uint32_t>> shard_option(const CLI::App& app, const Stream& stream,
+                                             const std::string& text) {
+  if (app.count("--shard-id") == 0) return std::optional<uint32_t>();
+  auto index = parse_shard_id(text);
+  if (!index || stream.meta().find_shard(*index) == nullptr) return shard_not_found(text, stream.name());
+  return std::optional<uint32_t>(*index);
+}
+
 void StderrReporter::damage(const DamageReport& report) {
   found_damage_ = true;
   print_error(fmt::format("Corruption: {} at byte {} ({} bytes): {}", report.path, report.position,

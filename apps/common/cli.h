@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +69,16 @@ bool uses_keys(const StreamMeta& meta);
 
 // Opens the store named by --store, else $KDS_STORE, else the XDG default.
 Result<Store> open_store(const std::string& store_option);
+
+// Opens `name` for reading with the keys of --encryption-key-file (or the environment's, when the stream
+// uses keys), refusing an encrypted stream before anything is printed when its keys were not given.
+Result<Stream> open_stream_for_reading(const Store& store, std::string_view name,
+                                       const std::vector<std::string>& key_files);
+
+// The shard `--shard-id TEXT` names in `stream`, nullopt without the option, or the error Kinesis gives
+// for a shard that cannot be parsed or does not exist.
+Result<std::optional<uint32_t>> shard_option(const CLI::App& app, const Stream& stream,
+                                             const std::string& text);
 
 // What the API layer's operations run against, for a tool: `store`, the keys given (if any) and
 // `reporter` (may be null); KeyIds are key files' paths. Everything must outlive the context.

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <set>
 
+#include "cli.h"
 #include "kds/api/read_start.h"
 #include "kds/api/request.h"
 #include "kds/clock.h"
 #include "kds/errors.h"
 #include "kds/shard_id.h"
 #include "kds/timestamp.h"
+#include "text.h"
 
 namespace kds::cli {
 
@@ -102,6 +104,34 @@ Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& 
     if (by_number && plan.size() > 0) start.start.offset = 0;
     plan.push_back(start);
   }
+  return plan;
+}
+
+// The scope and starts that -n/--lines asks for: the last N records (of the stream, or of one shard), or
+// every record from record K of each shard with +K.
+Result<FollowPlan> plan_lines(const Stream& stream, const std::string& text, std::optional<uint32_t> shard) {
+  FollowPlan plan;
+  std::vector<uint32_t> shards;
+  if (shard) {
+    shards.push_back(*shard);
+  } else {
+    for (const auto& meta : stream.meta().shards)
+      shards.push_back(meta.index);
+  }
+  plan.scope.insert(shards.begin(), shards.end());
+  if (!text.empty() && text[0] == '+') {
+    auto from = parse_integer(text.substr(1));
+    if (!from || *from < 0) throw UsageError("--lines: '" + text + "' is not +K with K a whole number");
+    for (uint32_t index : shards)
+      plan.starts[index] = {ReadStart::Kind::kOffset, static_cast<uint64_t>(std::max<int64_t>(*from, 1) - 1),
+                            0};
+    return plan;
+  }
+  auto count = parse_integer(text);
+  if (!count || *count < 0) throw UsageError("--lines: '" + text + "' is not a number of records (N or +K)");
+  KDS_ASSIGN(auto starts, last_records_start(stream, shards, static_cast<uint64_t>(*count)));
+  for (const auto& [index, offset] : starts)
+    plan.starts[index] = {ReadStart::Kind::kOffset, offset, 0};
   return plan;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kds/follower.h"
 #include "kds/report.h"
 #include "kds/shard_reader.h"
 #include "kds/status.h"
@@ -33,8 +34,12 @@ struct ShardStart {
 // The shards to read, in reading order (a parent before its children), each with its start. Without
 // `shard`, AT/AFTER_SEQUENCE_NUMBER read the shard the number names and then its descendants; the other
 // types read every shard.
-Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& app, const StartOptions& options,
-                                          std::optional<uint32_t> shard);
+Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& app,
+                                          const StartOptions& options, std::optional<uint32_t> shard);
+
+// The scope and starts that kds-tail's -n/--lines TEXT asks for: the last N records (of the stream, or
+// of `shard`), or every record from record K of each shard with +K. Throws UsageError for other text.
+Result<FollowPlan> plan_lines(const Stream& stream, const std::string& text, std::optional<uint32_t> shard);
 
 // A reader positioned at `start`. `reporter` must outlive it.
 Result<ShardReader> open_reader(const Stream& stream, const ShardStart& start, Reporter* reporter);

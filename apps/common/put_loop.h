@@ -1,0 +1,158 @@
+// kds-put's loop: reads records from inputs, queues them on a Producer and prints acknowledgements as
+// the sync mode makes records durable.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli.h"
+#include "kds/api/shapes.h"
+#include "kds/errors.h"
+#include "kds/hash_key.h"
+#include "kds/producer.h"
+#include "kds/validate.h"
+#include "output.h"
+#include "record_splitter.h"
+
+namespace kds::cli {
+
+inline constexpr const char* kDefaultPartitionKey = "default";
+
+struct Input {
+  std::string name;  // as shown in messages
+  int fd = -1;
+};
+
+// What kds-put's options say about turning input into records.
+struct PutSettings {
+  std::string delimiter;                     // between records, decoded and not empty
+  std::optional<std::string> key_delimiter;  // -K, decoded
+  std::string key_delimiter_text;            // -K as given, for messages
+  std::string partition_key;                 // -k; empty: kDefaultPartitionKey
+  std::optional<u128> explicit_hash;
+  bool json_acks = false;  // print one PutRecord answer per record
+};
+
+// Opens every input ("-" is standard input; none given: standard input) before anything is written, so a
+// missing file leaves the store unchanged.
+Result<std::vector<Input>> open_inputs(const std::vector<std::string>& files);
+
+// --sync batch|interval[:MS]|none into `options`; throws UsageError for anything else.
+void parse_sync_mode(const std::string& text, ProducerOptions* options);
+
+class Putter {
+ public:
+  // `settings` must outlive the putter.
+  Putter(const PutSettings& settings, Producer producer)
+      : settings_(settings),
+        producer_(std::move(producer)),
+        delimiter_(settings.delimiter),
+        key_delimiter_(settings.key_delimiter),
+        explicit_hash_(settings.explicit_hash) {}
+
+  // Reads one input to its end; returns an exit status.
+  int put_all(const Input& input) {
+    // Room for the largest record Kinesis accepts plus its key and the key delimiter.
+    const size_t max_record = kMaxRecordDataBytes + 4 * kMaxPartitionKeyChars + 16;
+    RecordSplitter splitter(input.fd, delimiter_, max_record);
+    splitter.also_wake_on(producer_.ack_wake_fd());  // print acknowledgements as their syncs complete
+    splitter.wait_at_most([this] { return static_cast<int>(producer_.ms_until_sync()); });
+    for (;;) {
+      std::string_view record;
+      auto event = splitter.next(&record);
+      if (!event.ok()) return fail(input.name, event.error());
+      switch (*event) {
+        case RecordSplitter::Event::kRecord:
+          if (int status = add(input, splitter.record_number(), record); status != kExitOk) return status;
+          if (producer_.wants_flush()) {
+            if (int status = flush(); status != kExitOk) return status;
+          }
+          break;
+        case RecordSplitter::Event::kPause:
+          if (int status = flush(); status != kExitOk) return status;
+          break;
+        case RecordSplitter::Event::kTooLong:
+          print_error(fmt::format(
+              "{}: {}: ValidationException: record is longer than the {} byte limit ({} bytes)", input.name,
+              location(splitter.record_number()), kMaxRecordDataBytes, splitter.too_long_size()));
+          return kExitBadInput;
+        case RecordSplitter::Event::kIdle:
+          if (const Status synced = producer_.sync_written(); !synced.ok()) return fail(synced.error());
+          if (int status = acknowledge(producer_.poll_acks(print_ack())); status != kExitOk) return status;
+          break;
+        case RecordSplitter::Event::kEnd:
+          return kExitOk;
+      }
+    }
+  }
+
+  // Writes what is queued. In batch mode the sync runs on the library's worker meanwhile: records are
+  // visible to readers at once and acknowledged when their sync completes.
+  int flush() { return acknowledge(producer_.flush(print_ack(), false)); }
+
+  void acknowledge_written() { (void)acknowledge(producer_.drain(print_ack())); }
+
+  // At the end of input everything is acknowledged, and synced unless the mode is none.
+  int finish() {
+    if (int status = flush(); status != kExitOk) return status;
+    if (const Status synced = producer_.sync_written(); !synced.ok()) return fail(synced.error());
+    return acknowledge(producer_.drain(print_ack()));
+  }
+
+ private:
+  std::function<void(const RecordAck&)> print_ack() {
+    if (!settings_.json_acks) return {};
+    return [](const RecordAck& ack) {
+      Output::standard().write(api::put_record_json(ack.shard_index, ack.offset, ack.encrypted) + "\n");
+    };
+  }
+
+  // Flushes the acknowledgements printed so far, then reports `status`.
+  int acknowledge(const Status& status) {
+    Output::standard().flush();
+    if (!status.ok()) return fail(status.error());
+    return kExitOk;
+  }
+
+  std::string location(uint64_t number) const {
+    return fmt::format("{} {}", delimiter_ == "\n" ? "line" : "record", number);
+  }
+
+  int add(const Input& input, uint64_t number, std::string_view record) {
+    std::string_view key = settings_.partition_key;
+    if (key.empty()) key = kDefaultPartitionKey;
+    std::string_view data = record;
+    if (key_delimiter_) {
+      const size_t at = record.find(*key_delimiter_);
+      if (at != std::string_view::npos) {
+        key = record.substr(0, at);
+        data = record.substr(at + key_delimiter_->size());
+      } else if (settings_.partition_key.empty()) {
+        print_error(fmt::format("{}: {}: no key delimiter '{}' and no --partition-key to fall back on",
+                                input.name, location(number), settings_.key_delimiter_text));
+        return kExitBadInput;
+      }
+    }
+    const Status added = producer_.add(key, data, explicit_hash_);
+    if (!added.ok()) {
+      if (added.error().code() != Errc::kValidation) return fail(added.error());
+      fail(fmt::format("{}: {}", input.name, location(number)), added.error());
+      return kExitBadInput;
+    }
+    return kExitOk;
+  }
+
+  const PutSettings& settings_;
+  Producer producer_;
+  std::string delimiter_;
+  std::optional<std::string> key_delimiter_;
+  std::optional<u128> explicit_hash_;
+};
+
+}  // namespace kds::cli
