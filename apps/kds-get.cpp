@@ -9,6 +9,7 @@
 #include "common/output.h"
 #include "common/read_position.h"
 #include "common/record_printer.h"
+#include "common/record_reading.h"
 #include "kds/errors.h"
 #include "kds/shard_reader.h"
 
@@ -27,74 +28,6 @@ struct Options {
   RecordOutputOptions output;
   std::vector<std::string> key_files;
 };
-
-class Printer {
- public:
-  Printer(const Stream& stream, RecordPrinter printer, int64_t limit)
-      : stream_(stream), printer_(std::move(printer)), remaining_(limit > 0 ? limit : -1) {}
-
-  bool done() const { return remaining_ == 0; }
-
-  void print(uint32_t shard_index, const ReadRecord& record) {
-    Output& out = Output::standard();
-    printer_.print({stream_.name(), shard_index, record.offset, record.arrival_ms, record.key, record.data,
-                    record.encrypted},
-                   &out.buffer());
-    out.end_record();
-    if (remaining_ > 0) --remaining_;
-  }
-
- private:
-  const Stream& stream_;
-  RecordPrinter printer_;
-  int64_t remaining_;
-};
-
-// Prints the records named by sequence numbers, in the order given.
-int get_by_sequence_numbers(const Stream& stream, const Options& options, Printer& printer,
-                            StderrReporter& reporter) {
-  for (const auto& text : options.sequence_numbers) {
-    auto position = parse_sequence_number(text, "sequenceNumber");
-    if (!position.ok()) return fail(position.error());
-    const ShardMeta* shard = stream.meta().find_shard(position->shard_index);
-    if (shard == nullptr) return fail(record_not_found(stream.name(), text));
-    auto reader = stream.open_reader(shard->index, &reporter);
-    if (!reader.ok()) return fail(reader.error());
-    if (auto sought = reader->seek_offset(position->offset); !sought.ok()) return fail(sought.error());
-    std::vector<ReadRecord> records;
-    auto more = reader->next_batch(&records, 1);
-    if (!more.ok()) return fail(more.error());
-    if (!*more || records.front().offset != position->offset)
-      return fail(record_not_found(stream.name(), text));
-    printer.print(shard->index, records.front());
-  }
-  return kExitOk;
-}
-
-int get_in_order(const Stream& stream, const Options& options, const CLI::App& app, Printer& printer,
-                 StderrReporter& reporter) {
-  auto shard = shard_option(app, stream, options.shard_id);
-  if (!shard.ok()) return fail(shard.error());
-  auto plan = plan_read(stream, app, options.start, *shard);
-  if (!plan.ok()) return fail(plan.error());
-  std::vector<ReadRecord> records;
-  for (const ShardStart& start : *plan) {
-    if (printer.done()) break;
-    auto reader = open_reader(stream, start, &reporter);
-    if (!reader.ok()) return fail(reader.error());
-    for (;;) {
-      auto more = reader->next_batch(&records);
-      if (!more.ok()) return fail(more.error());
-      if (!*more) break;
-      for (const auto& record : records) {
-        printer.print(start.shard_index, record);
-        if (printer.done()) break;
-      }
-      if (printer.done()) break;
-    }
-  }
-  return kExitOk;
-}
 
 int get(const CLI::App& app, Options& options) {
   const std::string stream_name = resolve_stream(app, options.stream, [&](std::string operand) {
@@ -115,11 +48,19 @@ int get(const CLI::App& app, Options& options) {
   auto stream = open_stream_for_reading(*store, stream_name, options.key_files);
   if (!stream.ok()) return fail(stream.error());
   StderrReporter reporter;
-  Printer printer(*stream, std::move(record_printer), options.limit);
-  const int status = by_number ? get_by_sequence_numbers(*stream, options, printer, reporter)
-                               : get_in_order(*stream, options, app, printer, reporter);
-  if (status == kExitOk && reporter.found_damage()) return kExitCorruption;
-  return status;
+  LimitedPrinter printer(*stream, std::move(record_printer), options.limit);
+  Status printed;
+  if (by_number) {
+    printed = print_by_sequence_numbers(*stream, options.sequence_numbers, printer, &reporter);
+  } else {
+    auto shard = shard_option(app, *stream, options.shard_id);
+    if (!shard.ok()) return fail(shard.error());
+    auto plan = plan_read(*stream, app, options.start, *shard);
+    if (!plan.ok()) return fail(plan.error());
+    printed = print_in_order(*stream, *plan, printer, &reporter);
+  }
+  if (!printed.ok()) return fail(printed.error());
+  return reporter.found_damage() ? kExitCorruption : kExitOk;
 }
 
 }  // namespace
