@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -243,6 +244,23 @@ Status truncate_file(int fd, uint64_t size, std::string_view path) {
     return io_error("cannot truncate " + std::string(path), errno);
   fault_injection::on_truncate(path, size);
   return {};
+}
+
+Status lock_file(const Fd& fd, std::string_view path) {
+  while (::flock(fd.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return io_error("cannot lock " + std::string(path), errno);
+  }
+  return {};
+}
+
+Result<bool> try_lock_file(const Fd& fd, std::string_view path) {
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return true;
+  if (errno == EWOULDBLOCK) return false;
+  return io_error("cannot lock " + std::string(path), errno);
+}
+
+void unlock_file(const Fd& fd) {
+  ::flock(fd.get(), LOCK_UN);
 }
 
 Status pwrite_two(int fd, std::string_view a, std::string_view b, uint64_t offset, std::string_view path) {

@@ -39,40 +39,21 @@ Producer::Producer(Stream stream, const ProducerOptions& options, Reporter* repo
 }
 
 void Producer::build_routes() {
-  routes_.clear();
+  std::vector<u128> starts;
   route_slots_.clear();
   for (const ShardMeta* shard : stream_.meta().open_shards()) {
-    routes_.emplace_back(shard->range.start, shard->index);
+    starts.push_back(shard->range.start);
     Slot& slot = slots_[shard->index];  // slots are never erased, so the pointer stays valid
     slot.shard_index = shard->index;
     route_slots_.push_back(&slot);
   }
-  ++routes_version_;
+  router_.set_routes(std::move(starts));
 }
 
-uint32_t Producer::route_index(u128 hash) const {
-  // The open shards cover the key space without gaps, so the last start <= hash owns it.
-  auto it = std::upper_bound(
-      routes_.begin(), routes_.end(), hash,
-      [](u128 value, const std::pair<u128, uint32_t>& route) { return value < route.first; });
-  return static_cast<uint32_t>(std::prev(it) - routes_.begin());
-}
-
-// The slot a key routes to, and its MD5 in *hash. A key seen before costs one memo lookup: no UTF-8
-// check, no MD5, no search of the routes.
+// The slot a key routes to, and its MD5 in *hash.
 Result<Producer::Slot*> Producer::route_key(std::string_view key, u128* hash) {
-  KeyRoute* memo = key_routes_.find(key);
-  if (memo == nullptr) {
-    KDS_TRY(validate_partition_key(key));
-    const u128 md5 = partition_key_hash(key);
-    memo = &key_routes_.insert(key, {static_cast<uint64_t>(md5 >> 64), static_cast<uint64_t>(md5), 0, 0});
-  }
-  *hash = (static_cast<u128>(memo->hash_high) << 64) | memo->hash_low;
-  if (memo->routes_version != routes_version_) {
-    memo->route = route_index(*hash);
-    memo->routes_version = routes_version_;
-  }
-  return route_slots_[memo->route];
+  KDS_ASSIGN(uint32_t route, router_.route_of_key(key, hash));
+  return route_slots_[route];
 }
 
 int64_t Producer::ms_until_sync() const {
@@ -102,11 +83,8 @@ Status Producer::check_record(std::string_view key, size_t data_size) {
 
 void Producer::queue(Slot& slot, std::string_view key, std::string_view data, u128 hash, uint32_t ack_id) {
   Pending& open = slot.open;
-  if (open.batch.empty()) {
-    open.ticket = static_cast<uint32_t>(tickets_.size());
-    tickets_.push_back({slot.shard_index, false, false, 0});
-  }
-  acks_[ack_id] = {open.ticket, open.batch.record_count()};
+  if (open.batch.empty()) open.ticket = acks_.add_batch(slot.shard_index);
+  acks_.place(ack_id, open.ticket, open.batch.record_count());
   open.hashes.push_back(hash);
   open.ack_ids.push_back(ack_id);
   open.batch.add(key, data);
@@ -128,8 +106,7 @@ Status Producer::add(std::string_view key, std::string_view data, std::optional<
     KDS_TRY(append(*slot));
     slot = &route(hash);  // the append may have found the shard closed and the routes changed
   }
-  acks_.push_back({});
-  queue(*slot, key, data, hash, static_cast<uint32_t>(acks_.size() - 1));
+  queue(*slot, key, data, hash, acks_.add_record());
   pending_bytes_ += added;
   return {};
 }
@@ -224,10 +201,7 @@ Status Producer::store(Slot& slot, Pending& pending, std::string_view payload, u
     pending.clear();
     return reroute(std::move(closed));
   }
-  Ticket& ticket = tickets_[pending.ticket];
-  ticket.stored = true;
-  ticket.first_offset = result.first_offset;
-  ticket.encrypted = result.encrypted;
+  acks_.batch_stored(pending.ticket, result.first_offset, result.encrypted);
   if (std::find(touched_.begin(), touched_.end(), shard) == touched_.end()) touched_.push_back(shard);
   pending.clear();
   return {};
@@ -306,14 +280,9 @@ Status Producer::flush(const std::function<void(const RecordAck&)>& on_ack, bool
       }
       if (status.ok() && ms_until_sync() == 0) status = sync_written();
     }
-    for (const auto& ack : acks_) {
-      const Ticket& ticket = tickets_[ack.ticket];
-      if (!ticket.stored) break;
-      if (on_ack) on_ack({ticket.shard_index, ticket.first_offset + ack.index, ticket.encrypted});
-    }
+    if (on_ack) acks_.for_each_stored(on_ack);
   }
   acks_.clear();
-  tickets_.clear();
   touched_.clear();
   pending_bytes_ = 0;
   for (auto& [index, slot] : slots_)
@@ -334,43 +303,26 @@ void Producer::commit_written(Status* status) {
   for (uint32_t shard : touched_) {
     auto unsynced = slots_[shard].writer->take_unsynced();
     if (!unsynced.ok()) {
-      for (auto& ticket : tickets_) {
-        if (ticket.shard_index == shard) ticket.stored = false;
-      }
+      acks_.unstore_shard(shard);
       if (status->ok()) *status = unsynced.error();
       continue;
     }
     if (*unsynced) files.push_back({std::move((*unsynced)->first), std::move((*unsynced)->second)});
   }
-  AckGroup group;
-  for (const auto& ack : acks_) {
-    const Ticket& ticket = tickets_[ack.ticket];
-    if (!ticket.stored) break;
-    group.acks.push_back({ticket.shard_index, ticket.first_offset + ack.index, ticket.encrypted});
-  }
-  if (group.acks.empty() && files.empty()) return;
-  group.commit = syncer_->submit(std::move(files));
-  waiting_.push_back(std::move(group));
+  std::vector<RecordAck> acks;
+  acks_.for_each_stored([&acks](const RecordAck& ack) { acks.push_back(ack); });
+  if (acks.empty() && files.empty()) return;
+  acks_.hold(syncer_->submit(std::move(files)), std::move(acks));
 }
 
 Status Producer::deliver_acks(const std::function<void(const RecordAck&)>& on_ack, uint64_t wait_for) {
   if (!syncer_) return {};
   // Bound the acknowledgements held back: at most two commits in flight.
-  if (waiting_.size() > 2) wait_for = std::max(wait_for, waiting_[waiting_.size() - 3].commit);
+  wait_for = std::max(wait_for, acks_.commit_to_wait_for(2));
   if (wait_for > 0) syncer_->wait(wait_for);
   syncer_->clear_wake();
   const BackgroundSyncer::Progress progress = syncer_->progress();
-  while (!waiting_.empty() && waiting_.front().commit <= progress.done) {
-    if (progress.failed_commit != 0 && waiting_.front().commit >= progress.failed_commit) {
-      waiting_.clear();  // never durable for sure: never acknowledged
-      return progress.failure;
-    }
-    if (on_ack) {
-      for (const RecordAck& ack : waiting_.front().acks)
-        on_ack(ack);
-    }
-    waiting_.pop_front();
-  }
+  KDS_TRY(acks_.release(progress, on_ack));
   return options_.sync == SyncMode::kInterval ? progress.failure : Status();
 }
 

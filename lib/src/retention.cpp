@@ -1,10 +1,8 @@
 #include "kds/retention.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 
 #include <algorithm>
-#include <cerrno>
 
 #include "kds/clock.h"
 #include "kds/crash_point.h"
@@ -34,7 +32,8 @@ Status collect_locked(Stream& stream, Reporter* reporter) {
   // Directories of shards stream.json does not list: just unlisted above, or left by a crash here or in
   // a reshard that never published them (the control lock keeps a reshard in progress out).
   KDS_ASSIGN(auto unlisted, unlisted_shard_dirs(stream));
-  for (const auto& name : unlisted) KDS_TRY(stream.dir().remove_tree(name));
+  for (const auto& name : unlisted)
+    KDS_TRY(stream.dir().remove_tree(name));
   if (!unlisted.empty()) KDS_TRY(stream.dir().sync());
   const SegmentPolicy policy = stream.segment_policy();
   for (const auto& shard : stream.meta().shards) {
@@ -60,8 +59,8 @@ Result<std::vector<std::string>> unlisted_shard_dirs(const Stream& stream) {
   return unlisted;
 }
 
-Status set_retention(const Store& store, std::string_view name, int64_t hours, std::optional<uint64_t> max_bytes,
-                     Reporter* reporter) {
+Status set_retention(const Store& store, std::string_view name, int64_t hours,
+                     std::optional<uint64_t> max_bytes, Reporter* reporter) {
   KDS_TRY(validate_stream_name(name));
   KDS_TRY(validate_retention_hours(hours));
   KDS_ASSIGN(Stream stream, store.open_stream(name));
@@ -80,7 +79,9 @@ Status collect_garbage(const Store& store, std::string_view name, Reporter* repo
   KDS_ASSIGN(Stream stream, store.open_stream(name));
   if (!wait) {
     KDS_ASSIGN(Fd probe, stream.dir().open_file("control.lock", O_RDWR | O_CREAT));
-    if (::flock(probe.get(), LOCK_EX | LOCK_NB) != 0) return {};
+    // Failing to take the lock for any reason means the same as finding it held: skip, never fail.
+    auto locked = try_lock_file(probe, stream.dir().path_of("control.lock"));
+    if (!locked.ok() || !*locked) return {};
     KDS_TRY(stream.reload());
     return collect_locked(stream, reporter);
   }

@@ -1,7 +1,6 @@
 #include "kds/store.h"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -135,8 +134,8 @@ Status Store::delete_stream(std::string_view name) const {
     if (!shard_dir.ok()) continue;
     auto lock = shard_dir->open_file(kWriterLockName, O_RDWR);
     if (!lock.ok()) continue;
-    while (::flock(lock->get(), LOCK_EX) != 0 && errno == EINTR) {
-    }
+    // Best effort: a shard whose lock cannot be taken has no append to wait for.
+    (void)lock_file(*lock, shard_dir->path_of(kWriterLockName));
   }
   return dir_.remove_tree(trash);
 }
@@ -238,10 +237,9 @@ Status Stream::use_keys(const std::vector<Key>& keys) {
 
 namespace {
 Error missing_key(const StreamMeta& meta, std::string_view fingerprint) {
-  return Error(
-      Errc::kInvalidArgument,
-      fmt::format("Stream {} is encrypted with the key whose fingerprint is {}; {}", meta.name, fingerprint,
-                  kKeyNotGiven));
+  return Error(Errc::kInvalidArgument,
+               fmt::format("Stream {} is encrypted with the key whose fingerprint is {}; {}", meta.name,
+                           fingerprint, kKeyNotGiven));
 }
 }  // namespace
 
@@ -271,9 +269,7 @@ SegmentPolicy Stream::segment_policy() const {
 
 Result<Fd> Stream::lock_control() const {
   KDS_ASSIGN(Fd control, dir_.open_file(kControlLockName, O_RDWR | O_CREAT));
-  while (::flock(control.get(), LOCK_EX) != 0) {
-    if (errno != EINTR) return io_error("cannot lock " + dir_.path_of(kControlLockName), errno);
-  }
+  KDS_TRY(lock_file(control, dir_.path_of(kControlLockName)));
   return control;
 }
 

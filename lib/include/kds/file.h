@@ -93,4 +93,14 @@ Status sync_data(int fd, std::string_view path);  // fdatasync
 Status sync_file(int fd, std::string_view path);  // fsync
 Status truncate_file(int fd, uint64_t size, std::string_view path);
 
+// Advisory locks (flock) on a whole file, always exclusive. A lock belongs to the open file description:
+// it lasts until unlock_file or until every descriptor sharing it is closed.
+// Requires `fd` open; `path` only names the file in messages. Waits for the lock, retrying when a signal
+// interrupts the wait.
+Status lock_file(const Fd& fd, std::string_view path);
+// Requires `fd` open. Takes the lock without waiting: false when another open file holds it.
+Result<bool> try_lock_file(const Fd& fd, std::string_view path);
+// Requires `fd` open and locked by lock_file or try_lock_file.
+void unlock_file(const Fd& fd);
+
 }  // namespace kds

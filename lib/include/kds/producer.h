@@ -16,13 +16,14 @@
 #include <string_view>
 #include <vector>
 
+#include "kds/ack_queue.h"
 #include "kds/background_syncer.h"
 #include "kds/batch.h"
 #include "kds/cipher.h"
 #include "kds/compress_worker.h"
 #include "kds/compression.h"
 #include "kds/hash_key.h"
-#include "kds/key_memo.h"
+#include "kds/key_router.h"
 #include "kds/report.h"
 #include "kds/shard_id.h"
 #include "kds/shard_writer.h"
@@ -47,13 +48,6 @@ struct ProducerOptions {
   // Compress a compressed stream's batches on a second thread while the next batch fills (when the
   // machine has more than one CPU); else compress each batch just before it is appended.
   bool compress_on_worker = true;
-};
-
-struct RecordAck {
-  uint32_t shard_index = 0;
-  uint64_t offset = 0;
-  bool encrypted = false;
-  u128 sequence_number() const { return make_sequence_number(shard_index, offset); }
 };
 
 class Producer {
@@ -90,7 +84,7 @@ class Producer {
   // Batch and interval modes: a descriptor that becomes readable when a sync completes (poll_acks() clears
   // it); else -1.
   int ack_wake_fd() const;
-  bool acks_waiting() const { return !waiting_.empty(); }
+  bool acks_waiting() const { return acks_.holding(); }
 
   const Stream& stream() const { return stream_; }
 
@@ -104,9 +98,9 @@ class Producer {
   // The records of one batch on their way to a shard.
   struct Pending {
     BatchBuilder batch;
-    uint32_t ticket = 0;            // ticket of the batch, valid when !batch.empty()
+    uint32_t ticket = 0;            // ticket of the batch in acks_, valid when !batch.empty()
     std::vector<u128> hashes;       // per record of `batch`: its routing hash, to re-route after a reshard
-    std::vector<uint32_t> ack_ids;  // per record of `batch`: its entry in acks_
+    std::vector<uint32_t> ack_ids;  // per record of `batch`: its record id in acks_
     void clear() {
       batch.clear();
       hashes.clear();
@@ -124,21 +118,10 @@ class Producer {
     Pending records;
     CompressWorker::Job job;
   };
-  struct Ticket {
-    uint32_t shard_index = 0;
-    bool stored = false;
-    bool encrypted = false;
-    uint64_t first_offset = 0;
-  };
-  struct PendingAck {
-    uint32_t ticket = 0;
-    uint32_t index = 0;  // position within the batch
-  };
 
   Producer(Stream stream, const ProducerOptions& options, Reporter* reporter);
   void build_routes();
-  uint32_t route_index(u128 hash) const;
-  Slot& route(u128 hash) { return *route_slots_[route_index(hash)]; }
+  Slot& route(u128 hash) { return *route_slots_[router_.route_of_hash(hash)]; }
   Result<Slot*> route_key(std::string_view key, u128* hash);
   void queue(Slot& slot, std::string_view key, std::string_view data, u128 hash, uint32_t ack_id);
   Status append(Slot& slot);
@@ -154,35 +137,19 @@ class Producer {
   ProducerOptions options_;
   Reporter* reporter_;
   bool compress_on_worker_ = false;
-  std::map<uint32_t, Slot> slots_;                 // by shard index; closed shards stay until flushed
-  std::vector<std::pair<u128, uint32_t>> routes_;  // open shards: starting hash key, shard index
-  std::vector<Slot*> route_slots_;                 // per entry of routes_
-  uint32_t routes_version_ = 0;                    // changes whenever routes_ does
-  std::vector<Ticket> tickets_;
-  std::vector<PendingAck> acks_;
+  std::map<uint32_t, Slot> slots_;  // by shard index; closed shards stay until flushed
+  KeyRouter router_;                // to the open shards
+  std::vector<Slot*> route_slots_;  // per route of router_: the open shard's slot
+  AckQueue acks_;
   std::vector<uint32_t> touched_;   // shards appended to since the last flush
   std::vector<uint32_t> unsynced_;  // interval mode: shards written since the last sync
   int64_t last_sync_ms_ = 0;
   size_t pending_bytes_ = 0;
-  // Per distinct partition key (whose text is then known to be valid): its MD5 and its route.
-  struct KeyRoute {
-    uint64_t hash_high = 0;
-    uint64_t hash_low = 0;
-    uint32_t route = 0;  // index in routes_, valid while routes_version is current
-    uint32_t routes_version = 0;
-  };
-  KeyMemo<KeyRoute> key_routes_;
   Compressor compressor_;  // without the worker
   std::string compressed_;
   std::deque<std::unique_ptr<Sealed>> sealed_;         // oldest first
   std::vector<std::unique_ptr<Sealed>> spare_sealed_;  // stored, kept for their buffers
   std::unique_ptr<CompressWorker> compress_worker_;    // after sealed_: finishes their jobs before they go
-  // Batch mode: acknowledgements held until the commit (a batch of fdatasyncs on the worker) completes.
-  struct AckGroup {
-    uint64_t commit = 0;
-    std::vector<RecordAck> acks;
-  };
-  std::deque<AckGroup> waiting_;
   std::unique_ptr<BackgroundSyncer> syncer_;  // last: destroyed first, after its commits are carried out
 };
 

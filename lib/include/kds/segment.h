@@ -1,13 +1,9 @@
-// Segment files and their sparse indexes: naming, reading batches with a read-ahead buffer, scanning for
-// the valid run of batches, resynchronising after damage, and the index codec.
+// Segment files: naming and listing them, reading batches with a read-ahead buffer, scanning for the
+// valid run of batches, resynchronising after damage, and checking index entries against the log. The
+// index codec is in index.h, included here.
 //
 // A shard directory holds segments `<base>.log`, where <base> is the offset of the segment's first record
-// zero-padded to 20 digits (so `ls` order is offset order), each with an index `<base>.idx`:
-//   header (16 bytes): u32 magic "kdsI", u32 version (1), u64 base offset
-//   entries (16 bytes each): u32 offset - base, u32 file position of a batch, i64 arrival ms of that batch
-// There is an entry for the first batch and then for the first batch starting at least kIndexInterval
-// bytes after the previous entry. The index is derived data: every entry is checked against the batch it
-// points to before it is used, and a missing or inconsistent index only makes lookups scan.
+// zero-padded to 20 digits (so `ls` order is offset order), each with an index `<base>.idx` (index.h).
 #pragma once
 
 #include <cstdint>
@@ -19,17 +15,13 @@
 
 #include "kds/batch.h"
 #include "kds/file.h"
+#include "kds/index.h"
 #include "kds/status.h"
 
 namespace kds {
 
-inline constexpr uint32_t kIndexMagic = 0x4973646bu;  // bytes "kdsI"
-inline constexpr size_t kIndexHeaderSize = 16;
-inline constexpr size_t kIndexEntrySize = 16;
-inline constexpr uint64_t kIndexInterval = 4096;
-
+// The log file of the segment whose first offset is `base`.
 std::string segment_file_name(uint64_t base);
-std::string index_file_name(uint64_t base);
 // The base offset of a "<20 digits>.log" name, else nullopt.
 std::optional<uint64_t> parse_segment_file_name(std::string_view name);
 // Bases of the segments in a shard directory, ascending.
@@ -39,21 +31,6 @@ Result<std::vector<uint64_t>> list_segments(const Dir& shard);
 Result<std::vector<std::string>> orphan_indexes(const Dir& shard, const std::vector<uint64_t>& bases);
 // Removes them.
 Status remove_orphan_indexes(const Dir& shard, const std::vector<uint64_t>& bases);
-
-struct IndexEntry {
-  uint64_t offset = 0;  // offset of the batch's first record
-  uint64_t position = 0;
-  int64_t arrival_ms = 0;
-};
-
-std::string encode_index_header(uint64_t base);
-void encode_index_entry(uint64_t base, const IndexEntry& entry, char out[kIndexEntrySize]);
-// Decodes an index file's bytes: the longest prefix of entries that is strictly increasing in offset and
-// position, has non-decreasing arrival times and positions below `segment_size`. A wrong header gives
-// no entries.
-std::vector<IndexEntry> decode_index(std::string_view bytes, uint64_t base, uint64_t segment_size);
-// Reads and decodes `<base>.idx`; a missing or unreadable file gives no entries.
-std::vector<IndexEntry> load_index(const Dir& shard, uint64_t base, uint64_t segment_size);
 
 // Reads batches of one segment file through a buffer. The file may grow while it is read.
 class SegmentReader {
@@ -120,10 +97,6 @@ Result<ScanResult> scan_segment_tail(const Dir& shard, uint64_t base);
 // Copies bytes [start, end) of the segment `reader` reads to <shard>/quarantine/<base>-<start>.bad, so a
 // repair that takes them out of the log never destroys them; returns the copy's path.
 Result<std::string> quarantine_bytes(const Dir& shard, SegmentReader& reader, uint64_t start, uint64_t end);
-
-// The index a writer would have written for these batches (every batch of a segment, in order): an entry
-// for the first, then one for each batch starting at least kIndexInterval after the last entry.
-std::string build_index(uint64_t base, const std::vector<IndexEntry>& batches);
 
 template <class OnBatch>
 Result<ScanResult> scan_run(SegmentReader& reader, uint64_t from, uint64_t file_size,

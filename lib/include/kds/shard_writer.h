@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "kds/batch.h"
 #include "kds/cipher.h"
@@ -22,6 +23,7 @@
 #include "kds/report.h"
 #include "kds/segment.h"
 #include "kds/status.h"
+#include "kds/writer_state.h"
 
 namespace kds {
 
@@ -38,24 +40,6 @@ struct SegmentPolicy {
   bool has_retention() const { return retention_ms > 0 || trim_before_ms > 0 || max_shard_bytes > 0; }
   int64_t expiry_boundary_ms(int64_t now_ms) const;
 };
-
-// The writer state kept in `writer.lock` (format in docs/format.md).
-struct WriterState {
-  uint64_t segment_base = 0;
-  uint64_t end_position = 0;  // end of valid data in the active segment
-  uint64_t next_offset = 0;   // offset the next record gets
-  int64_t last_arrival_ms = 0;
-  int64_t segment_first_arrival_ms = 0;  // arrival of the active segment's first batch; 0 when it is empty
-  uint64_t index_entries = 0;            // valid entries in the active segment's index
-  uint64_t last_indexed_position = 0;
-  uint32_t flags = 0;  // reserved, zero
-  friend bool operator==(const WriterState&, const WriterState&) = default;
-};
-inline constexpr size_t kWriterStateSize = 80;
-inline constexpr const char* kWriterLockName = "writer.lock";
-
-std::string encode_writer_state(const WriterState& state);
-std::optional<WriterState> decode_writer_state(std::string_view bytes);
 
 // A batch ready to append, but for what is only known under the shard lock (offset, arrival time, and
 // so the encryption, whose associated data covers them).
@@ -126,17 +110,26 @@ class ShardWriter {
   const WriterState& state() const { return state_; }
 
  private:
+  // Releases the lock when an operation that took it returns, however it returns.
+  struct UnlockAtExit {
+    ShardWriter* writer;
+    ~UnlockAtExit() { writer->unlock(); }
+  };
+
+  // In shard_writer.cpp.
   Status acquire();
   Status load_state();
+  Status open_segment(uint64_t base, bool create);
+  Status roll();
+  Status write_state();
+  void add_index_entry(uint64_t position, uint64_t offset, int64_t arrival_ms);
+  // In shard_recovery.cpp.
   Status adopt(const WriterState& state);
   Status recover();
   Status seal_older_segments(const std::vector<uint64_t>& bases);
   Status reconcile(uint64_t from);
-  Status open_segment(uint64_t base, bool create);
-  Status roll();
+  // In shard_retention.cpp.
   Status enforce_retention();
-  Status write_state();
-  void add_index_entry(uint64_t position, uint64_t offset, int64_t arrival_ms);
 
   Dir shard_;
   SegmentPolicy policy_;
