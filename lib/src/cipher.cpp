@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -112,8 +113,12 @@ Result<std::shared_ptr<StreamCipher>> StreamCipher::create(const Key& key, std::
     return Error(Errc::kIo, "OpenSSL cannot derive keys (HKDF-SHA256)");
   }
   cipher->fingerprint_ = key_fingerprint(key);
+  if (cipher->fingerprint_.size() < 2 * kKeyIdBytes) {  // "unavailable": HKDF failed
+    return Error(Errc::kIo, "OpenSSL cannot derive keys (HKDF-SHA256)");
+  }
   for (size_t i = 0; i < kKeyIdBytes; ++i) {
-    cipher->key_id_[i] = static_cast<unsigned char>(std::stoi(cipher->fingerprint_.substr(2 * i, 2), nullptr, 16));
+    const char* digits = cipher->fingerprint_.data() + 2 * i;
+    std::from_chars(digits, digits + 2, cipher->key_id_[i], 16);  // hex digits, as key_fingerprint writes them
   }
   cipher->contexts_ = std::make_unique<Contexts>();
   Contexts& c = *cipher->contexts_;

@@ -103,7 +103,7 @@ TEST_CASE("reshard: split at an explicit key, and the bounds of NewStartingHashK
       "less than the shard's EndingHashKey " +
       std::string(kMax) + ".";
   // Below start + 2, at the end, and above the key space (shown as typed).
-  for (const std::string key :
+  for (const std::string& key :
        std::vector<std::string>{"0", "1", kMax, "340282366920938463463374607431768211456"}) {
     CAPTURE(key);
     auto split = kds::split_shard(store, "s", "0", key, nullptr);
@@ -113,7 +113,7 @@ TEST_CASE("reshard: split at an explicit key, and the bounds of NewStartingHashK
     check_unchanged(store, tmp, json_before, dir_before);
   }
   // Not a decimal without leading zeros: ValidationException naming the member.
-  for (const std::string key :
+  for (const std::string& key :
        std::vector<std::string>{"01", "-1", "1e3", "", "1234567890123456789012345678901234567890"}) {
     CAPTURE(key);
     auto split = kds::split_shard(store, "s", "0", key, nullptr);

@@ -1,5 +1,8 @@
 // Errors as values. Every fallible library call returns Status or Result<T>; nothing in lib/ throws for a
-// condition a caller can cause (bad input, missing stream, damaged file, full disk).
+// condition a caller can cause (bad input, missing stream, damaged file, full disk). What can still throw
+// is what the machine or a bug causes: std::bad_alloc; std::system_error when a thread cannot be started
+// (BackgroundSyncer, CompressWorker); std::runtime_error when OpenSSL offers no MD5 (a FIPS-only
+// configuration); std::bad_variant_access from value() or error() on the wrong alternative.
 #pragma once
 
 #include <cassert>
