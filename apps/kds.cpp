@@ -29,7 +29,8 @@ constexpr const char* kVersion = "kds (kds) " KDS_VERSION;
 
 void usage(FILE* out) {
   fmt::print(out, "usage: kds [--store DIR] COMMAND [ARGS...]\n       kds help COMMAND\n\nCommands:\n");
-  for (const auto& command : kCommands) fmt::print(out, "  {:<25}{}\n", command.name, command.summary);
+  for (const auto& command : kCommands)
+    fmt::print(out, "  {:<25}{}\n", command.name, command.summary);
   fmt::print(out,
              "\nEach command is also a program of its own, kds-COMMAND, with --help and a man page.\n"
              "--store DIR before the command sets KDS_STORE for it. See kds(7).\n");
@@ -37,7 +38,8 @@ void usage(FILE* out) {
 
 size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t j = 0; j <= b.size(); ++j)
+    row[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
     size_t diagonal = row[0];
     row[0] = i;
@@ -139,7 +141,8 @@ int main(int argc, char** argv) {
   std::string program = "kds-" + std::string(command);
   std::vector<char*> args;
   args.push_back(program.data());
-  for (int i = first + 1; i < argc; ++i) args.push_back(argv[i]);
+  for (int i = first + 1; i < argc; ++i)
+    args.push_back(argv[i]);
   args.push_back(nullptr);
   run_command(program, args.data());
 }

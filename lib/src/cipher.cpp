@@ -18,7 +18,8 @@ namespace kds {
 
 namespace {
 
-bool hkdf(const unsigned char* key, size_t key_size, std::string_view info, unsigned char* out, size_t out_size) {
+bool hkdf(const unsigned char* key, size_t key_size, std::string_view info, unsigned char* out,
+          size_t out_size) {
   EVP_KDF* kdf = EVP_KDF_fetch(nullptr, "HKDF", nullptr);
   if (kdf == nullptr) return false;
   EVP_KDF_CTX* ctx = EVP_KDF_CTX_new(kdf);
@@ -37,7 +38,8 @@ bool hkdf(const unsigned char* key, size_t key_size, std::string_view info, unsi
 
 std::string hex(const unsigned char* bytes, size_t size) {
   std::string text;
-  for (size_t i = 0; i < size; ++i) text += fmt::format("{:02x}", bytes[i]);
+  for (size_t i = 0; i < size; ++i)
+    text += fmt::format("{:02x}", bytes[i]);
   return text;
 }
 
@@ -54,14 +56,15 @@ Result<Key> load_key_file(const std::string& path) {
   const ssize_t more = got == static_cast<ssize_t>(key.size()) ? ::read(fd, &extra, 1) : 0;
   ::close(fd);
   if ((st.st_mode & 077) != 0) {
-    return Error(Errc::kInvalidArgument, fmt::format("key file {} can be read or written by others (mode {:04o}); "
-                                                     "chmod 600 {}",
-                                                     path, st.st_mode & 07777, path));
+    return Error(Errc::kInvalidArgument,
+                 fmt::format("key file {} can be read or written by others (mode {:04o}); "
+                             "chmod 600 {}",
+                             path, st.st_mode & 07777, path));
   }
   if (got != static_cast<ssize_t>(key.size()) || more != 0) {
-    return Error(Errc::kInvalidArgument,
-                 fmt::format("key file {} does not hold exactly 32 bytes; make one with: (umask 077; head -c 32 /dev/urandom > {})",
-                             path, path));
+    return Error(Errc::kInvalidArgument, fmt::format("key file {} does not hold exactly 32 bytes; make one "
+                                                     "with: (umask 077; head -c 32 /dev/urandom > {})",
+                                                     path, path));
   }
   return key;
 }
@@ -103,7 +106,9 @@ struct StreamCipher::Contexts {
   }
 };
 
-StreamCipher::~StreamCipher() { OPENSSL_cleanse(stream_key_, sizeof stream_key_); }
+StreamCipher::~StreamCipher() {
+  OPENSSL_cleanse(stream_key_, sizeof stream_key_);
+}
 
 Result<std::shared_ptr<StreamCipher>> StreamCipher::create(const Key& key, std::string_view stream,
                                                            int64_t created_ms) {
@@ -118,7 +123,8 @@ Result<std::shared_ptr<StreamCipher>> StreamCipher::create(const Key& key, std::
   }
   for (size_t i = 0; i < kKeyIdBytes; ++i) {
     const char* digits = cipher->fingerprint_.data() + 2 * i;
-    std::from_chars(digits, digits + 2, cipher->key_id_[i], 16);  // hex digits, as key_fingerprint writes them
+    std::from_chars(digits, digits + 2, cipher->key_id_[i],
+                    16);  // hex digits, as key_fingerprint writes them
   }
   cipher->contexts_ = std::make_unique<Contexts>();
   Contexts& c = *cipher->contexts_;
@@ -171,8 +177,8 @@ StreamCipher::OpenResult StreamCipher::open(std::string_view associated, std::st
                               static_cast<int>(associated.size())) == 1 &&
             EVP_DecryptUpdate(ctx, reinterpret_cast<unsigned char*>(out->data()), &n, body,
                               static_cast<int>(body_size)) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, kTagBytes, const_cast<unsigned char*>(body + body_size)) ==
-                1;
+            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, kTagBytes,
+                                const_cast<unsigned char*>(body + body_size)) == 1;
   int final_n = 0;
   ok = ok && EVP_DecryptFinal_ex(ctx, reinterpret_cast<unsigned char*>(out->data()) + n, &final_n) == 1;
   if (!ok) {

@@ -77,7 +77,7 @@ class [[nodiscard]] Status {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
   Result(Status status) : v_(std::in_place_index<1>, status.error()) { assert(!status.ok()); }  // NOLINT
   bool ok() const { return v_.index() == 0; }
@@ -100,15 +100,15 @@ class [[nodiscard]] Result {
 #define KDS_CONCAT(a, b) KDS_CONCAT_INNER(a, b)
 
 // Returns the error of a failed Status or Result from the enclosing function.
-#define KDS_TRY(expr)                           \
-  do {                                          \
-    auto&& kds_try_result_ = (expr);            \
+#define KDS_TRY(expr)                                          \
+  do {                                                         \
+    auto&& kds_try_result_ = (expr);                           \
     if (!kds_try_result_.ok()) return kds_try_result_.error(); \
   } while (0)
 
 // Declares or assigns `lhs` from a Result, returning its error from the enclosing function on failure.
 #define KDS_ASSIGN(lhs, expr) KDS_ASSIGN_IMPL(KDS_CONCAT(kds_assign_, __LINE__), lhs, expr)
-#define KDS_ASSIGN_IMPL(tmp, lhs, expr)      \
-  auto tmp = (expr);                         \
-  if (!tmp.ok()) return tmp.error();         \
+#define KDS_ASSIGN_IMPL(tmp, lhs, expr) \
+  auto tmp = (expr);                    \
+  if (!tmp.ok()) return tmp.error();    \
   lhs = std::move(tmp).value()
