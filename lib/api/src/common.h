@@ -1,12 +1,17 @@
 // Pieces every operation uses: reading and checking the stream a request names, and opening it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "kds/api/operations.h"
 #include "kds/api/request.h"
 
 namespace kds::api {
+
+// ShardCount and TargetShardCount as the API model bounds them; the store's own limit is lower
+// (kMaxOpenShards, LimitExceededException).
+inline constexpr int64_t kMaxShardCountMember = 100000;
 
 // Reads StreamName and StreamARN.
 StreamRef read_stream(JsonReader& reader);

@@ -11,10 +11,6 @@
 
 namespace kds::api {
 
-namespace {
-constexpr int64_t kMaxShardCountMember = 100000;
-}  // namespace
-
 Result<SplitShardRequest> SplitShardRequest::from_json(const json& body) {
   JsonReader reader(body);
   SplitShardRequest request;

@@ -6,7 +6,6 @@
 #include "common.h"
 #include "kds/api/read_start.h"
 #include "kds/api/shapes.h"
-#include "kds/base64.h"
 #include "kds/clock.h"
 #include "kds/errors.h"
 #include "kds/hash_key.h"
@@ -257,13 +256,8 @@ Result<GetRecordsRequest> GetRecordsRequest::from_json(const json& body) {
 ordered_json GetRecordsResponse::to_json() const {
   ordered_json list = ordered_json::array();
   for (const auto& record : records) {
-    std::string data;
-    base64_encode(record.data, &data);
-    list.push_back({{"SequenceNumber", to_decimal(make_sequence_number(shard_index, record.offset))},
-                    {"ApproximateArrivalTimestamp", epoch_seconds(record.arrival_ms)},
-                    {"Data", std::move(data)},
-                    {"PartitionKey", record.key},
-                    {"EncryptionType", record.encrypted ? "KMS" : "NONE"}});
+    list.push_back(record_json(
+        {shard_index, record.offset, record.arrival_ms, record.key, record.data, record.encrypted}));
   }
   ordered_json out;
   out["Records"] = std::move(list);

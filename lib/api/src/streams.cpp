@@ -15,7 +15,6 @@ namespace kds::api {
 
 namespace {
 
-constexpr int64_t kMaxShardCountMember = 100000;  // the model's bound; the store's limit is lower
 constexpr int64_t kMaxPageLimit = 10000;
 constexpr int64_t kDescribeStreamPage = 100;
 constexpr int64_t kListStreamsPage = 100;
