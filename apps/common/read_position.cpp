@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <set>
 
 #include "cli.h"
 #include "kds/api/read_start.h"
@@ -38,73 +37,32 @@ Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& 
                                           const StartOptions& options, std::optional<uint32_t> shard) {
   const bool has_number = app.count("--sequence-number") > 0;
   const bool has_time = app.count("--timestamp") > 0;
-  std::string type = options.iterator_type;
+  api::StreamReadRequest request;
+  request.shard = shard;
+  request.iterator_type = options.iterator_type;
   if (app.count("--iterator-type") == 0) {
-    type = has_number ? "AT_SEQUENCE_NUMBER" : has_time ? "AT_TIMESTAMP" : "TRIM_HORIZON";
+    request.iterator_type = has_number ? "AT_SEQUENCE_NUMBER" : has_time ? "AT_TIMESTAMP" : "TRIM_HORIZON";
   }
-  KDS_TRY(api::Validator().enumeration("shardIteratorType", type, true, api::kIteratorTypes).finish());
-  const bool by_number = type == "AT_SEQUENCE_NUMBER" || type == "AFTER_SEQUENCE_NUMBER";
-  std::optional<int64_t> timestamp_ms;
-  if (has_time && type == "AT_TIMESTAMP") {
-    timestamp_ms = parse_timestamp_ms(options.timestamp);
-    if (!timestamp_ms) {
+  if (has_number) request.sequence_number = options.sequence_number;
+  if (has_time && request.iterator_type == "AT_TIMESTAMP") {
+    request.timestamp_ms = parse_timestamp_ms(options.timestamp);
+    if (!request.timestamp_ms) {
       return validation_error(
           {{options.timestamp, "timestamp",
             "Member must be epoch seconds (with an optional fraction) or an ISO-8601 time"}});
     }
+  } else if (has_time) {
+    // Kinesis ignores a Timestamp the type does not use; a user who typed one meant something. The
+    // request's own errors come first.
+    KDS_TRY(api::Validator()
+                .enumeration("shardIteratorType", request.iterator_type, true, api::kIteratorTypes)
+                .finish());
+    KDS_TRY(api::check_iterator_arguments(request.iterator_type, has_number, std::nullopt, now_ms()));
+    return Error(
+        Errc::kInvalidArgument,
+        fmt::format("A timestamp is only used with AT_TIMESTAMP, not with {}", request.iterator_type));
   }
-  if (type == "AT_TIMESTAMP" || !has_time) {
-    KDS_TRY(api::check_iterator_arguments(type, has_number, timestamp_ms, now_ms()));
-  } else {
-    // Kinesis ignores a Timestamp the type does not use; a user who typed one meant something.
-    KDS_TRY(api::check_iterator_arguments(type, has_number, std::nullopt, now_ms()));
-    return Error(Errc::kInvalidArgument,
-                 fmt::format("A timestamp is only used with AT_TIMESTAMP, not with {}", type));
-  }
-
-  ReadStart base;
-  std::vector<const ShardMeta*> shards;
-  if (shard) shards.push_back(stream.meta().find_shard(*shard));
-  if (type == "TRIM_HORIZON") {
-    base.kind = ReadStart::Kind::kOffset;
-  } else if (type == "LATEST") {
-    base.kind = ReadStart::Kind::kLatest;
-  } else if (type == "AT_TIMESTAMP") {
-    base.kind = ReadStart::Kind::kTimestamp;
-    base.timestamp_ms = *timestamp_ms;
-  } else {
-    KDS_ASSIGN(SequencePosition position, api::starting_position(stream, options.sequence_number, shard));
-    const ShardMeta* named = stream.meta().find_shard(position.shard_index);
-    base.kind = ReadStart::Kind::kOffset;
-    base.offset = type == "AFTER_SEQUENCE_NUMBER" ? position.offset + 1 : position.offset;
-    if (!shard) {
-      // The named shard, then every shard descending from it (children have higher indexes).
-      std::set<uint32_t> lineage{named->index};
-      for (const auto& candidate : stream.meta().shards) {
-        const bool child = (candidate.parent && lineage.count(*candidate.parent) > 0) ||
-                           (candidate.adjacent_parent && lineage.count(*candidate.adjacent_parent) > 0);
-        if (candidate.index == named->index || child) {
-          lineage.insert(candidate.index);
-          shards.push_back(&candidate);
-        }
-      }
-    }
-  }
-  if (shards.empty()) {
-    const int64_t now = now_ms();
-    for (const auto& candidate : stream.meta().shards) {
-      if (!stream.meta().shard_expired(candidate, now)) shards.push_back(&candidate);
-    }
-  }
-
-  std::vector<ShardStart> plan;
-  for (const ShardMeta* meta : shards) {
-    ShardStart start{meta->index, base, meta->end_offset};
-    // Only the shard the sequence number names starts part-way; its descendants start at the beginning.
-    if (by_number && plan.size() > 0) start.start.offset = 0;
-    plan.push_back(start);
-  }
-  return plan;
+  return api::plan_read(stream, request);
 }
 
 // The scope and starts that -n/--lines asks for: the last N records (of the stream, or of one shard), or

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "kds/api/read_start.h"
 #include "kds/follower.h"
 #include "kds/report.h"
 #include "kds/shard_reader.h"
@@ -25,15 +26,10 @@ struct StartOptions {
 void add_start_options(CLI::App& app, StartOptions* options);
 bool has_start_options(const CLI::App& app);
 
-struct ShardStart {
-  uint32_t shard_index = 0;
-  ReadStart start;
-  std::optional<uint64_t> end_offset;  // closed shards
-};
+using api::ShardStart;
 
-// The shards to read, in reading order (a parent before its children), each with its start. Without
-// `shard`, AT/AFTER_SEQUENCE_NUMBER read the shard the number names and then its descendants; the other
-// types read every shard.
+// The shards to read (api::plan_read) for the options given, which imply an iterator type when
+// --iterator-type is not given.
 Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& app,
                                           const StartOptions& options, std::optional<uint32_t> shard);
 

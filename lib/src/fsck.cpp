@@ -33,7 +33,6 @@ Status fsck_stream(const Store& store, std::string_view name, const FsckOptions&
   Fd control;
   if (options.repair || options.gc) {
     KDS_ASSIGN(control, stream.lock_control());
-    KDS_TRY(stream.reload());
   }
   if (!options.keys.empty()) KDS_TRY(stream.use_keys(options.keys));
   std::set<std::string> listed;

@@ -116,55 +116,55 @@ Status Producer::append(Slot& slot) {
   // after kds-set-compression returned uses it. Encryption is decided under the lock, in the fence.
   KDS_TRY(stream_.refresh());
   const int level = stream_.meta().compression_level;
-  if (level != 0 && compress_on_worker_) return seal(slot, level);
-  KDS_TRY(append_sealed(0));  // batches sealed before compression was turned off go first
+  if (level != 0 && compress_on_worker_) return hand_to_worker(slot, level);
+  KDS_TRY(store_compressed(0));  // batches handed to the worker before compression was turned off go first
   if (level == 0) return store(slot, slot.open, slot.open.batch.payload(), 0);
   KDS_TRY(compressor_.compress(slot.open.batch.payload(), level, &compressed_));
   return store(slot, slot.open, compressed_, kBatchCodecZstd);
 }
 
-// Hands the slot's full batch to the compression worker and stores the batches sealed before it: one
+// Hands the slot's full batch to the compression worker and stores the batches handed over before it: one
 // batch compresses while the next one fills.
-Status Producer::seal(Slot& slot, int level) {
-  std::unique_ptr<Sealed> sealed;
-  if (spare_sealed_.empty()) {
-    sealed = std::make_unique<Sealed>();
+Status Producer::hand_to_worker(Slot& slot, int level) {
+  std::unique_ptr<Compressing> batch;
+  if (spare_compressing_.empty()) {
+    batch = std::make_unique<Compressing>();
   } else {
-    sealed = std::move(spare_sealed_.back());
-    spare_sealed_.pop_back();
+    batch = std::move(spare_compressing_.back());
+    spare_compressing_.pop_back();
   }
-  sealed->shard_index = slot.shard_index;
-  std::swap(sealed->records, slot.open);  // the slot goes on with the spare's empty buffers
-  sealed->job.input = sealed->records.batch.payload();
-  sealed->job.level = level;
+  batch->shard_index = slot.shard_index;
+  std::swap(batch->records, slot.open);  // the slot goes on with the spare's empty buffers
+  batch->job.input = batch->records.batch.payload();
+  batch->job.level = level;
   if (!compress_worker_) compress_worker_ = std::make_unique<CompressWorker>();
-  compress_worker_->submit(&sealed->job);
-  sealed_.push_back(std::move(sealed));
-  return append_sealed(1);
+  compress_worker_->submit(&batch->job);
+  compressing_.push_back(std::move(batch));
+  return store_compressed(1);
 }
 
-// Stores sealed batches, oldest first, until `keep` remain with the worker.
-Status Producer::append_sealed(size_t keep) {
-  while (sealed_.size() > keep) {
-    std::unique_ptr<Sealed> sealed = std::move(sealed_.front());
-    sealed_.pop_front();
-    compress_worker_->wait(&sealed->job);
-    Status stored = sealed->job.status;
+// Stores the batches handed to the worker, oldest first, until `keep` remain with the worker.
+Status Producer::store_compressed(size_t keep) {
+  while (compressing_.size() > keep) {
+    std::unique_ptr<Compressing> batch = std::move(compressing_.front());
+    compressing_.pop_front();
+    compress_worker_->wait(&batch->job);
+    Status stored = batch->job.status;
     if (stored.ok())
-      stored = store(slots_[sealed->shard_index], sealed->records, sealed->job.output, kBatchCodecZstd);
-    sealed->records.clear();
-    spare_sealed_.push_back(std::move(sealed));
+      stored = store(slots_[batch->shard_index], batch->records, batch->job.output, kBatchCodecZstd);
+    batch->records.clear();
+    spare_compressing_.push_back(std::move(batch));
     KDS_TRY(stored);
   }
   return {};
 }
 
-// Drops sealed batches after a failure (their records are never acknowledged), once the worker is done
-// with them.
-void Producer::abandon_sealed() {
-  for (auto& sealed : sealed_)
-    compress_worker_->wait(&sealed->job);
-  sealed_.clear();
+// Drops the batches with the worker after a failure (their records are never acknowledged), once the worker
+// is done with them.
+void Producer::abandon_compressing() {
+  for (auto& batch : compressing_)
+    compress_worker_->wait(&batch->job);
+  compressing_.clear();
 }
 
 // Appends `pending`, whose records are `payload` (compressed with `codec`), to the slot's shard. If a
@@ -208,9 +208,9 @@ Status Producer::store(Slot& slot, Pending& pending, std::string_view payload, u
 }
 
 // A reshard closed the shard of `first` before it could be appended. Its records, then those of every
-// other batch still on its way to a shard that is no longer open (later ones for the same shard, sealed or
-// filling; those of a shard merged with it), go to the open shards that now own their hash keys, each
-// shard's in order, before any record added from now on.
+// other batch still on its way to a shard that is no longer open (later ones for the same shard, with the
+// worker or filling; those of a shard merged with it), go to the open shards that now own their hash keys,
+// each shard's in order, before any record added from now on.
 Status Producer::reroute(Pending first) {
   build_routes();
   auto is_open = [this](uint32_t shard) {
@@ -219,14 +219,14 @@ Status Producer::reroute(Pending first) {
   };
   std::vector<Pending> batches;
   batches.push_back(std::move(first));
-  for (auto it = sealed_.begin(); it != sealed_.end();) {
+  for (auto it = compressing_.begin(); it != compressing_.end();) {
     if (is_open((*it)->shard_index)) {
       ++it;
       continue;
     }
     compress_worker_->wait(&(*it)->job);  // its input is about to move
     batches.push_back(std::move((*it)->records));
-    it = sealed_.erase(it);
+    it = compressing_.erase(it);
   }
   for (auto& [index, slot] : slots_) {
     if (slot.open.batch.empty() || is_open(index)) continue;
@@ -264,8 +264,8 @@ Status Producer::flush(const std::function<void(const RecordAck&)>& on_ack, bool
       if (!status.ok()) break;
       again = true;
     }
-    if (status.ok() && !sealed_.empty()) {
-      status = append_sealed(0);
+    if (status.ok() && !compressing_.empty()) {
+      status = store_compressed(0);
       again = true;
     }
   }
@@ -287,7 +287,7 @@ Status Producer::flush(const std::function<void(const RecordAck&)>& on_ack, bool
   pending_bytes_ = 0;
   for (auto& [index, slot] : slots_)
     slot.open.clear();
-  abandon_sealed();
+  abandon_compressing();
   if (options_.sync == SyncMode::kBatch) {
     // After a failure, wait for the commits so that the records stored before it are acknowledged.
     const Status delivered = deliver_acks(on_ack, wait || !status.ok() ? syncer_->progress().submitted : 0);

@@ -20,10 +20,11 @@ namespace kds {
 namespace {
 
 Error already_closed(uint32_t shard, std::string_view stream) {
-  return Error(Errc::kInvalidArgument,
-               fmt::format("Shard {} in stream {} under account {} has already been merged or split, and thus is not "
-                           "eligible for merging or splitting.",
-                           shard_id_string(shard), stream, kAccountId));
+  return Error(
+      Errc::kInvalidArgument,
+      fmt::format("Shard {} in stream {} under account {} has already been merged or split, and thus is not "
+                  "eligible for merging or splitting.",
+                  shard_id_string(shard), stream, kAccountId));
 }
 
 // One control operation on a stream: holds the control lock, the append locks of the shards it closes,
@@ -33,7 +34,6 @@ class Change {
   static Result<Change> begin(const Store& store, std::string_view name, Reporter* reporter) {
     KDS_ASSIGN(Stream stream, store.open_stream(name));
     KDS_ASSIGN(Fd control, stream.lock_control());
-    KDS_TRY(stream.reload());  // another change may have committed while we waited
     return Change(std::move(stream), std::move(control), reporter);
   }
 
@@ -140,11 +140,12 @@ Result<SplitResult> split_shard(const Store& store, std::string_view stream, std
   std::optional<u128> key;
   if (new_starting_hash_key) {
     const std::string_view text = *new_starting_hash_key;
-    const bool pattern_ok = !text.empty() && text.size() <= 39 && (text == "0" || text[0] != '0') &&
-                            std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+    const bool pattern_ok =
+        !text.empty() && text.size() <= 39 && (text == "0" || text[0] != '0') &&
+        std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!pattern_ok) {
-      return validation_error(
-          {{text, "newStartingHashKey", "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})"}});
+      return validation_error({{text, "newStartingHashKey",
+                                "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})"}});
     }
     key = parse_decimal_u128(text);
     if (!key) key = kMaxHashKey;  // above the key space: fails the range check below with the user's text
@@ -156,13 +157,15 @@ Result<SplitResult> split_shard(const Store& store, std::string_view stream, std
   const u128 split_at = key ? *key : range.start + (range.end - range.start) / 2;
   const bool fits = range.end - range.start >= 3 && split_at >= range.start + 2 && split_at <= range.end - 1;
   if (!fits) {
-    const std::string shown = new_starting_hash_key ? std::string(*new_starting_hash_key) : to_decimal(split_at);
-    return Error(Errc::kInvalidArgument,
-                 fmt::format("NewStartingHashKey {} used in SplitShard() on shard {} in stream {} under account {} is "
-                             "not both greater than one plus the shard's StartingHashKey {} and less than the shard's "
-                             "EndingHashKey {}.",
-                             shown, shard_id_string(parent_index), stream, kAccountId, to_decimal(range.start),
-                             to_decimal(range.end)));
+    const std::string shown =
+        new_starting_hash_key ? std::string(*new_starting_hash_key) : to_decimal(split_at);
+    return Error(
+        Errc::kInvalidArgument,
+        fmt::format("NewStartingHashKey {} used in SplitShard() on shard {} in stream {} under account {} is "
+                    "not both greater than one plus the shard's StartingHashKey {} and less than the shard's "
+                    "EndingHashKey {}.",
+                    shown, shard_id_string(parent_index), stream, kAccountId, to_decimal(range.start),
+                    to_decimal(range.end)));
   }
   KDS_TRY(change.close(parent_index));
   SplitResult result;
@@ -181,10 +184,11 @@ Result<uint32_t> merge_shards(const Store& store, std::string_view stream, std::
   const uint32_t first_index = first->index;
   const uint32_t second_index = second->index;
   if (first->range.end == kMaxHashKey || first->range.end + 1 != second->range.start) {
-    return Error(Errc::kInvalidArgument,
-                 fmt::format("Shards {} and {} in stream {} under account {} are not an adjacent pair of shards "
-                             "eligible for merging",
-                             shard_id_string(first_index), shard_id_string(second_index), stream, kAccountId));
+    return Error(
+        Errc::kInvalidArgument,
+        fmt::format("Shards {} and {} in stream {} under account {} are not an adjacent pair of shards "
+                    "eligible for merging",
+                    shard_id_string(first_index), shard_id_string(second_index), stream, kAccountId));
   }
   const HashKeyRange range{first->range.start, second->range.end};
   // Lock in index order, as every multi-shard change does, so two changes cannot deadlock.
@@ -195,88 +199,123 @@ Result<uint32_t> merge_shards(const Store& store, std::string_view stream, std::
   return child;
 }
 
-Result<std::vector<uint32_t>> update_shard_count(const Store& store, std::string_view stream, int64_t target,
-                                                 Reporter* reporter) {
-  KDS_TRY(validate_stream_name(stream));
+namespace {
+
+Status check_target_shard_count(int64_t target) {
   if (target < 1) {
     return validation_error(
         {{std::to_string(target), "targetShardCount", "Member must have value greater than or equal to 1"}});
   }
   if (target > kMaxOpenShards) {
-    return Error(Errc::kLimitExceeded, fmt::format("Target shard count {} exceeds the limit of {} open shards per "
-                                                   "stream",
-                                                   target, kMaxOpenShards));
+    return Error(Errc::kLimitExceeded,
+                 fmt::format("Target shard count {} exceeds the limit of {} open shards per "
+                             "stream",
+                             target, kMaxOpenShards));
   }
-  raise_descriptor_limit();
-  KDS_ASSIGN(Change change, Change::begin(store, stream, reporter));
-  const auto targets = uniform_hash_ranges(static_cast<uint32_t>(target));
+  return {};
+}
 
-  // Working view of the open shards, by starting hash key.
-  std::map<u128, uint32_t> open;
-  for (const ShardMeta* shard : change.meta().open_shards()) open[shard->range.start] = shard->index;
-  const uint32_t first_new = change.meta().next_shard_index;
-  // Originals being replaced were closed (under their locks) below; shards made by this change are
-  // closed by marking them.
-  auto retire = [&](uint32_t index) {
-    if (index >= first_new) change.close_new(index);
-  };
-  // Shards that must change, closed in index order (see merge_shards), before any child is added.
-  std::vector<uint32_t> to_close;
-  {
-    for (const auto& [start, index] : open) {
-      const HashKeyRange range = change.find(index)->range;
-      const auto it = std::lower_bound(targets.begin(), targets.end(), range,
-                                       [](const HashKeyRange& t, const HashKeyRange& r) { return t.start < r.start; });
-      const bool matches = it != targets.end() && *it == range;
-      if (!matches) to_close.push_back(index);
+// A uniform scaling as one Change: the open shards by starting hash key, moved towards `targets` by
+// splits at the targets' boundaries and then merges within each target.
+class Scaling {
+ public:
+  Scaling(Change& change, std::vector<HashKeyRange> targets)
+      : change_(change), targets_(std::move(targets)), first_new_(change.meta().next_shard_index) {
+    for (const ShardMeta* shard : change.meta().open_shards())
+      open_[shard->range.start] = shard->index;
+  }
+
+  // Closes, in index order (see merge_shards) and before any child is added, the open shards whose range
+  // is not a target's; returns how many.
+  Result<size_t> close_changed_shards() {
+    std::vector<uint32_t> to_close;
+    for (const auto& [start, index] : open_) {
+      const HashKeyRange range = change_.find(index)->range;
+      const auto it =
+          std::lower_bound(targets_.begin(), targets_.end(), range,
+                           [](const HashKeyRange& t, const HashKeyRange& r) { return t.start < r.start; });
+      if (it == targets_.end() || !(*it == range)) to_close.push_back(index);
     }
     std::sort(to_close.begin(), to_close.end());
-    for (uint32_t index : to_close) KDS_TRY(change.close(index));
+    for (uint32_t index : to_close)
+      KDS_TRY(change_.close(index));
+    return to_close.size();
   }
-  if (to_close.empty()) {
-    // Already that many shards of equal size: nothing to change.
+
+  // Cuts every open shard at each target boundary strictly inside it.
+  void split_at_boundaries() {
+    for (size_t t = 1; t < targets_.size(); ++t) {
+      const u128 boundary = targets_[t].start;
+      auto it = open_.upper_bound(boundary);
+      if (it == open_.begin()) continue;
+      --it;
+      const uint32_t index = it->second;
+      const HashKeyRange range = change_.find(index)->range;
+      if (range.start == boundary) continue;
+      retire(index);
+      const uint32_t lower = change_.add({range.start, boundary - 1}, index, std::nullopt);
+      const uint32_t upper = change_.add({boundary, range.end}, index, std::nullopt);
+      open_.erase(it);
+      open_[range.start] = lower;
+      open_[boundary] = upper;
+    }
+  }
+
+  // Within each target range, merges neighbours left to right until one shard remains.
+  void merge_within_targets() {
+    for (const HashKeyRange& want : targets_) {
+      for (;;) {
+        auto first = open_.find(want.start);
+        const HashKeyRange first_range = change_.find(first->second)->range;
+        if (first_range.end == want.end) break;
+        auto second = std::next(first);
+        const uint32_t a = first->second;
+        const uint32_t b = second->second;
+        const HashKeyRange second_range = change_.find(b)->range;
+        retire(a);
+        retire(b);
+        const uint32_t child = change_.add({first_range.start, second_range.end}, a, b);
+        open_.erase(second);
+        open_[want.start] = child;
+      }
+    }
+  }
+
+  std::vector<uint32_t> open_shards() const {
     std::vector<uint32_t> result;
-    for (const auto& [start, index] : open) result.push_back(index);
+    for (const auto& [start, index] : open_)
+      result.push_back(index);
     return result;
   }
 
-  // Split phase: cut every open shard at each target boundary strictly inside it.
-  for (size_t t = 1; t < targets.size(); ++t) {
-    const u128 boundary = targets[t].start;
-    auto it = open.upper_bound(boundary);
-    if (it == open.begin()) continue;
-    --it;
-    const uint32_t index = it->second;
-    const HashKeyRange range = change.find(index)->range;
-    if (range.start == boundary) continue;
-    retire(index);
-    const uint32_t lower = change.add({range.start, boundary - 1}, index, std::nullopt);
-    const uint32_t upper = change.add({boundary, range.end}, index, std::nullopt);
-    open.erase(it);
-    open[range.start] = lower;
-    open[boundary] = upper;
+ private:
+  // Originals being replaced were closed under their locks; shards made by this change are closed by
+  // marking them.
+  void retire(uint32_t index) {
+    if (index >= first_new_) change_.close_new(index);
   }
-  // Merge phase: within each target range, merge neighbours left to right until one shard remains.
-  for (const HashKeyRange& want : targets) {
-    for (;;) {
-      auto first = open.find(want.start);
-      const HashKeyRange first_range = change.find(first->second)->range;
-      if (first_range.end == want.end) break;
-      auto second = std::next(first);
-      const uint32_t a = first->second;
-      const uint32_t b = second->second;
-      const HashKeyRange second_range = change.find(b)->range;
-      retire(a);
-      retire(b);
-      const uint32_t child = change.add({first_range.start, second_range.end}, a, b);
-      open.erase(second);
-      open[want.start] = child;
-    }
-  }
+
+  Change& change_;
+  const std::vector<HashKeyRange> targets_;
+  const uint32_t first_new_;
+  std::map<u128, uint32_t> open_;  // by starting hash key
+};
+
+}  // namespace
+
+Result<std::vector<uint32_t>> update_shard_count(const Store& store, std::string_view stream, int64_t target,
+                                                 Reporter* reporter) {
+  KDS_TRY(validate_stream_name(stream));
+  KDS_TRY(check_target_shard_count(target));
+  raise_descriptor_limit();
+  KDS_ASSIGN(Change change, Change::begin(store, stream, reporter));
+  Scaling scaling(change, uniform_hash_ranges(static_cast<uint32_t>(target)));
+  KDS_ASSIGN(size_t closed, scaling.close_changed_shards());
+  if (closed == 0) return scaling.open_shards();  // already that many shards of equal size
+  scaling.split_at_boundaries();
+  scaling.merge_within_targets();
   KDS_TRY(change.commit());
-  std::vector<uint32_t> result;
-  for (const auto& [start, index] : open) result.push_back(index);
-  return result;
+  return scaling.open_shards();
 }
 
 }  // namespace kds

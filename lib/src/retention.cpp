@@ -65,7 +65,6 @@ Status set_retention(const Store& store, std::string_view name, int64_t hours,
   KDS_TRY(validate_retention_hours(hours));
   KDS_ASSIGN(Stream stream, store.open_stream(name));
   KDS_ASSIGN(Fd control, stream.lock_control());
-  KDS_TRY(stream.reload());
   StreamMeta meta = stream.meta();
   // What has expired under the old period stays expired (Kinesis does not bring records back).
   meta.trim_before_ms = meta.expiry_boundary_ms(now_ms());
@@ -78,15 +77,12 @@ Status set_retention(const Store& store, std::string_view name, int64_t hours,
 Status collect_garbage(const Store& store, std::string_view name, Reporter* reporter, bool wait) {
   KDS_ASSIGN(Stream stream, store.open_stream(name));
   if (!wait) {
-    KDS_ASSIGN(Fd probe, stream.dir().open_file("control.lock", O_RDWR | O_CREAT));
-    // Failing to take the lock for any reason means the same as finding it held: skip, never fail.
-    auto locked = try_lock_file(probe, stream.dir().path_of("control.lock"));
-    if (!locked.ok() || !*locked) return {};
-    KDS_TRY(stream.reload());
+    // A lock that cannot be taken for any reason means the same as one held: skip, never fail.
+    KDS_ASSIGN(auto control, stream.try_lock_control());
+    if (!control) return {};
     return collect_locked(stream, reporter);
   }
   KDS_ASSIGN(Fd control, stream.lock_control());
-  KDS_TRY(stream.reload());
   return collect_locked(stream, reporter);
 }
 

@@ -122,7 +122,6 @@ Status Store::delete_stream(std::string_view name) const {
   KDS_TRY(validate_stream_name(name));
   KDS_ASSIGN(Stream stream, open_stream(name));
   KDS_ASSIGN(Fd control, stream.lock_control());
-  KDS_TRY(stream.reload());
   // Renaming the directory away is the moment of deletion: from here every open and every append
   // (which checks under its shard lock) sees the stream gone.
   const std::string trash = temp_name("delete");
@@ -267,10 +266,19 @@ SegmentPolicy Stream::segment_policy() const {
   return policy;
 }
 
-Result<Fd> Stream::lock_control() const {
+Result<Fd> Stream::lock_control() {
   KDS_ASSIGN(Fd control, dir_.open_file(kControlLockName, O_RDWR | O_CREAT));
   KDS_TRY(lock_file(control, dir_.path_of(kControlLockName)));
+  KDS_TRY(reload());
   return control;
+}
+
+Result<std::optional<Fd>> Stream::try_lock_control() {
+  KDS_ASSIGN(Fd control, dir_.open_file(kControlLockName, O_RDWR | O_CREAT));
+  auto locked = try_lock_file(control, dir_.path_of(kControlLockName));
+  if (!locked.ok() || !*locked) return std::optional<Fd>();
+  KDS_TRY(reload());
+  return std::optional<Fd>(std::move(control));
 }
 
 Status Stream::write_meta(StreamMeta meta) {

@@ -15,7 +15,6 @@ Status update_meta(const Store& store, std::string_view name, Change&& change) {
   KDS_TRY(validate_stream_name(name));
   KDS_ASSIGN(Stream stream, store.open_stream(name));
   KDS_ASSIGN(Fd control, stream.lock_control());
-  KDS_TRY(stream.reload());
   StreamMeta meta = stream.meta();
   change(meta);
   return stream.write_meta(std::move(meta));

@@ -204,7 +204,7 @@ TEST_CASE("retention: collect_garbage removes closed shards whose records have a
   // wait does nothing while another control operation holds the stream.
   clock.set(kT0 + 24 * kHour + 1);
   {
-    const kds::Stream stream = kds_test::open_stream(store, "s");
+    kds::Stream stream = kds_test::open_stream(store, "s");
     auto control = stream.lock_control();
     REQUIRE(control.ok());
     REQUIRE(kds::collect_garbage(store, "s", nullptr, /*wait=*/false).ok());

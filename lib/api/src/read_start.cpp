@@ -1,10 +1,13 @@
 #include "kds/api/read_start.h"
 
+#include <set>
+
 #include <fmt/format.h>
 
+#include "kds/api/request.h"
 #include "kds/clock.h"
 #include "kds/errors.h"
-#include "kds/shard_reader.h"
+#include "kds/shard_summary.h"
 
 namespace kds::api {
 
@@ -79,6 +82,66 @@ Result<SequencePosition> starting_position(const Stream& stream, std::string_vie
   KDS_ASSIGN(uint64_t end, shard_end_offset(stream, *named));
   if (position.offset >= end) return invalid_starting_number(number, position.shard_index, stream.name(), "");
   return position;
+}
+
+namespace {
+
+// The shard `named`, then every shard descending from it (children have higher indexes).
+std::vector<const ShardMeta*> lineage_from(const StreamMeta& meta, uint32_t named) {
+  std::vector<const ShardMeta*> shards;
+  std::set<uint32_t> lineage{named};
+  for (const auto& candidate : meta.shards) {
+    const bool child = (candidate.parent && lineage.count(*candidate.parent) > 0) ||
+                       (candidate.adjacent_parent && lineage.count(*candidate.adjacent_parent) > 0);
+    if (candidate.index == named || child) {
+      lineage.insert(candidate.index);
+      shards.push_back(&candidate);
+    }
+  }
+  return shards;
+}
+
+// The first shard's start for the request's type (the request already checked).
+Result<ReadStart> first_start(const Stream& stream, const StreamReadRequest& request,
+                              std::optional<uint32_t>* named) {
+  const std::string& type = request.iterator_type;
+  if (type == "TRIM_HORIZON") return ReadStart{ReadStart::Kind::kOffset, 0, 0};
+  if (type == "LATEST") return ReadStart{ReadStart::Kind::kLatest, 0, 0};
+  if (type == "AT_TIMESTAMP") return ReadStart{ReadStart::Kind::kTimestamp, 0, *request.timestamp_ms};
+  KDS_ASSIGN(SequencePosition position, starting_position(stream, *request.sequence_number, request.shard));
+  *named = position.shard_index;
+  return ReadStart{ReadStart::Kind::kOffset,
+                   type == "AFTER_SEQUENCE_NUMBER" ? position.offset + 1 : position.offset, 0};
+}
+
+}  // namespace
+
+Result<std::vector<ShardStart>> plan_read(const Stream& stream, const StreamReadRequest& request) {
+  KDS_TRY(Validator().enumeration("shardIteratorType", request.iterator_type, true, kIteratorTypes).finish());
+  KDS_TRY(check_iterator_arguments(request.iterator_type, request.sequence_number.has_value(),
+                                   request.timestamp_ms, now_ms()));
+  if (request.shard) KDS_TRY(stream.shard(*request.shard));
+  std::optional<uint32_t> named;
+  KDS_ASSIGN(ReadStart start, first_start(stream, request, &named));
+
+  std::vector<const ShardMeta*> shards;
+  if (request.shard) {
+    shards.push_back(stream.meta().find_shard(*request.shard));
+  } else if (named) {
+    shards = lineage_from(stream.meta(), *named);
+  } else {
+    const int64_t now = now_ms();
+    for (const auto& candidate : stream.meta().shards) {
+      if (!stream.meta().shard_expired(candidate, now)) shards.push_back(&candidate);
+    }
+  }
+  std::vector<ShardStart> plan;
+  for (const ShardMeta* meta : shards) {
+    plan.push_back({meta->index, start, meta->end_offset});
+    // Only the shard the sequence number names starts part-way; its descendants start at the beginning.
+    if (named) start.offset = 0;
+  }
+  return plan;
 }
 
 }  // namespace kds::api

@@ -3,7 +3,7 @@
 // the shard lock, whether stream.json changed; if its shard was closed, the producer reloads the shard
 // map and sends the batch's records to the children, in order, without loss or duplication. On a
 // compressed stream, full batches are compressed on a worker thread (compress_worker.h) while the next
-// ones fill, and appended in the order they were sealed.
+// ones fill, and appended in the order they filled.
 #pragma once
 
 #include <cstdint>
@@ -112,8 +112,8 @@ class Producer {
     std::unique_ptr<ShardWriter> writer;
     Pending open;  // the batch being filled
   };
-  // A full batch with the compression worker; stored once compressed, in the order sealed.
-  struct Sealed {
+  // A full batch with the compression worker; stored once compressed, in the order they filled.
+  struct Compressing {
     uint32_t shard_index = 0;
     Pending records;
     CompressWorker::Job job;
@@ -125,11 +125,11 @@ class Producer {
   Result<Slot*> route_key(std::string_view key, u128* hash);
   void queue(Slot& slot, std::string_view key, std::string_view data, u128 hash, uint32_t ack_id);
   Status append(Slot& slot);
-  Status seal(Slot& slot, int level);
-  Status append_sealed(size_t keep);
+  Status hand_to_worker(Slot& slot, int level);
+  Status store_compressed(size_t keep);
   Status store(Slot& slot, Pending& pending, std::string_view payload, uint8_t codec);
   Status reroute(Pending first);
-  void abandon_sealed();
+  void abandon_compressing();
   void commit_written(Status* status);
   Status deliver_acks(const std::function<void(const RecordAck&)>& on_ack, uint64_t wait_for);
 
@@ -147,9 +147,9 @@ class Producer {
   size_t pending_bytes_ = 0;
   Compressor compressor_;  // without the worker
   std::string compressed_;
-  std::deque<std::unique_ptr<Sealed>> sealed_;         // oldest first
-  std::vector<std::unique_ptr<Sealed>> spare_sealed_;  // stored, kept for their buffers
-  std::unique_ptr<CompressWorker> compress_worker_;    // after sealed_: finishes their jobs before they go
+  std::deque<std::unique_ptr<Compressing>> compressing_;         // oldest first
+  std::vector<std::unique_ptr<Compressing>> spare_compressing_;  // stored, kept for their buffers
+  std::unique_ptr<CompressWorker> compress_worker_;  // after compressing_: finishes their jobs before they go
   std::unique_ptr<BackgroundSyncer> syncer_;  // last: destroyed first, after its commits are carried out
 };
 

@@ -86,9 +86,12 @@ class Stream {
   Result<const StreamCipher*> write_cipher() const;
   // The segment and retention settings writers of this stream follow.
   SegmentPolicy segment_policy() const;
-  // Takes the stream's control lock (exclusive flock on control.lock), held until the Fd is closed.
-  // Control operations (delete, reshard, retention) hold it so they run one at a time.
-  Result<Fd> lock_control() const;
+  // Takes the stream's control lock (exclusive flock on control.lock), held until the Fd is closed, and
+  // then re-reads stream.json: another change may have committed while this one waited. Control
+  // operations (delete, reshard, retention, settings, repair) hold it so they run one at a time.
+  Result<Fd> lock_control();
+  // The same without waiting: nullopt when another process holds the lock (or it cannot be taken).
+  Result<std::optional<Fd>> try_lock_control();
   // Replaces stream.json atomically with `meta` and adopts it.
   Status write_meta(StreamMeta meta);
   // Fails with ResourceNotFoundException once the stream has been deleted (or deleted and created

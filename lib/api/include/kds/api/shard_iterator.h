@@ -1,7 +1,7 @@
 // Shard iterators: where a GetRecords call starts, handed to the client as an opaque string.
 //
 // An iterator names a stream (and which incarnation of that name: its creation time), a shard, the
-// offset of the next record to return and the time it was issued. It is sealed with an HMAC-SHA256 tag
+// offset of the next record to return and the time it was issued. It carries an HMAC-SHA256 tag
 // under the store's iterator secret (`iterator.key` in the store directory, made on first use), so a
 // client cannot forge or alter one, and any process on the same store accepts the iterators of another.
 // Like Kinesis's, an iterator is valid for five minutes after it was issued and may be used many times.
