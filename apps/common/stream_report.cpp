@@ -9,7 +9,7 @@
 #include "kds/clock.h"
 #include "kds/compression.h"
 #include "kds/errors.h"
-#include "kds/shard_reader.h"
+#include "kds/shard_summary.h"
 #include "kds/store.h"
 #include "kds/timestamp.h"
 

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "kds/clock.h"
+#include "kds/shard_summary.h"
 
 namespace kds {
 
@@ -17,8 +18,8 @@ constexpr uint32_t kShardEvents = IN_MODIFY | IN_CREATE | IN_MOVED_TO;
 constexpr uint32_t kStreamEvents = IN_CREATE | IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF;
 }  // namespace
 
-Result<std::map<uint32_t, uint64_t>> last_records_start(const Stream& stream, const std::vector<uint32_t>& shards,
-                                                        uint64_t count) {
+Result<std::map<uint32_t, uint64_t>> last_records_start(const Stream& stream,
+                                                        const std::vector<uint32_t>& shards, uint64_t count) {
   // (arrival, shard, offset) of each shard's last `count` records; the newest `count` of them overall.
   std::vector<std::tuple<int64_t, uint32_t, uint64_t>> candidates;
   std::map<uint32_t, uint64_t> starts;
@@ -34,7 +35,8 @@ Result<std::map<uint32_t, uint64_t>> last_records_start(const Stream& stream, co
     for (;;) {
       KDS_ASSIGN(bool more, reader.next_batch(&records));
       if (!more) break;
-      for (const auto& record : records) candidates.emplace_back(record.arrival_ms, index, record.offset);
+      for (const auto& record : records)
+        candidates.emplace_back(record.arrival_ms, index, record.offset);
     }
   }
   std::sort(candidates.begin(), candidates.end());
@@ -58,7 +60,8 @@ Result<StreamFollower> StreamFollower::open(Stream stream, FollowPlan plan, Repo
     if (follower.stream_.meta().find_shard(index) == nullptr) continue;
     Tracked& shard = follower.tracked_[index];
     shard.index = index;
-    if (auto it = follower.plan_.starts.find(index); it != follower.plan_.starts.end()) shard.start = it->second;
+    if (auto it = follower.plan_.starts.find(index); it != follower.plan_.starts.end())
+      shard.start = it->second;
   }
   return follower;
 }
@@ -69,7 +72,9 @@ StreamFollower::StreamFollower(Stream stream, FollowPlan plan, Reporter* reporte
 StreamFollower::StreamFollower(StreamFollower&&) noexcept = default;
 StreamFollower::~StreamFollower() = default;
 
-bool StreamFollower::finished() const { return tracked_.empty(); }
+bool StreamFollower::finished() const {
+  return tracked_.empty();
+}
 
 Status StreamFollower::refresh_metadata() {
   KDS_TRY(stream_.refresh());
@@ -83,7 +88,8 @@ Status StreamFollower::refresh_metadata() {
       shard.dirty = true;
     }
   }
-  for (uint32_t index : removed) finish(index);
+  for (uint32_t index : removed)
+    finish(index);
   return {};
 }
 
@@ -186,7 +192,8 @@ Result<uint64_t> StreamFollower::deliver_available(const Deliver& deliver) {
   for (;;) {
     const size_t drained_before = drained_.size();
     std::vector<uint32_t> indexes;
-    for (const auto& [index, shard] : tracked_) indexes.push_back(index);
+    for (const auto& [index, shard] : tracked_)
+      indexes.push_back(index);
     for (uint32_t index : indexes) {
       auto it = tracked_.find(index);
       if (it == tracked_.end()) continue;
@@ -200,7 +207,8 @@ Result<uint64_t> StreamFollower::deliver_available(const Deliver& deliver) {
     Tracked* next = nullptr;
     for (auto& [index, shard] : tracked_) {
       if (shard.pending.empty()) continue;
-      if (next == nullptr || shard.pending.front().arrival_ms < next->pending.front().arrival_ms) next = &shard;
+      if (next == nullptr || shard.pending.front().arrival_ms < next->pending.front().arrival_ms)
+        next = &shard;
     }
     if (next == nullptr) {
       if (drained_.size() != drained_before) continue;  // a drained parent may have made children eligible
@@ -238,7 +246,8 @@ Result<bool> StreamFollower::wait(int timeout_ms, int watch_fd) {
         at += sizeof(inotify_event) + event->len;
         if ((event->mask & IN_Q_OVERFLOW) != 0) {
           meta_dirty_ = true;
-          for (auto& [index, shard] : tracked_) shard.dirty = true;
+          for (auto& [index, shard] : tracked_)
+            shard.dirty = true;
         } else if (event->wd == stream_watch_) {
           meta_dirty_ = true;
         } else if (auto it = watches_.find(event->wd); it != watches_.end()) {
@@ -251,7 +260,8 @@ Result<bool> StreamFollower::wait(int timeout_ms, int watch_fd) {
   if (ready == 0) {
     // Timed out: the slow fallback that makes a missed event cost a delay, never a hang.
     meta_dirty_ = true;
-    for (auto& [index, shard] : tracked_) shard.dirty = true;
+    for (auto& [index, shard] : tracked_)
+      shard.dirty = true;
   }
   return false;
 }

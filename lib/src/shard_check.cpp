@@ -9,7 +9,8 @@
 
 #include <fmt/format.h>
 
-#include "kds/compression.h"
+#include "kds/batch_payload.h"
+#include "kds/damage.h"
 #include "kds/segment.h"
 #include "kds/shard_writer.h"
 
@@ -60,16 +61,16 @@ class ShardCheck {
       const uint64_t next_base = i + 1 < bases.size() ? bases[i + 1] : UINT64_MAX;
       KDS_TRY(check_segment(bases[i], next_base));
     }
-    if (meta_.end_offset && !bases.empty() && expected_ != *meta_.end_offset) {
-      const bool missing = expected_ < *meta_.end_offset;
-      const size_t at = problem(
-          dir_.path(), 0,
-          missing ? fmt::format("records at offsets {}..{} of the closed shard are missing", expected_,
-                                *meta_.end_offset - 1)
-                  : fmt::format("the log holds records up to offset {}, beyond the shard's recorded end {}",
-                                expected_ - 1, *meta_.end_offset));
-      // Marking the missing records lost lets readers pass them without reporting them again.
-      if (missing && options_.repair) KDS_TRY(mark_lost_at_end(bases.back(), at));
+    if (!bases.empty()) {
+      // The newest segment's end, against a closed shard's recorded end offset.
+      const Damage end = classify_damage({0, 0, expected_, std::nullopt, std::nullopt, meta_.end_offset});
+      if (end.kind != DamageKind::kNone) {
+        const size_t at = problem(dir_.path(), 0, describe_damage(end));
+        // Marking the missing records lost lets readers pass them without reporting them again.
+        if (end.kind == DamageKind::kClosedShardShort && options_.repair) {
+          KDS_TRY(mark_lost_at_end(bases.back(), at));
+        }
+      }
     }
     if (changed_) {
       // Writers rebuild their state from the repaired log.
@@ -121,6 +122,8 @@ class ShardCheck {
     totals_->bytes += scan.size;
     check_segment_start(base, scan.path);
 
+    std::optional<uint64_t> next_segment_base;
+    if (next_base != UINT64_MAX) next_segment_base = next_base;
     uint64_t position = 0;
     while (position < scan.size) {
       if (options_.on_progress) options_.on_progress(totals_->bytes - scan.size + position, 0);
@@ -130,12 +133,13 @@ class ShardCheck {
       if (check == BatchCheck::kOk && header.first_offset == expected_) {
         accept_batch(scan, position, header, bytes);
         position += header.total_size();
-      } else if (check == BatchCheck::kOk && header.first_offset > expected_) {
-        // Marked lost; the next pass accepts the batch.
-        mark_missing_before(scan, position, header.first_offset);
-      } else {
-        KDS_ASSIGN(position, skip_damage(scan, reader, position, next_base));
+        continue;
       }
+      KDS_ASSIGN(Damage damage, examine_run_end(reader, position, scan.size, expected_, next_segment_base,
+                                                meta_.end_offset));
+      plan_repair(scan, damage);
+      expected_ = std::max(expected_, damage.resume_offset);
+      position = damage.resume_position;
     }
     if (!scan.edits.empty() && options_.repair) {
       KDS_TRY(rewrite(base, reader, scan.size, scan.edits));
@@ -144,16 +148,11 @@ class ShardCheck {
     return check_index(base, false, &scan.batches, scan.size);
   }
 
-  // Reports a segment that does not start where the previous one ended, and starts counting at its base.
+  // Reports a segment that does not start where the previous one ended (which ended cleanly: damage at its
+  // end was reported with the offsets up to this base), and starts counting at its base.
   void check_segment_start(uint64_t base, const std::string& path) {
-    if (base > expected_) {
-      problem(path, 0,
-              fmt::format("records at offsets {}..{} are missing before this segment", expected_, base - 1));
-    } else if (base < expected_) {
-      problem(path, 0,
-              fmt::format("segment starts at offset {}, inside the previous segment (which ends at {})", base,
-                          expected_));
-    }
+    const Damage damage = classify_damage({0, 0, expected_, std::nullopt, base, std::nullopt});
+    if (damage.kind != DamageKind::kNone) problem(path, 0, describe_damage(damage));
     expected_ = base;
   }
 
@@ -172,81 +171,28 @@ class ShardCheck {
     expected_ = header.end_offset();
   }
 
-  // A verified batch at `position` starts at `first_offset`, after expected_: the offsets in between are
-  // missing, and a repair marks them lost there.
-  void mark_missing_before(SegmentScan& scan, uint64_t position, uint64_t first_offset) {
-    const size_t at = problem(
-        scan.path, position,
-        fmt::format("records at offsets {}..{} are missing before this batch", expected_, first_offset - 1));
-    scan.edits.push_back({position, position,
-                          encode_lost_range(expected_, first_offset - expected_, scan.last_arrival), false,
-                          at});
-    expected_ = first_offset;
-  }
-
-  // No batch continuing the offsets at `position`: reports the damage up to the next valid batch (or the
-  // end of the segment, where the newest segment of an open shard may have a torn tail), plans its repair,
-  // and returns where checking resumes.
-  Result<uint64_t> skip_damage(SegmentScan& scan, SegmentReader& reader, uint64_t position,
-                               uint64_t next_base) {
-    const uint64_t size = scan.size;
-    KDS_ASSIGN(auto next, reader.find_next_valid(position, size, expected_));
-    if (next) {
-      BatchHeader found;
-      const char* bytes = nullptr;
-      KDS_ASSIGN(BatchCheck ok, reader.read_batch(*next, size, &found, &bytes));
-      (void)ok;
-      const uint64_t lost = found.first_offset > expected_ ? found.first_offset - expected_ : 0;
-      const size_t at = problem(scan.path, position,
-                                lost > 0 ? fmt::format("{} damaged bytes; records at offsets {}..{} lost",
-                                                       *next - position, expected_, found.first_offset - 1)
-                                         : fmt::format("{} damaged bytes", *next - position));
-      scan.edits.push_back(
-          {position, *next, lost > 0 ? encode_lost_range(expected_, lost, scan.last_arrival) : "", true, at});
-      expected_ = std::max(expected_, found.first_offset);
-      return *next;
+  // Reports what the damage policy found where the run of batches broke and plans the repair: the bytes
+  // (if any) go to the quarantine, and a lost-range marker (if offsets are lost) takes their place.
+  void plan_repair(SegmentScan& scan, const Damage& damage) {
+    const size_t at = problem(scan.path, damage.bytes_start, describe_damage(damage));
+    std::string marker;
+    if (damage.loses_offsets()) {
+      marker = encode_lost_range(damage.lost_from, damage.lost_end - damage.lost_from, scan.last_arrival);
     }
-    const bool newest = next_base == UINT64_MAX;
-    const bool closed_short = meta_.end_offset && expected_ < *meta_.end_offset;
-    if (newest && !closed_short) {
-      const size_t at = problem(scan.path, position,
-                                fmt::format("torn tail of {} bytes (an append cut short)", size - position));
-      scan.edits.push_back({position, size, "", false, at});
-    } else {
-      const uint64_t resume = newest ? *meta_.end_offset : next_base;
-      const uint64_t lost = resume > expected_ ? resume - expected_ : 0;
-      const size_t at =
-          problem(scan.path, position,
-                  lost > 0 ? fmt::format("{} damaged bytes at the end; records at offsets {}..{} lost",
-                                         size - position, expected_, resume - 1)
-                           : fmt::format("{} damaged bytes at the end", size - position));
-      scan.edits.push_back(
-          {position, size, lost > 0 ? encode_lost_range(expected_, lost, scan.last_arrival) : "", true, at});
-      expected_ = std::max(expected_, resume);
-    }
-    return size;
+    scan.edits.push_back(
+        {damage.bytes_start, damage.bytes_end, std::move(marker), damage.byte_count() > 0, at});
   }
 
   // Opens a verified batch's payload as a reader would; returns what failed, or "" when the records
   // decode (or the batch is encrypted under a key that was not given, so cannot be checked further).
   std::string open_payload(const BatchHeader& header, const char* bytes) {
     if (header.lost_range()) return "";
-    std::string_view payload(bytes + kBatchHeaderSize, header.payload_size);
-    if (header.encrypted()) {
-      const StreamCipher* cipher = stream_.keys().for_payload(payload);
-      if (cipher == nullptr) return "";
-      const auto opened = cipher->open(batch_associated_data(bytes, meta_.index), payload, &decrypted_);
-      if (opened != StreamCipher::OpenResult::kOk) return "encrypted batch fails authentication (altered)";
-      payload = decrypted_;
-    }
-    if (header.codec() == kBatchCodecZstd) {
-      if (!decompressor_.decompress(payload, header.raw_size, &decompressed_)) {
-        return "compressed payload does not decompress to its recorded size";
-      }
-      payload = decompressed_;
-    }
+    std::string_view payload;
+    const auto outcome = payload_opener_.open(header, bytes, &stream_.keys(), meta_.index, &payload);
+    if (outcome == PayloadOpener::Outcome::kNoKey) return "";
+    if (outcome != PayloadOpener::Outcome::kOk) return std::string(PayloadOpener::failure(outcome));
     if (!decode_records(payload, header.record_count, &records_, 0, 0)) {
-      return "payload does not hold the records its header counts";
+      return std::string(kUndecodablePayload);
     }
     return "";
   }
@@ -270,9 +216,9 @@ class ShardCheck {
   // Applies the edits through a temporary file and a rename, keeping quarantined bytes.
   Status rewrite(uint64_t base, SegmentReader& reader, uint64_t size, const std::vector<Edit>& edits) {
     const std::string name = segment_file_name(base);
-    const bool truncate_only =
-        edits.size() == 1 && edits[0].end == size && edits[0].replacement.empty() && !edits[0].quarantine;
+    const bool truncate_only = edits.size() == 1 && edits[0].end == size && edits[0].replacement.empty();
     if (truncate_only) {
+      if (edits[0].quarantine) KDS_TRY(quarantine_bytes(dir_, reader, edits[0].start, edits[0].end));
       KDS_ASSIGN(Fd fd, dir_.open_file(name, O_RDWR));
       KDS_TRY(truncate_file(fd.get(), edits[0].start, dir_.path_of(name)));
       KDS_TRY(sync_data(fd.get(), dir_.path_of(name)));
@@ -377,9 +323,7 @@ class ShardCheck {
   FsckTotals* totals_;
   uint64_t expected_ = 0;
   int64_t last_arrival_ms_ = 0;  // of the last valid batch met so far
-  Decompressor decompressor_;
-  std::string decrypted_;
-  std::string decompressed_;
+  PayloadOpener payload_opener_;
   std::vector<RecordView> records_;
   bool changed_ = false;
   std::vector<FsckProblem> problems_;

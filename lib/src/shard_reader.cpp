@@ -136,54 +136,49 @@ Status ShardReader::seek(const ReadStart& start) {
 
 Result<std::optional<std::string_view>> ShardReader::open_payload(const BatchHeader& header,
                                                                   const char* bytes) {
-  std::string_view payload(bytes + kBatchHeaderSize, header.payload_size);
-  if (header.encrypted()) {
-    const StreamCipher* cipher = keys_ ? keys_->for_payload(payload) : nullptr;
-    if (cipher == nullptr) {
-      return Error(
-          Errc::kInvalidArgument,
-          fmt::format("{} holds a batch (at byte {}) encrypted with the key whose fingerprint begins {}; {}",
-                      segment_.path(), file_position_, stored_key_id(payload), kKeyNotGiven));
-    }
-    if (cipher->open(batch_associated_data(bytes, shard_index_), payload, &decrypted_) !=
-        StreamCipher::OpenResult::kOk) {
-      report_damage(file_position_, header.total_size(), header.first_offset, header.end_offset(),
-                    "encrypted batch failed authentication (altered or damaged)");
-      return std::optional<std::string_view>();
-    }
-    payload = decrypted_;
+  std::string_view payload;
+  const auto outcome = payload_opener_.open(header, bytes, keys_.get(), shard_index_, &payload);
+  if (outcome == PayloadOpener::Outcome::kNoKey) {
+    return Error(
+        Errc::kInvalidArgument,
+        fmt::format("{} holds a batch (at byte {}) encrypted with the key whose fingerprint begins {}; {}",
+                    segment_.path(), file_position_, stored_key_id(payload), kKeyNotGiven));
   }
-  if (header.codec() == kBatchCodecZstd) {
-    if (!decompressor_) decompressor_ = std::make_unique<Decompressor>();
-    if (!decompressor_->decompress(payload, header.raw_size, &decompressed_)) {
-      report_damage(file_position_, header.total_size(), header.first_offset, header.end_offset(),
-                    "compressed batch does not decompress");
-      return std::optional<std::string_view>();
-    }
-    payload = decompressed_;
+  if (outcome != PayloadOpener::Outcome::kOk) {
+    report_unreadable(header, PayloadOpener::failure(outcome));
+    return std::optional<std::string_view>();
   }
   return std::optional<std::string_view>(payload);
 }
 
-void ShardReader::report_damage(uint64_t position, uint64_t length, uint64_t lost_from, uint64_t lost_to,
-                                std::string_view reason) {
+// Every skipped byte and every lost offset is reported; a torn tail is not (a write in flight looks the
+// same), nor two segments that overlap (nothing is lost: the records already returned are passed).
+void ShardReader::report_damage(const Damage& damage) {
+  if (reporter_ == nullptr || damage.kind == DamageKind::kTornTail) return;
+  if (damage.byte_count() == 0 && !damage.loses_offsets()) return;
+  const bool at_shard = !segment_.is_open();
+  reporter_->damage({at_shard ? shard_.path() : segment_.path(), damage.bytes_start, damage.byte_count(),
+                     describe_damage(damage)});
+}
+
+// A batch whose checksum holds but whose records cannot be read.
+void ShardReader::report_unreadable(const BatchHeader& header, std::string_view reason) {
   if (reporter_ == nullptr) return;
-  std::string what(reason);
-  if (lost_to > lost_from) what += fmt::format("; records at offsets {}..{} skipped", lost_from, lost_to - 1);
-  reporter_->damage({segment_.path(), position, length, std::move(what)});
+  reporter_->damage({segment_.path(), file_position_, header.total_size(),
+                     fmt::format("{}; records at offsets {}..{} skipped", reason, header.first_offset,
+                                 header.end_offset() - 1)});
 }
 
 // The data ends cleanly here. A closed shard must end at its recorded end offset: records missing
 // before it (a segment cut at a batch boundary, a lost shard directory) are reported once, as lost.
 Result<bool> ShardReader::end_of_data() {
-  if (end_offset_ && expected_offset_ < *end_offset_ && next_offset_ < *end_offset_) {
-    if (reporter_ != nullptr) {
-      const std::string where = segment_.is_open() ? segment_.path() : shard_.path();
-      reporter_->damage({where, file_position_, 0,
-                         fmt::format("closed shard ends early; records at offsets {}..{} are missing",
-                                     std::max(expected_offset_, next_offset_), *end_offset_ - 1)});
-    }
-    expected_offset_ = *end_offset_;
+  if (!end_offset_) return false;
+  const uint64_t size = segment_.is_open() ? file_position_ : 0;
+  const uint64_t from = std::max(expected_offset_, next_offset_);
+  const Damage damage = classify_damage({size, size, from, std::nullopt, std::nullopt, end_offset_});
+  if (damage.kind == DamageKind::kClosedShardShort) {
+    report_damage(damage);
+    expected_offset_ = damage.resume_offset;
   }
   return false;
 }
@@ -192,8 +187,8 @@ Result<bool> ShardReader::end_of_data() {
 Result<bool> ShardReader::advance_segment() {
   KDS_TRY(refresh_segments());
   if (segment_index_ + 1 >= bases_.size()) return false;
-  // A newer segment exists, so this one is sealed; but it may have grown between our last look and the
-  // roll, so only move on once we have read to its final size.
+  // A newer segment exists, so no writer appends to this one; but it may have grown between our last look and
+  // the roll, so only move on once we have read to its final size.
   KDS_ASSIGN(uint64_t size, segment_.size());
   if (size > file_position_) return true;
   const uint64_t next_base = bases_[segment_index_ + 1];
@@ -203,9 +198,13 @@ Result<bool> ShardReader::advance_segment() {
     KDS_TRY(refresh_segments());
     return true;
   }
-  if (next_base > expected_offset_) report_damage(0, 0, expected_offset_, next_base);
+  Damage damage = classify_damage({size, size, expected_offset_, std::nullopt, next_base, std::nullopt});
+  if (damage.kind == DamageKind::kGap) {
+    damage.bytes_start = damage.bytes_end = 0;  // reported where the records should have been
+    report_damage(damage);
+  }
   file_position_ = 0;
-  expected_offset_ = next_base;
+  expected_offset_ = damage.resume_offset;
   return true;
 }
 
@@ -220,8 +219,7 @@ Result<bool> ShardReader::next_batch(std::vector<ReadRecord>* records, uint32_t 
     const auto skip =
         static_cast<uint32_t>(std::max(next_offset_, header.first_offset) - header.first_offset);
     if (!opened || !decode_records(*opened, header.record_count, &views_, skip, max_records)) {
-      if (opened)
-        report_damage(file_position_, header.total_size(), header.first_offset, header.end_offset());
+      if (opened) report_unreadable(header, kUndecodablePayload);
       pass(header);
       continue;
     }
@@ -276,33 +274,17 @@ Result<bool> ShardReader::locate(BatchHeader* header, const char** bytes) {
       min_arrival_ms_ = INT64_MIN;  // arrival times never decrease: every later record qualifies too
       return true;
     }
-    if (check == BatchCheck::kOk && header->first_offset > expected_offset_) {
-      // A valid batch after a gap: the records in between are gone.
-      report_damage(file_position_, 0, expected_offset_, header->first_offset);
-      expected_offset_ = header->first_offset;
-      continue;
-    }
-    // Damage, a torn tail, or a write in flight.
-    KDS_ASSIGN(auto next, segment_.find_next_valid(file_position_, size, expected_offset_));
-    if (next) {
-      BatchHeader found;
-      const char* found_bytes = nullptr;
-      KDS_ASSIGN(BatchCheck ok, segment_.read_batch(*next, size, &found, &found_bytes));
-      (void)ok;
-      report_damage(file_position_, *next - file_position_, expected_offset_, found.first_offset);
-      file_position_ = *next;
-      expected_offset_ = found.first_offset;
-      next_offset_ = std::max(next_offset_, expected_offset_);
-      continue;
-    }
+    // Damage, a gap in the offsets, a torn tail, or a write in flight: the damage policy decides.
     KDS_TRY(refresh_segments());
-    const bool newest = segment_index_ + 1 >= bases_.size();
-    const bool closed_short = end_offset_ && expected_offset_ < *end_offset_;
-    if (newest && !closed_short) return false;
-    const uint64_t resume = newest ? *end_offset_ : bases_[segment_index_ + 1];
-    report_damage(file_position_, size - file_position_, expected_offset_, resume);
-    file_position_ = size;
-    expected_offset_ = resume;  // reported once: the move to the next segment finds no gap
+    std::optional<uint64_t> next_base;
+    if (segment_index_ + 1 < bases_.size()) next_base = bases_[segment_index_ + 1];
+    KDS_ASSIGN(Damage damage,
+               examine_run_end(segment_, file_position_, size, expected_offset_, next_base, end_offset_));
+    if (damage.kind == DamageKind::kTornTail) return false;  // for now: a later read looks again
+    report_damage(damage);
+    file_position_ = damage.resume_position;
+    expected_offset_ = damage.resume_offset;  // reported once: the move to the next segment finds no gap
+    next_offset_ = std::max(next_offset_, expected_offset_);
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "kds/damage.h"
 #include "kds/shard_writer.h"
 
 namespace kds {
@@ -69,25 +70,24 @@ Status ShardWriter::reconcile(uint64_t from) {
     state_.next_offset = run.next_offset;
     state_.last_arrival_ms = std::max(state_.last_arrival_ms, run.last_arrival_ms);
     if (run.complete) break;
-    KDS_ASSIGN(auto next, segment_.find_next_valid(run.end_position, size, run.next_offset));
-    if (!next) {
-      // Kept aside before truncating, as in seal_older_segments: a damaged last batch looks like a torn one.
+    // The active segment is the newest; the writer does not know a closed shard's end offset.
+    KDS_ASSIGN(Damage damage, examine_run_end(segment_, run.end_position, size, run.next_offset, std::nullopt,
+                                              std::nullopt));
+    if (damage.kind == DamageKind::kTornTail) {
+      // Kept aside before truncating, as in mend_older_segments: a damaged last batch looks like a torn one.
       KDS_TRY(cut_tail(shard_, segment_, run.end_position, size, reporter_,
-                       "torn tail (an append cut short) truncated"));
+                       describe_damage(damage) + "; truncated"));
       KDS_TRY(sync_data(segment_.fd(), segment_.path()));
       break;
     }
-    BatchHeader header;
-    const char* bytes = nullptr;
-    KDS_ASSIGN(BatchCheck check, segment_.read_batch(*next, size, &header, &bytes));
-    (void)check;
+    // Valid batches follow: the bytes are left where they are, for readers to skip and report and for a
+    // repair to quarantine.
     if (reporter_ != nullptr) {
-      reporter_->damage({segment_.path(), run.end_position, *next - run.end_position,
-                         fmt::format("damaged bytes before valid data; records {}..{} are lost",
-                                     run.next_offset, header.first_offset)});
+      reporter_->damage({segment_.path(), damage.bytes_start, damage.byte_count(),
+                         describe_damage(damage) + "; left in place"});
     }
-    position = *next;
-    expected = header.first_offset;
+    position = damage.resume_position;
+    expected = damage.resume_offset;
   }
   return write_state();
 }
@@ -125,16 +125,16 @@ Status ShardWriter::recover() {
     auto previous = scan_segment_tail(shard_, bases[bases.size() - 2]);
     if (previous.ok()) state_.last_arrival_ms = std::max<int64_t>(0, previous->last_arrival_ms);
   }
-  KDS_TRY(seal_older_segments(bases));
+  KDS_TRY(mend_older_segments(bases));
   return reconcile(start.position);
 }
 
-// After a machine crash, segments sealed since the last sync (with --sync none) may have lost their
+// After a machine crash, segments rolled over since the last sync (with --sync none) may have lost their
 // unsynced tails. Walking back from the newest, each older segment must end exactly where the next one
 // begins; a lost tail is truncated at its last valid batch and a lost-range marker names the offsets that
 // are gone, so the log stays dense and later readers do not report the loss again. Stops at the first
 // segment that is whole, so the cost is that of the segments written since the last sync.
-Status ShardWriter::seal_older_segments(const std::vector<uint64_t>& bases) {
+Status ShardWriter::mend_older_segments(const std::vector<uint64_t>& bases) {
   uint64_t next_base = bases.back();
   for (size_t i = bases.size() - 1; i-- > 0;) {
     const std::string name = segment_file_name(bases[i]);
@@ -148,27 +148,30 @@ Status ShardWriter::seal_older_segments(const std::vector<uint64_t>& bases) {
                }));
     const auto index_bytes = shard_.read_file(index_file_name(bases[i]));
     const bool index_whole = index_bytes.ok() && *index_bytes == build_index(bases[i], batches);
-    if (run.complete && run.next_offset == next_base && index_whole) return {};
     if (run.next_offset > next_base) return {};  // overlapping segments: damage for kds-fsck to report
-    if (!run.complete) {
+    KDS_ASSIGN(Damage damage,
+               examine_run_end(reader, run.end_position, size, run.next_offset, next_base, std::nullopt));
+    if (damage.kind == DamageKind::kNone && index_whole) return {};
+    if (damage.kind == DamageKind::kDamageThenValid || damage.kind == DamageKind::kMissingBeforeBatch) {
       // Valid batches after the failure mean damage, not a lost tail: leave every byte where it is, for
-      // readers to skip and report and for kds-fsck --repair to quarantine.
-      KDS_ASSIGN(auto valid_after, reader.find_next_valid(run.end_position, size, run.next_offset));
-      if (valid_after) {
-        if (reporter_ != nullptr) {
-          reporter_->damage({reader.path(), run.end_position, *valid_after - run.end_position,
-                             "damaged bytes before valid data; left in place for a repair to quarantine"});
-        }
-        return {};
+      // readers to skip and report and for a repair to quarantine.
+      if (reporter_ != nullptr) {
+        reporter_->damage({reader.path(), damage.bytes_start, damage.byte_count(),
+                           describe_damage(damage) + "; left in place"});
       }
+      return {};
+    }
+    if (damage.kind == DamageKind::kDamageAtEnd) {
       // A tail that never reached the disk whole. Its bytes are kept aside all the same: a flipped bit in
       // a synced last batch looks the same, and acknowledged data is never destroyed.
-      KDS_TRY(cut_tail(shard_, reader, run.end_position, size, reporter_,
+      KDS_TRY(cut_tail(shard_, reader, damage.bytes_start, size, reporter_,
                        "tail lost in a crash before it was synced; truncated"));
     }
-    if (run.next_offset < next_base) {
+    if (damage.loses_offsets()) {
+      // A lost tail or a gap: markers name the offsets that are gone, so the log stays dense.
       const int64_t arrival_ms = std::max<int64_t>(run.last_arrival_ms, 0);
-      const std::string markers = encode_lost_range(run.next_offset, next_base - run.next_offset, arrival_ms);
+      const std::string markers =
+          encode_lost_range(damage.lost_from, damage.lost_end - damage.lost_from, arrival_ms);
       KDS_TRY(pwrite_full(reader.fd(), markers.data(), markers.size(), run.end_position, reader.path()));
       for (size_t at = 0; at < markers.size(); at += kBatchHeaderSize) {
         BatchHeader marker;
@@ -179,7 +182,7 @@ Status ShardWriter::seal_older_segments(const std::vector<uint64_t>& bases) {
         reporter_->repaired(
             {reader.path(), run.end_position, 0,
              fmt::format("records at offsets {}..{} were not synced before a crash and are lost",
-                         run.next_offset, next_base - 1)});
+                         damage.lost_from, damage.lost_end - 1)});
       }
     }
     KDS_TRY(sync_data(reader.fd(), reader.path()));

@@ -152,5 +152,5 @@ expect_status 0 kds-fsck secret   # the checksum holds: without the key nothing 
 expect_status 7 kds-fsck secret --encryption-key-file "$TEST_DIR/key"
 grep -q "encrypted batch fails authentication (altered)" "$TEST_DIR/out" || fail "fsck names it: $(cat "$TEST_DIR/out")"
 expect_status 7 kds-get secret --encryption-key-file "$TEST_DIR/key"
-grep -q "failed authentication" "$TEST_DIR/err" || fail "kds-get reports it: $(cat "$TEST_DIR/err")"
+grep -q "encrypted batch fails authentication (altered)" "$TEST_DIR/err" || fail "kds-get reports it: $(cat "$TEST_DIR/err")"
 pass

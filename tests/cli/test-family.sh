@@ -113,7 +113,7 @@ grep -q "closed shard ends early; records at offsets 200..249 are missing" "$TES
   fail "missing records at the end of a closed shard reported: $(cat "$TEST_DIR/err")"
 assert_eq "$(wc -l <"$TEST_DIR/out")" "200" "the records before the cut"
 expect_status 7 kds-fsck cs --repair
-grep -q "of the closed shard are missing \[repaired\]" "$TEST_DIR/out" || fail "fsck marks them: $(cat "$TEST_DIR/out")"
+grep -q "closed shard ends early; records at offsets 200..249 are missing \[repaired\]" "$TEST_DIR/out" || fail "fsck marks them: $(cat "$TEST_DIR/out")"
 expect_status 0 kds-fsck cs
 expect_status 0 kds-get cs
 assert_eq "$(wc -l <"$TEST_DIR/out")" "200" "the same records, without a report"

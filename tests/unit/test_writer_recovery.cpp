@@ -1,7 +1,7 @@
 // A writer that lost its state (writer.lock emptied or removed) rebuilds it from the log. It may cut a
 // tail that never reached the disk, but it must never destroy valid data that follows damage, and the
 // bytes it does cut are kept in the shard's quarantine directory (shard_writer.cpp: recover,
-// seal_older_segments, reconcile).
+// mend_older_segments, reconcile).
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 #include <sys/stat.h>

@@ -7,11 +7,13 @@
 // Each batch's payload is also opened the way a reader opens it: decrypted when the stream's keys were
 // given (an AES-GCM tag that fails means the batch was altered), decompressed, and its records decoded.
 //
-// The repair never drops data silently:
-//   - a torn tail of the newest segment is truncated (nothing after it was acknowledged);
-//   - damaged bytes with valid data after them, and damage at the end of an older segment, are moved to
-//     <shard>/quarantine/<segment>-<position>.bad and replaced by a lost-range marker batch (batch.h) that
-//     names the offsets they held, so readers pass over the gap without reporting it again;
+// What is damage, and which offsets it lost, is the damage policy's decision (damage.h). The repair never
+// drops data silently:
+//   - every byte it takes out of a segment is first copied to <shard>/quarantine/<segment>-<position>.bad;
+//   - a torn tail of the newest segment is then truncated;
+//   - damaged bytes with valid data after them, and damage at the end of an older segment, are replaced by
+//     a lost-range marker batch (batch.h) that names the offsets they held, so readers pass over the gap
+//     without reporting it again;
 //   - a missing or inconsistent index is rebuilt; a segment is rewritten through a temporary file and a
 //     rename, so a crash during repair leaves the old segment or the new;
 //   - the writer state is cleared so the next writer recovers from the repaired log.

@@ -18,7 +18,8 @@ class Reporter {
   virtual ~Reporter() = default;
   // Bytes that failed a check and were skipped; the data in them was not returned.
   virtual void damage(const DamageReport& report) = 0;
-  // A torn tail (an append cut short by a crash) that was truncated. Nothing acknowledged was in it.
+  // A change made to mend the log: a torn tail truncated (its bytes kept aside), a lost tail or a gap
+  // marked as lost offsets.
   virtual void repaired(const DamageReport& report) = 0;
 };
 

@@ -1,5 +1,5 @@
 // Reading one shard's records in offset order, across its segments. Readers take no lock: they return
-// only complete batches whose checksum verifies, and treat the rest as follows.
+// only complete batches whose checksum verifies, and treat the rest as the damage policy (damage.h) says:
 //   - An incomplete or failing batch at the end of the newest segment, with nothing valid after it, is a
 //     write in flight or a torn tail: it ends the data for now, silently.
 //   - Anything else that fails (damage followed by valid batches, damage at the end of an older segment,
@@ -13,12 +13,12 @@
 #include <string_view>
 #include <vector>
 
+#include "kds/batch_payload.h"
 #include "kds/cipher.h"
-#include "kds/compression.h"
+#include "kds/damage.h"
 #include "kds/file.h"
 #include "kds/report.h"
 #include "kds/segment.h"
-#include "kds/shard_summary.h"  // for callers that still include this header for it
 #include "kds/status.h"
 
 namespace kds {
@@ -84,8 +84,8 @@ class ShardReader {
   void pass(const BatchHeader& header);
   Status position_in_segment(size_t index, uint64_t offset, int64_t min_arrival_ms);
   Result<std::optional<std::string_view>> open_payload(const BatchHeader& header, const char* bytes);
-  void report_damage(uint64_t position, uint64_t length, uint64_t lost_from, uint64_t lost_to,
-                     std::string_view reason = "batch failed its checks");
+  void report_damage(const Damage& damage);
+  void report_unreadable(const BatchHeader& header, std::string_view reason);
 
   Dir shard_;
   Reporter* reporter_;
@@ -100,9 +100,7 @@ class ShardReader {
   int64_t expire_before_ms_ = INT64_MIN;
   std::shared_ptr<const KeyRing> keys_;
   uint32_t shard_index_ = 0;
-  std::unique_ptr<Decompressor> decompressor_;
-  std::string decrypted_;
-  std::string decompressed_;
+  PayloadOpener payload_opener_;
   std::vector<RecordView> views_;
 };
 

@@ -30,9 +30,9 @@ namespace kds {
 struct SegmentPolicy {
   uint64_t max_bytes = 64ull << 20;  // roll before a batch would take the segment past this size
   int64_t max_age_ms = 3600 * 1000;  // roll when the segment's first batch is this old
-  // Retention: sealed segments whose records have all expired are deleted, oldest first, and so are the
-  // oldest sealed segments while the shard holds more than max_shard_bytes. The newest segment is never
-  // deleted; it is rolled first when everything in it has expired.
+  // Retention: segments before the active one whose records have all expired are deleted, oldest first,
+  // and so are the oldest of them while the shard holds more than max_shard_bytes. The newest segment is
+  // never deleted; it is rolled first when everything in it has expired.
   int64_t retention_ms = 0;      // 0: records do not expire
   int64_t trim_before_ms = 0;    // records that arrived before this have expired regardless
   uint64_t max_shard_bytes = 0;  // 0: no size cap
@@ -126,7 +126,7 @@ class ShardWriter {
   // In shard_recovery.cpp.
   Status adopt(const WriterState& state);
   Status recover();
-  Status seal_older_segments(const std::vector<uint64_t>& bases);
+  Status mend_older_segments(const std::vector<uint64_t>& bases);
   Status reconcile(uint64_t from);
   // In shard_retention.cpp.
   Status enforce_retention();
