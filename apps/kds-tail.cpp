@@ -12,6 +12,7 @@
 #include "common/output.h"
 #include "common/read_position.h"
 #include "common/record_printer.h"
+#include "common/stop_signal.h"
 #include "common/text.h"
 #include "kds/errors.h"
 #include "kds/follower.h"
@@ -22,21 +23,6 @@ using namespace kds::cli;
 namespace {
 
 constexpr int kFallbackWaitMs = 1000;
-
-volatile sig_atomic_t stop_signal = 0;
-
-void on_stop_signal(int signal) {
-  stop_signal = signal;
-}
-
-void install_stop_handlers() {
-  struct sigaction action {};
-  action.sa_handler = on_stop_signal;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = 0;  // no SA_RESTART: a signal interrupts the wait
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-}
 
 struct Options {
   std::string store;
@@ -70,23 +56,13 @@ int tail(const CLI::App& app, Options& options) {
   if (!shard_given.ok()) return fail(shard_given.error());
   const std::optional<uint32_t> shard = *shard_given;
   StderrReporter reporter;
-  FollowPlan plan;
-  if (has_start_options(app)) {
-    auto starts = plan_read(*stream, app, options.start, shard);
-    if (!starts.ok()) return fail(starts.error());
-    for (const ShardStart& start : *starts) {
-      plan.scope.insert(start.shard_index);
-      plan.starts[start.shard_index] = start.start;
-    }
-  } else {
-    auto lines = plan_lines(*stream, options.lines, shard);
-    if (!lines.ok()) return fail(lines.error());
-    plan = std::move(lines).value();
-  }
-  plan.follow_children = !options.no_follow_children;
+  auto plan = has_start_options(app) ? plan_follow(*stream, app, options.start, shard)
+                                     : plan_lines(*stream, options.lines, shard);
+  if (!plan.ok()) return fail(plan.error());
+  plan->follow_children = !options.no_follow_children;
 
   install_stop_handlers();
-  auto follower = StreamFollower::open(std::move(stream).value(), std::move(plan), &reporter);
+  auto follower = StreamFollower::open(std::move(stream).value(), std::move(plan).value(), &reporter);
   if (!follower.ok()) return fail(follower.error());
   int64_t printed = 0;
   const std::string name = stream_name;
@@ -97,25 +73,18 @@ int tail(const CLI::App& app, Options& options) {
           &out.buffer());
       out.end_record();
       ++printed;
-      return !(options.count > 0 && printed >= options.count) && stop_signal == 0;
+      return !(options.count > 0 && printed >= options.count) && stop_signal() == 0;
     });
     // Never wait with records still in the buffer.
     out.flush();
     if (!delivered.ok()) return fail(delivered.error());
     if (options.count > 0 && printed >= options.count) break;
-    if (stop_signal != 0) {
-      // Quietly, and with the signal's own status, as tail does.
-      ::signal(stop_signal, SIG_DFL);
-      ::raise(stop_signal);
-    }
+    if (stop_signal() != 0) die_of(stop_signal());
     if (follower->finished()) break;
     auto broken = follower->wait(kFallbackWaitMs, STDOUT_FILENO);
     if (!broken.ok()) return fail(broken.error());
-    if (*broken) {
-      // The reader of our output has gone (`kds-tail s | head -1`): end as a write would, by SIGPIPE.
-      ::signal(SIGPIPE, SIG_DFL);
-      ::raise(SIGPIPE);
-    }
+    // The reader of our output has gone (`kds-tail s | head -1`): end as a write would, by SIGPIPE.
+    if (*broken) die_of(SIGPIPE);
   }
   return reporter.found_damage() ? kExitCorruption : kExitOk;
 }

@@ -65,6 +65,17 @@ Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& 
   return api::plan_read(stream, request);
 }
 
+Result<FollowPlan> plan_follow(const Stream& stream, const CLI::App& app, const StartOptions& options,
+                               std::optional<uint32_t> shard) {
+  KDS_ASSIGN(auto starts, plan_read(stream, app, options, shard));
+  FollowPlan plan;
+  for (const ShardStart& start : starts) {
+    plan.scope.insert(start.shard_index);
+    plan.starts[start.shard_index] = start.start;
+  }
+  return plan;
+}
+
 // The scope and starts that -n/--lines asks for: the last N records (of the stream, or of one shard), or
 // every record from record K of each shard with +K.
 Result<FollowPlan> plan_lines(const Stream& stream, const std::string& text, std::optional<uint32_t> shard) {

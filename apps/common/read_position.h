@@ -33,6 +33,10 @@ using api::ShardStart;
 Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& app,
                                           const StartOptions& options, std::optional<uint32_t> shard);
 
+// The scope and starts of plan_read, for kds-tail.
+Result<FollowPlan> plan_follow(const Stream& stream, const CLI::App& app, const StartOptions& options,
+                               std::optional<uint32_t> shard);
+
 // The scope and starts that kds-tail's -n/--lines TEXT asks for: the last N records (of the stream, or
 // of `shard`), or every record from record K of each shard with +K. Throws UsageError for other text.
 Result<FollowPlan> plan_lines(const Stream& stream, const std::string& text, std::optional<uint32_t> shard);

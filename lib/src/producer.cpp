@@ -117,13 +117,13 @@ Status Producer::append(Slot& slot) {
   KDS_TRY(stream_.refresh());
   const int level = stream_.meta().compression_level;
   if (level != 0 && compress_on_worker_) return hand_to_worker(slot, level);
-  KDS_TRY(store_compressed(0));  // batches handed to the worker before compression was turned off go first
-  if (level == 0) return store(slot, slot.open, slot.open.batch.payload(), 0);
+  KDS_TRY(write_compressed(0));  // batches handed to the worker before compression was turned off go first
+  if (level == 0) return write_batch(slot, slot.open, slot.open.batch.payload(), 0);
   KDS_TRY(compressor_.compress(slot.open.batch.payload(), level, &compressed_));
-  return store(slot, slot.open, compressed_, kBatchCodecZstd);
+  return write_batch(slot, slot.open, compressed_, kBatchCodecZstd);
 }
 
-// Hands the slot's full batch to the compression worker and stores the batches handed over before it: one
+// Hands the slot's full batch to the compression worker and writes the batches handed over before it: one
 // batch compresses while the next one fills.
 Status Producer::hand_to_worker(Slot& slot, int level) {
   std::unique_ptr<Compressing> batch;
@@ -140,18 +140,18 @@ Status Producer::hand_to_worker(Slot& slot, int level) {
   if (!compress_worker_) compress_worker_ = std::make_unique<CompressWorker>();
   compress_worker_->submit(&batch->job);
   compressing_.push_back(std::move(batch));
-  return store_compressed(1);
+  return write_compressed(1);
 }
 
-// Stores the batches handed to the worker, oldest first, until `keep` remain with the worker.
-Status Producer::store_compressed(size_t keep) {
+// Writes the batches handed to the worker, oldest first, until `keep` remain with the worker.
+Status Producer::write_compressed(size_t keep) {
   while (compressing_.size() > keep) {
     std::unique_ptr<Compressing> batch = std::move(compressing_.front());
     compressing_.pop_front();
     compress_worker_->wait(&batch->job);
     Status stored = batch->job.status;
     if (stored.ok())
-      stored = store(slots_[batch->shard_index], batch->records, batch->job.output, kBatchCodecZstd);
+      stored = write_batch(slots_[batch->shard_index], batch->records, batch->job.output, kBatchCodecZstd);
     batch->records.clear();
     spare_compressing_.push_back(std::move(batch));
     KDS_TRY(stored);
@@ -169,7 +169,7 @@ void Producer::abandon_compressing() {
 
 // Appends `pending`, whose records are `payload` (compressed with `codec`), to the slot's shard. If a
 // reshard closed the shard meanwhile, re-routes them instead.
-Status Producer::store(Slot& slot, Pending& pending, std::string_view payload, uint8_t codec) {
+Status Producer::write_batch(Slot& slot, Pending& pending, std::string_view payload, uint8_t codec) {
   if (!slot.writer) {
     KDS_ASSIGN(Dir dir, stream_.open_shard_dir(slot.shard_index));
     slot.writer = std::make_unique<ShardWriter>(std::move(dir), stream_.segment_policy(), reporter_,
@@ -265,7 +265,7 @@ Status Producer::flush(const std::function<void(const RecordAck&)>& on_ack, bool
       again = true;
     }
     if (status.ok() && !compressing_.empty()) {
-      status = store_compressed(0);
+      status = write_compressed(0);
       again = true;
     }
   }

@@ -126,8 +126,8 @@ class Producer {
   void queue(Slot& slot, std::string_view key, std::string_view data, u128 hash, uint32_t ack_id);
   Status append(Slot& slot);
   Status hand_to_worker(Slot& slot, int level);
-  Status store_compressed(size_t keep);
-  Status store(Slot& slot, Pending& pending, std::string_view payload, uint8_t codec);
+  Status write_compressed(size_t keep);
+  Status write_batch(Slot& slot, Pending& pending, std::string_view payload, uint8_t codec);
   Status reroute(Pending first);
   void abandon_compressing();
   void commit_written(Status* status);
