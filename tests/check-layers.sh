@@ -71,8 +71,8 @@ layer_of_include() {
   local name=${1#kds/}
   if [[ -n ${layer_of[$name]+x} ]]; then
     echo "${layer_of[$name]}"
-  elif [[ $name == api/*.h && -n ${layer_of['api/*.h']+x} ]]; then
-    echo "${layer_of['api/*.h']}"
+  elif [[ $name == */*.h && -n ${layer_of["${name%%/*}/*.h"]+x} ]]; then
+    echo "${layer_of["${name%%/*}/*.h"]}"
   fi
 }
 
@@ -84,7 +84,7 @@ for header in "$root"/lib/include/kds/*.h; do
 done
 for entry in "${!layer_of[@]}"; do
   case $entry in
-    'api/*.h') ;;
+    */'*.h') [[ -d $root/lib/${entry%%/*} ]] || fail "$readme:${row_of[$entry]}: $entry names no directory of lib/" ;;
     src/*) [[ -f $root/lib/$entry ]] || fail "$readme:${row_of[$entry]}: $entry names no file of lib/" ;;
     *) [[ -f $root/lib/include/kds/$entry ]] || fail "$readme:${row_of[$entry]}: $entry names no header of lib/include/kds/" ;;
   esac
@@ -110,11 +110,17 @@ for source in "$root"/lib/src/*.cpp; do
     file_layer[$source]=
   fi
 done
-api_layer=${layer_of['api/*.h']:-}
-for file in "$root"/lib/api/include/kds/api/*.h "$root"/lib/api/src/*.cpp; do
-  files+=("$file")
-  file_layer[$file]=$api_layer
-  [[ -n $api_layer ]] || fail "${file#"$root"/}: no layer (the table has no api/*.h entry)"
+# The libraries above the core (lib/api, lib/serve): each directory is one layer, "DIR/*.h" in the table.
+for dir in "$root"/lib/*/; do
+  dir=${dir%/}
+  part=${dir##*/}
+  [[ $part == include || $part == src ]] && continue
+  part_layer=${layer_of["$part/*.h"]:-}
+  for file in "$dir"/include/kds/"$part"/*.h "$dir"/src/*.cpp "$dir"/src/*.h; do
+    files+=("$file")
+    file_layer[$file]=$part_layer
+    [[ -n $part_layer ]] || fail "${file#"$root"/}: no layer (the table has no $part/*.h entry)"
+  done
 done
 
 # Every include of a kds header, in quotes or angle brackets.

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
@@ -92,7 +93,7 @@ class StderrReporter : public Reporter {
   bool found_damage() const { return found_damage_; }
 
  private:
-  bool found_damage_ = false;
+  std::atomic<bool> found_damage_{false};  // kds-serve reports from many threads
 };
 
 // Runs a tool: sets up signals, builds the CLI11 app with --help, --version and a "See NAME(1)" footer,

@@ -40,7 +40,7 @@ Result<std::optional<u128>> check_record(const std::optional<std::string>& data,
 
 Result<Producer> open_producer(const Context& context, const std::string& stream) {
   ProducerOptions options;
-  options.sync = SyncMode::kBatch;  // acknowledged means durable, as a Kinesis acknowledgement is
+  options.sync = context.sync_puts ? SyncMode::kBatch : SyncMode::kNone;
   options.keys = context.keys;
   options.compress_on_worker = false;  // one request's records: no pipeline to fill
   return Producer::open(*context.store, stream, options, context.reporter);

@@ -43,6 +43,9 @@ struct Context {
   Reporter* reporter = nullptr;
   // Issues and checks shard iterators (GetShardIterator, GetRecords); IteratorCodec::open makes one.
   const IteratorCodec* iterators = nullptr;
+  // When PutRecord(s) answer: kBatch after fdatasync (a Kinesis acknowledgement is durable), kNone once
+  // the records are in the page cache (they survive a crash of the process, not of the machine).
+  bool sync_puts = true;
 };
 
 // The stream an operation names: StreamName or StreamARN.

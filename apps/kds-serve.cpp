@@ -1,0 +1,94 @@
+// kds-serve: the Kinesis API over HTTP on a store, for AWS SDKs, the AWS CLI and any Kinesis client.
+#include <cstdio>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "common/cli.h"
+#include "kds/api/operations.h"
+#include "kds/api/shard_iterator.h"
+#include "kds/serve/http_server.h"
+
+using namespace kds;
+using namespace kds::cli;
+
+namespace {
+
+struct Options {
+  std::string store;
+  std::vector<std::string> listen = {"127.0.0.1:4567"};
+  std::string sync = "batch";
+  size_t threads = std::max(4u, 2 * std::thread::hardware_concurrency());
+  std::vector<std::string> key_files;
+};
+
+bool is_loopback(const std::string& host) {
+  return host == "localhost" || host.starts_with("127.") || host == "::1";
+}
+
+int run_server(Options& options) {
+  if (options.sync != "batch" && options.sync != "none") {
+    throw UsageError("--sync: '" + options.sync + "' is not batch or none");
+  }
+  std::vector<serve::ListenAddress> addresses;
+  for (const auto& text : options.listen) {
+    auto address = serve::parse_listen_address(text);
+    if (!address.ok()) throw UsageError("--listen: " + address.error().message());
+    addresses.push_back(*address);
+  }
+  auto store = open_store(options.store);
+  if (!store.ok()) return fail(store.error());
+  auto keys = load_keys(options.key_files, false);
+  if (!keys.ok()) return fail(keys.error());
+  auto iterators = api::IteratorCodec::open(*store);
+  if (!iterators.ok()) return fail(iterators.error());
+  StderrReporter reporter;
+  api::Context context = api_context(*store, &reporter, std::move(keys).value());
+  context.iterators = &*iterators;
+  context.sync_puts = options.sync == "batch";
+  const serve::Service service(context);
+  serve::HttpServer server(service, {options.threads});
+  for (const auto& address : addresses) {
+    auto url = server.listen(address);
+    if (!url.ok()) return fail(url.error());
+    if (!is_loopback(address.host)) {
+      fmt::print(stderr,
+                 "kds-serve: warning: {} is reachable from other machines, and kds-serve does not check "
+                 "signatures: anyone who reaches it can read and change the store\n",
+                 *url);
+    }
+    fmt::print("listening on {}\n", *url);
+    std::fflush(stdout);
+  }
+  server.run();
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  return run(
+      argc, argv, "kds-serve",
+      "Serve the store's streams over the Kinesis API (HTTP/1.1, JSON 1.1) to AWS SDKs, the AWS CLI and "
+      "other "
+      "Kinesis clients.",
+      [&](CLI::App& app) {
+        app.add_option("--listen", options.listen,
+                       "Address to listen on, HOST:PORT (repeatable; port 0 picks a free port; default "
+                       "127.0.0.1:4567)")
+            ->type_name("HOST:PORT")
+            ->take_all();
+        app.add_option(
+               "--sync", options.sync,
+               "When PutRecord(s) answer: batch (after fdatasync, the default) or none (once written)")
+            ->type_name("batch|none");
+        app.add_option("--threads", options.threads,
+                       "Requests handled at once (default: 2 per CPU, at least 4)")
+            ->type_name("N")
+            ->check(CLI::Range(1, 1024));
+        add_key_option(app, &options.key_files);
+        add_store_option(app, &options.store);
+      },
+      [&] { return run_server(options); });
+}

@@ -1,0 +1,33 @@
+// An HTTP exchange as kds-serve's transports hand it to the service and take its answer back: the same
+// plain types for HTTP/1.1 and, later, HTTP/2, so the wire rules (service.h) are written once.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace kds::serve {
+
+struct HttpRequest {
+  std::string method;                                        // "POST"
+  std::string target;                                        // the request target: path and query
+  std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
+  std::string body;
+
+  // The first header named `name` (lower case), or nullopt.
+  std::optional<std::string_view> header(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;  // besides Content-Length
+  std::string body;
+
+  void set_header(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+  }
+};
+
+}  // namespace kds::serve

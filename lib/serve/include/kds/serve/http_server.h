@@ -1,0 +1,54 @@
+// kds-serve's HTTP/1.1 transport: listeners on TCP addresses, keep-alive connections, each request read
+// whole (up to kMaxRequestBytes, refused with 413 from its Content-Length before the body is read) and
+// answered by the Service. Boost.Beast parses and writes HTTP; Asio runs the connections on a pool of
+// threads, so slow operations (an fdatasync) hold up only their own connection.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "kds/serve/service.h"
+#include "kds/status.h"
+
+namespace kds::serve {
+
+// A --listen address: "HOST:PORT", "[IPV6]:PORT", or ":PORT" for every interface. Port 0 picks a free one.
+struct ListenAddress {
+  std::string host;
+  uint16_t port = 0;
+};
+Result<ListenAddress> parse_listen_address(std::string_view text);
+
+struct ServerOptions {
+  size_t threads = 4;
+  // A connection with no request under way is closed after this; a request must arrive whole within it.
+  std::chrono::milliseconds idle_timeout{60000};
+};
+
+class HttpServer {
+ public:
+  // `service` must outlive the server.
+  HttpServer(const Service& service, ServerOptions options);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Starts listening on `address`; returns the URL it serves, with the port actually bound
+  // ("http://127.0.0.1:4567").
+  Result<std::string> listen(const ListenAddress& address);
+
+  // Serves until SIGINT or SIGTERM (or stop()): then stops accepting, closes idle connections, finishes
+  // the requests under way and returns.
+  void run();
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kds::serve

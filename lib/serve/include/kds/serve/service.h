@@ -1,0 +1,42 @@
+// The Kinesis service behind kds-serve's transports: one HTTP request in, one HTTP response out, with
+// the wire rules of ../shared/reference/wire.md (docs/serve.md states them as kds applies them) — the order
+// of checks (§3), the error envelope and statuses (§4) and the presence checks of a signature (§6) —
+// and the operations of the API layer (kds/api/operations.h) behind them.
+//
+// Thread-safe: handle() may run on many threads at once; every operation opens what it needs.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+#include "kds/api/operations.h"
+#include "kds/serve/http_message.h"
+
+namespace kds::serve {
+
+// A request body larger than this is refused with 413 before it is read (wire.md §2): PutRecords takes
+// at most 500 records and 10 MiB of data, about 14 MiB as base64 in JSON.
+inline constexpr size_t kMaxRequestBytes = 16u << 20;
+
+inline constexpr std::string_view kJsonContentType = "application/x-amz-json-1.1";
+inline constexpr std::string_view kCborContentType = "application/x-amz-cbor-1.1";
+inline constexpr std::string_view kTargetPrefix = "Kinesis_20131202";
+
+class Service {
+ public:
+  // `context` and everything it points to must outlive the service.
+  explicit Service(const api::Context& context) : context_(context) {}
+
+  HttpResponse handle(const HttpRequest& request) const;
+
+  // Whether `operation` (e.g. "PutRecords") is one this service performs.
+  static bool knows_operation(std::string_view operation);
+
+ private:
+  const api::Context& context_;
+};
+
+// The response for a request that could not be read at all (a body past kMaxRequestBytes): status only.
+HttpResponse status_only_response(int status);
+
+}  // namespace kds::serve

@@ -1,0 +1,67 @@
+#include "operation_table.h"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace kds::serve {
+
+namespace {
+
+using api::Context;
+using api::json;
+
+// Reads Request from the body and calls `call`; its response goes out through to_json(), a Status or a
+// result with no wire output (split, merge) as no body.
+template <class Request, auto call>
+OperationResult perform(const Context& context, const json& body) {
+  KDS_ASSIGN(Request request, Request::from_json(body));
+  auto outcome = call(context, request);
+  if (!outcome.ok()) return outcome.error();
+  if constexpr (requires { outcome->to_json(); }) {
+    return std::optional<api::ordered_json>(outcome->to_json());
+  } else {
+    return std::optional<api::ordered_json>();
+  }
+}
+
+struct Entry {
+  std::string_view name;
+  Operation operation;
+};
+
+// Sorted by name, for the binary search.
+constexpr std::array kOperations = {
+    Entry{"CreateStream", perform<api::CreateStreamRequest, api::create_stream>},
+    Entry{"DecreaseStreamRetentionPeriod",
+          perform<api::RetentionPeriodRequest, api::decrease_stream_retention_period>},
+    Entry{"DeleteStream", perform<api::DeleteStreamRequest, api::delete_stream>},
+    Entry{"DescribeStream", perform<api::DescribeStreamRequest, api::describe_stream>},
+    Entry{"DescribeStreamSummary", perform<api::DescribeStreamSummaryRequest, api::describe_stream_summary>},
+    Entry{"GetRecords", perform<api::GetRecordsRequest, api::get_records>},
+    Entry{"GetShardIterator", perform<api::GetShardIteratorRequest, api::get_shard_iterator>},
+    Entry{"IncreaseStreamRetentionPeriod",
+          perform<api::RetentionPeriodRequest, api::increase_stream_retention_period>},
+    Entry{"ListShards", perform<api::ListShardsRequest, api::list_shards>},
+    Entry{"ListStreams", perform<api::ListStreamsRequest, api::list_streams>},
+    Entry{"MergeShards", perform<api::MergeShardsRequest, api::merge_shards>},
+    Entry{"PutRecord", perform<api::PutRecordRequest, api::put_record>},
+    Entry{"PutRecords", perform<api::PutRecordsRequest, api::put_records>},
+    Entry{"SplitShard", perform<api::SplitShardRequest, api::split_shard>},
+    Entry{"StartStreamEncryption", perform<api::StreamEncryptionRequest, api::start_stream_encryption>},
+    Entry{"StopStreamEncryption", perform<api::StreamEncryptionRequest, api::stop_stream_encryption>},
+    Entry{"UpdateShardCount", perform<api::UpdateShardCountRequest, api::update_shard_count>},
+};
+
+}  // namespace
+
+Operation find_operation(std::string_view name) {
+  static_assert(std::is_sorted(kOperations.begin(), kOperations.end(),
+                               [](const Entry& a, const Entry& b) { return a.name < b.name; }));
+  auto it = std::lower_bound(kOperations.begin(), kOperations.end(), name,
+                             [](const Entry& entry, std::string_view wanted) { return entry.name < wanted; });
+  if (it == kOperations.end() || it->name != name) return nullptr;
+  return it->operation;
+}
+
+}  // namespace kds::serve

@@ -1,0 +1,19 @@
+// The operations kds-serve performs, by name: each reads its request from a JSON body, runs the API
+// layer's function and gives its output as JSON (nullopt for operations without output).
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "kds/api/operations.h"
+#include "kds/status.h"
+
+namespace kds::serve {
+
+using OperationResult = Result<std::optional<api::ordered_json>>;
+using Operation = OperationResult (*)(const api::Context& context, const api::json& body);
+
+// The operation named `name` (as in X-Amz-Target, e.g. "PutRecords"), or null.
+Operation find_operation(std::string_view name);
+
+}  // namespace kds::serve

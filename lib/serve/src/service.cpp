@@ -1,0 +1,195 @@
+// The wire rules of kds-serve (service.h), in the order wire.md §3 gives them.
+#include "kds/serve/service.h"
+
+#include <openssl/rand.h>
+
+#include <array>
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "kds/base64.h"
+#include "operation_table.h"
+#include "signature_presence.h"
+
+namespace kds::serve {
+
+namespace {
+
+// A random (version 4) UUID, as AWS's x-amzn-RequestId.
+std::string request_id() {
+  std::array<unsigned char, 16> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) bytes.fill(0);
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);
+  std::string text;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) text += '-';
+    text += fmt::format("{:02x}", bytes[i]);
+  }
+  return text;
+}
+
+std::string extended_request_id() {
+  std::array<unsigned char, 72> bytes{};
+  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) bytes.fill(0);
+  std::string text;
+  base64_encode(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), &text);
+  return text;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t'))
+    text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t'))
+    text.remove_suffix(1);
+  return text;
+}
+
+// A JSON answer: the body and the content type the request used.
+HttpResponse json_response(HttpResponse response, int status, std::string_view content_type,
+                           const api::ordered_json& body) {
+  response.status = status;
+  response.set_header("Content-Type", std::string(content_type));
+  response.body = body.dump();
+  return response;
+}
+
+// An error the way AWS sends one in JSON: `__type`, the message (capital `Message` for
+// SerializationException, as AWS), and the type again in X-Amzn-ErrorType for smithy clients.
+HttpResponse error_response(HttpResponse response, std::string_view content_type, std::string_view type,
+                            int status, std::optional<std::string_view> message) {
+  api::ordered_json body;
+  body["__type"] = type;
+  if (message) body[type == "SerializationException" ? "Message" : "message"] = *message;
+  response.set_header("X-Amzn-ErrorType", std::string(type));
+  return json_response(std::move(response), status, content_type, body);
+}
+
+// An error before the request is known to be a Kinesis call: XML, as AWS's front door sends it.
+HttpResponse xml_error_response(HttpResponse response, std::string_view type, int status,
+                                std::optional<std::string_view> message) {
+  response.status = status;
+  response.body = message ? fmt::format("<{0}>\n  <Message>{1}</Message>\n</{0}>\n", type, *message)
+                          : fmt::format("<{}/>\n", type);
+  return response;
+}
+
+HttpResponse error_response(HttpResponse response, std::string_view content_type, const Error& error) {
+  return error_response(std::move(response), content_type, errc_wire_type(error.code()),
+                        errc_http_status(error.code()), error.message());
+}
+
+// Headers every answer carries (wire.md §3.2), and CORS for browsers.
+HttpResponse start_response(const HttpRequest& request) {
+  HttpResponse response;
+  response.set_header("x-amzn-RequestId", request_id());
+  const auto origin = request.header("origin");
+  if (request.method != "OPTIONS" || !origin) response.set_header("x-amz-id-2", extended_request_id());
+  if (origin) {
+    response.set_header("Access-Control-Allow-Origin", "*");
+    if (request.method != "OPTIONS") {
+      response.set_header(
+          "Access-Control-Expose-Headers",
+          "x-amzn-RequestId,x-amzn-ErrorType,x-amz-request-id,x-amz-id-2,x-amzn-ErrorMessage,Date");
+    }
+  }
+  return response;
+}
+
+HttpResponse preflight_response(const HttpRequest& request, HttpResponse response) {
+  if (auto headers = request.header("access-control-request-headers")) {
+    response.set_header("Access-Control-Allow-Headers", std::string(*headers));
+  }
+  if (auto method = request.header("access-control-request-method")) {
+    response.set_header("Access-Control-Allow-Methods", std::string(*method));
+  }
+  response.set_header("Access-Control-Max-Age", "172800");
+  return response;
+}
+
+}  // namespace
+
+std::optional<std::string_view> HttpRequest::header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key == name) return std::string_view(value);
+  }
+  return std::nullopt;
+}
+
+HttpResponse status_only_response(int status) {
+  HttpResponse response;
+  response.status = status;
+  return response;
+}
+
+bool Service::knows_operation(std::string_view operation) {
+  return find_operation(operation) != nullptr;
+}
+
+HttpResponse Service::handle(const HttpRequest& request) const {
+  HttpResponse response = start_response(request);
+  if (request.method == "OPTIONS" && request.header("origin"))
+    return preflight_response(request, std::move(response));
+  constexpr std::string_view kNoOperation = "Unable to determine service/operation name to be authorized";
+  if (request.method != "POST")
+    return xml_error_response(std::move(response), "AccessDeniedException", 403, kNoOperation);
+
+  const std::string_view content_type_header = request.header("content-type").value_or("");
+  const std::string_view content_type = trim(content_type_header.substr(0, content_type_header.find(';')));
+  const std::string_view target = request.header("x-amz-target").value_or("");
+  const size_t dot = target.find('.');
+  const std::string_view service = target.substr(0, dot);
+  const std::string_view operation_name = dot == std::string_view::npos ? "" : target.substr(dot + 1);
+  const Operation operation = service == kTargetPrefix ? find_operation(operation_name) : nullptr;
+  const bool json_body = content_type == kJsonContentType || content_type == "application/json";
+
+  if (request.body.empty()) {
+    const std::string_view answer_type =
+        content_type == kJsonContentType ? kJsonContentType : kCborContentType;
+    return error_response(std::move(response), answer_type,
+                          operation ? "SerializationException" : "UnknownOperationException", 400,
+                          std::nullopt);
+  }
+  if (!json_body) {
+    if (content_type == kCborContentType) {
+      // CBOR is on its way (the Java SDK's default); until then, say so in the envelope it reads.
+      return error_response(
+          std::move(response), kJsonContentType, "SerializationException", 400,
+          "kds-serve does not read CBOR yet; send JSON 1.1 (Java SDK: set CBOR_ENABLED=false)");
+    }
+    if (service.empty() || operation_name.empty()) {
+      return xml_error_response(std::move(response), "AccessDeniedException", 403, kNoOperation);
+    }
+    return xml_error_response(std::move(response), "UnknownOperationException", 404, std::nullopt);
+  }
+  api::json body = api::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) {
+    if (content_type == "application/json") {
+      api::ordered_json coral = {{"Output", {{"__type", "com.amazon.coral.service#SerializationException"}}},
+                                 {"Version", "1.0"}};
+      return json_response(std::move(response), 400, content_type, coral);
+    }
+    return error_response(std::move(response), content_type, "SerializationException", 400, std::nullopt);
+  }
+  if (content_type == "application/json") {
+    // The legacy Coral form gets no further on AWS either.
+    api::ordered_json coral = {{"Output", {{"__type", "com.amazon.coral.service#UnknownOperationException"}}},
+                               {"Version", "1.0"}};
+    return json_response(std::move(response), 404, content_type, coral);
+  }
+  if (operation == nullptr) {
+    return error_response(std::move(response), content_type, "UnknownOperationException", 400, std::nullopt);
+  }
+  if (auto refused = check_signature_presence(request)) {
+    return error_response(std::move(response), content_type, refused->type, 400, refused->message);
+  }
+  OperationResult result = operation(context_, body);
+  if (!result.ok()) return error_response(std::move(response), content_type, result.error());
+  response.status = 200;
+  response.set_header("Content-Type", std::string(content_type));
+  if (*result) response.body = (*result)->dump();
+  return response;
+}
+
+}  // namespace kds::serve

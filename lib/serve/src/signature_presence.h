@@ -1,0 +1,22 @@
+// The presence checks AWS makes on a request's signature before it looks at the operation (wire.md §6):
+// an Authorization header or X-Amz-* query parameters, with all their parts. The signature itself is
+// not verified here.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "kds/serve/http_message.h"
+
+namespace kds::serve {
+
+struct SignatureRefusal {
+  std::string_view type;  // e.g. "MissingAuthenticationTokenException"
+  std::string message;
+};
+
+// Why `request` is refused, or nullopt when its signature has every part.
+std::optional<SignatureRefusal> check_signature_presence(const HttpRequest& request);
+
+}  // namespace kds::serve
