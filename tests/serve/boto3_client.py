@@ -41,7 +41,9 @@ for i in range(20):
     answer = kinesis.put_record(StreamName="orders", Data=data, PartitionKey=f"key-{i % 7}")
     sent[answer["SequenceNumber"]] = data
 entries = [{"Data": f"batch {i}".encode(), "PartitionKey": f"key-{i}"} for i in range(500)]
-answer = kinesis.put_records(StreamARN=arn, Records=entries)
+# Debian 12's botocore (1.29) predates StreamARN in the model; newer ones send it.
+by_arn = "StreamARN" in kinesis.meta.service_model.operation_model("PutRecords").input_shape.members
+answer = kinesis.put_records(**({"StreamARN": arn} if by_arn else {"StreamName": "orders"}), Records=entries)
 check(answer["FailedRecordCount"] == 0 and len(answer["Records"]) == 500, "put_records answer")
 for entry, result in zip(entries, answer["Records"]):
     sent[result["SequenceNumber"]] = entry["Data"]

@@ -32,6 +32,9 @@ stop_server() {
   return $status
 }
 
+# Debian's python3, for which scripts/install-deps installs python3-boto3, whatever else is on PATH.
+PYTHON=/usr/bin/python3
+[[ -x $PYTHON ]] || PYTHON=python3
 # Debian's AWS CLI (v2, from scripts/install-deps), not another `aws` earlier on PATH.
 AWS_CLI=/usr/bin/aws
 [[ -x $AWS_CLI ]] || AWS_CLI=aws

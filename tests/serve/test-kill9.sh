@@ -4,7 +4,7 @@
 source "$(dirname "$0")/lib.sh"
 start_server
 kds-create-stream load --shard-count 4
-python3 - "$ENDPOINT" "$TEST_DIR/acked" <<'PY' &
+"$PYTHON" - "$ENDPOINT" "$TEST_DIR/acked" <<'PY' &
 import base64, json, os, sys
 import boto3, botocore.config
 kinesis = boto3.client("kinesis", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="x",
@@ -32,7 +32,7 @@ acked=$(wc -l <"$TEST_DIR/acked")
 [[ $acked -ge 1000 ]] || fail "only $acked records acknowledged"
 
 start_server
-python3 - "$ENDPOINT" "$TEST_DIR/acked" <<'PY' || fail "an acknowledged record is missing or altered"
+"$PYTHON" - "$ENDPOINT" "$TEST_DIR/acked" <<'PY' || fail "an acknowledged record is missing or altered"
 import base64, sys
 import boto3
 kinesis = boto3.client("kinesis", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id="x",

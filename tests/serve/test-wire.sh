@@ -4,7 +4,7 @@
 # operation, and a clean stop on SIGTERM while a client is connected.
 source "$(dirname "$0")/lib.sh"
 start_server
-python3 - "$ENDPOINT" <<'PY' || fail "wire checks"
+"$PYTHON" - "$ENDPOINT" <<'PY' || fail "wire checks"
 import json, socket, sys, time
 host, port = sys.argv[1].removeprefix("http://").rsplit(":", 1)
 port = int(port)
