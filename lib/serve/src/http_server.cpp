@@ -164,9 +164,12 @@ void HttpServer::Impl::accept(tcp::acceptor& acceptor) {
 void HttpServer::Impl::stop() {
   if (stopping.exchange(true)) return;
   asio::post(context, [this] {
+    // Each acceptor is closed on its own strand, where its accepts run.
     for (auto& acceptor : acceptors) {
-      beast::error_code ignored;
-      acceptor->close(ignored);
+      asio::post(acceptor->get_executor(), [&acceptor = *acceptor] {
+        beast::error_code ignored;
+        acceptor.close(ignored);
+      });
     }
     signals.cancel();
     std::vector<std::shared_ptr<Session>> open;
@@ -214,7 +217,7 @@ Result<std::string> HttpServer::listen(const ListenAddress& address) {
                                                      error ? error.message() : "no address"));
   }
   const tcp::endpoint endpoint = *endpoints.begin();
-  auto acceptor = std::make_unique<tcp::acceptor>(impl_->context);
+  auto acceptor = std::make_unique<tcp::acceptor>(asio::make_strand(impl_->context));
   auto failed = [&](std::string_view step) {
     return Error(
         Errc::kIo,
