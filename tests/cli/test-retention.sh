@@ -4,21 +4,19 @@
 source "$(dirname "$0")/lib.sh"
 command -v faketime >/dev/null || { echo "faketime is not installed (scripts/install-deps installs it)"; exit 1; }
 
-# Without the faketime wrapper (which reports a killed child as status 1), for the crash tests.
+# libfaketime preloaded directly, not through the faketime wrapper: the wrapper reports a killed child as
+# status 1 (the crash tests need the signal), and it names a semaphore after its pid, so a stale one left
+# by a killed run makes a later wrapper with the same pid fail ("sem_open: File exists").
 libfaketime=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1)
-at_killable() {
+[[ -n $libfaketime ]] || { echo "libfaketime.so.1 not found (scripts/install-deps installs faketime)"; exit 1; }
+at() {  # at 'YYYY-MM-DD hh:mm:ss' CMD...: run CMD with the clock starting at that time
   local when=$1
   shift
   FAKETIME="@$when" LD_PRELOAD="$libfaketime" "$@"
 }
+at_killable() { at "$@"; }
 
 file_bytes() { find "$1" -type f -printf '%s\n' | awk '{ total += $1 } END { print total + 0 }'; }
-
-at() {  # at 'YYYY-MM-DD hh:mm:ss' CMD...: run CMD with the clock starting at that time
-  local when=$1
-  shift
-  faketime -f "@$when" "$@"
-}
 
 # --- expiry at the boundary (24 h)
 at '2026-01-01 00:00:00' kds-create-stream r
