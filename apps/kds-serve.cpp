@@ -6,6 +6,7 @@
 
 #include "common/cli.h"
 #include "kds/api/operations.h"
+#include "kds/api/producer_pool.h"
 #include "kds/api/shard_iterator.h"
 #include "kds/serve/http_server.h"
 
@@ -46,6 +47,8 @@ int run_server(Options& options) {
   api::Context context = api_context(*store, &reporter, std::move(keys).value());
   context.iterators = &*iterators;
   context.sync_puts = options.sync == "batch";
+  api::ProducerPool producers(*store, api::put_producer_options(context), &reporter);
+  context.producers = &producers;
   const serve::Service service(context);
   serve::HttpServer server(service, {options.threads});
   for (const auto& address : addresses) {

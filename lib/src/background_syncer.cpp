@@ -30,6 +30,20 @@ uint64_t BackgroundSyncer::submit(std::vector<File> files) {
   return number;
 }
 
+uint64_t BackgroundSyncer::commit_and_wait(std::vector<File> files) {
+  std::unique_lock lock(mutex_);
+  if (!queue_.empty() || running_) {
+    const uint64_t number = ++progress_.submitted;
+    queue_.push_back({number, std::move(files)});
+    changed_.notify_all();
+    changed_.wait(lock, [&] { return progress_.done >= number; });
+    return number;
+  }
+  const uint64_t number = ++progress_.submitted;
+  carry_out({number, std::move(files)}, lock);
+  return number;
+}
+
 BackgroundSyncer::Progress BackgroundSyncer::progress() {
   std::lock_guard lock(mutex_);
   return progress_;
@@ -48,29 +62,36 @@ void BackgroundSyncer::clear_wake() {
 void BackgroundSyncer::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    // Stopping waits for the queue to drain: a submitted commit is always carried out.
-    changed_.wait(lock, [this] { return !queue_.empty() || stopping_; });
+    // Stopping waits for the queue to drain: a submitted commit is always carried out. Commits complete in
+    // order, so none starts while a caller carries out the one before it.
+    changed_.wait(lock, [this] { return (!queue_.empty() || stopping_) && !running_; });
     if (queue_.empty()) return;
     Commit commit = std::move(queue_.front());
     queue_.pop_front();
-    lock.unlock();
-    fault_injection::background_sync_point();
-    Status status;
-    for (const File& file : commit.files) {
-      if (status = sync_data(file.fd.get(), file.path); !status.ok()) break;
-    }
-    commit.files.clear();  // close the duplicates outside the lock
-    lock.lock();
-    if (!status.ok() && progress_.failed_commit == 0) {
-      progress_.failed_commit = commit.number;
-      progress_.failure = std::move(status);
-    }
-    progress_.done = commit.number;
-    changed_.notify_all();
-    if (wake_.valid()) {
-      const uint64_t one = 1;
-      (void)!::write(wake_.get(), &one, sizeof one);
-    }
+    carry_out(std::move(commit), lock);
+  }
+}
+
+void BackgroundSyncer::carry_out(Commit commit, std::unique_lock<std::mutex>& lock) {
+  running_ = true;
+  lock.unlock();
+  fault_injection::background_sync_point();
+  Status status;
+  for (const File& file : commit.files) {
+    if (status = sync_data(file.fd.get(), file.path); !status.ok()) break;
+  }
+  commit.files.clear();  // close the duplicates outside the lock
+  lock.lock();
+  running_ = false;
+  if (!status.ok() && progress_.failed_commit == 0) {
+    progress_.failed_commit = commit.number;
+    progress_.failure = std::move(status);
+  }
+  progress_.done = commit.number;
+  changed_.notify_all();
+  if (wake_.valid()) {
+    const uint64_t one = 1;
+    (void)!::write(wake_.get(), &one, sizeof one);
   }
 }
 

@@ -270,7 +270,7 @@ Status Producer::flush(const std::function<void(const RecordAck&)>& on_ack, bool
     }
   }
   if (options_.sync == SyncMode::kBatch) {
-    commit_written(&status);
+    commit_written(&status, wait);
   } else {
     if (options_.sync == SyncMode::kInterval) {
       if (unsynced_.empty()) last_sync_ms_ = now_ms();  // the interval starts with the first unsynced write
@@ -297,8 +297,9 @@ Status Producer::flush(const std::function<void(const RecordAck&)>& on_ack, bool
 }
 
 // Hands the syncs of everything written since the last commit to the worker, with the acknowledgements
-// they will release: those of the records stored before the first that could not be.
-void Producer::commit_written(Status* status) {
+// they will release: those of the records stored before the first that could not be. A caller that
+// waits for the commit carries it out itself when nothing is ahead of it.
+void Producer::commit_written(Status* status, bool wait) {
   std::vector<BackgroundSyncer::File> files;
   for (uint32_t shard : touched_) {
     auto unsynced = slots_[shard].writer->take_unsynced();
@@ -312,7 +313,9 @@ void Producer::commit_written(Status* status) {
   std::vector<RecordAck> acks;
   acks_.for_each_stored([&acks](const RecordAck& ack) { acks.push_back(ack); });
   if (acks.empty() && files.empty()) return;
-  acks_.hold(syncer_->submit(std::move(files)), std::move(acks));
+  const uint64_t commit =
+      wait ? syncer_->commit_and_wait(std::move(files)) : syncer_->submit(std::move(files));
+  acks_.hold(commit, std::move(acks));
 }
 
 Status Producer::deliver_acks(const std::function<void(const RecordAck&)>& on_ack, uint64_t wait_for) {

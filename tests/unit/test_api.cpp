@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kds/api/operations.h"
+#include "kds/api/producer_pool.h"
 #include "kds/api/request.h"
 #include "kds/api/shard_iterator.h"
 #include "kds/clock.h"
@@ -263,4 +264,69 @@ TEST_CASE("api: list streams and shards page with tokens") {
   CHECK(
       f.error_of<ListShardsRequest>({{"StreamName", "b"}, {"NextToken", *shards->next_token}}, list_shards) ==
       "InvalidArgumentException: NextToken and StreamName cannot be provided together.");
+}
+
+TEST_CASE("api: pooled producers are lent again, and never to a stream deleted or resharded since") {
+  ApiFixture f;
+  ProducerPool pool(f.store, put_producer_options(f.context), nullptr, 2);
+  f.context.producers = &pool;
+  f.create("s", 1);
+  auto put = [&](const std::string& stream) {
+    auto request =
+        PutRecordRequest::from_json({{"StreamName", stream}, {"PartitionKey", "a"}, {"Data", "eA=="}});
+    REQUIRE(request.ok());
+    auto answer = put_record(f.context, *request);
+    REQUIRE(answer.ok());
+    return answer->to_json();
+  };
+  CHECK(put("s")["SequenceNumber"] == "0");
+  CHECK(pool.idle_count() == 1);
+  const Producer* kept = nullptr;
+  {
+    auto lease = pool.borrow("s");
+    REQUIRE(lease.ok());
+    kept = &**lease;
+    CHECK(pool.idle_count() == 0);
+    lease->keep();
+  }
+  {
+    auto again = pool.borrow("s");
+    REQUIRE(again.ok());
+    CHECK(&**again == kept);  // the same producer, lent again
+    // Not kept (its request failed): closed rather than returned.
+  }
+  CHECK(pool.idle_count() == 0);
+  CHECK(put("s")["SequenceNumber"] == "1");
+
+  // A split after the producer was pooled: the next record goes to a child.
+  SplitShardRequest split;
+  split.stream.name = "s";
+  split.shard_to_split = "shardId-000000000000";
+  split.midpoint_when_absent = true;
+  REQUIRE(split_shard(f.context, split).ok());
+  CHECK(put("s")["ShardId"] != "shardId-000000000000");
+
+  // Deleted and created again: the pooled producer of the old stream is not used.
+  DeleteStreamRequest remove;
+  remove.stream.name = "s";
+  REQUIRE(delete_stream(f.context, remove).ok());
+  f.create("s", 1);
+  const json fresh = put("s");
+  CHECK(fresh["ShardId"] == "shardId-000000000000");
+  CHECK(fresh["SequenceNumber"] == "0");
+
+  // At most two idle producers.
+  {
+    auto a = pool.borrow("s");
+    auto b = pool.borrow("s");
+    auto c = pool.borrow("s");
+    REQUIRE((a.ok() && b.ok() && c.ok()));
+    a->keep();
+    b->keep();
+    c->keep();
+  }
+  CHECK(pool.idle_count() == 2);
+  auto missing = pool.borrow("nope");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().to_string().find("ResourceNotFoundException") == 0);
 }

@@ -6,13 +6,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kds/background_syncer.h"
 #include "kds/compress_worker.h"
+#include "kds/fault_injection.h"
 #include "kds/hash_key.h"
 #include "kds/producer.h"
 #include "kds/reshard.h"
@@ -435,4 +439,35 @@ TEST_CASE("batch mode without waiting: every record acknowledged once, in add or
     CHECK(stored[{acks[i].shard_index, acks[i].offset}] == added[i].data);
     CHECK(acks[i].offset == next_offset[acks[i].shard_index]++);  // in order within each shard
   }
+}
+
+TEST_CASE("the background syncer carries out a waiting caller's commit itself, never ahead of another") {
+  kds_test::TempDir tmp;
+  const std::string path = tmp.sub("file");
+  kds::Fd file(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  REQUIRE(file.valid());
+  auto one_file = [&] {
+    std::vector<kds::BackgroundSyncer::File> files;
+    files.push_back({kds::Fd(::dup(file.get())), path});
+    return files;
+  };
+  kds::BackgroundSyncer syncer;
+  CHECK(syncer.commit_and_wait(one_file()) == 1);
+  CHECK(syncer.progress().done == 1);
+
+  struct ReleaseSyncs {
+    ~ReleaseSyncs() { kds::fault_injection::hold_background_syncs(false); }
+  } release;
+  kds::fault_injection::hold_background_syncs(true);
+  CHECK(syncer.submit(one_file()) == 2);  // the worker holds it
+  std::atomic<uint64_t> waited{0};
+  std::thread caller([&] { waited = syncer.commit_and_wait(one_file()); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(waited == 0);  // queued behind commit 2, not carried out beside it
+  CHECK(syncer.progress().done == 1);
+  kds::fault_injection::hold_background_syncs(false);
+  caller.join();
+  CHECK(waited == 3);
+  CHECK(syncer.progress().done == 3);
+  CHECK(syncer.progress().failure.ok());
 }

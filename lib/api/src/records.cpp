@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "common.h"
+#include "kds/api/producer_pool.h"
 #include "kds/api/read_start.h"
 #include "kds/api/shapes.h"
 #include "kds/clock.h"
@@ -38,12 +39,12 @@ Result<std::optional<u128>> check_record(const std::optional<std::string>& data,
   return std::optional<u128>(hash);
 }
 
-Result<Producer> open_producer(const Context& context, const std::string& stream) {
-  ProducerOptions options;
-  options.sync = context.sync_puts ? SyncMode::kBatch : SyncMode::kNone;
-  options.keys = context.keys;
-  options.compress_on_worker = false;  // one request's records: no pipeline to fill
-  return Producer::open(*context.store, stream, options, context.reporter);
+// A producer for one request: from the context's pool, else opened for it alone.
+Result<ProducerPool::Lease> lend_producer(const Context& context, const std::string& stream) {
+  if (context.producers != nullptr) return context.producers->borrow(stream);
+  KDS_ASSIGN(Producer producer,
+             Producer::open(*context.store, stream, put_producer_options(context), context.reporter));
+  return ProducerPool::Lease::alone(std::make_unique<Producer>(std::move(producer)));
 }
 
 // Kinesis takes the number as an exclusive minimum for the new record's; every number kds gives a key
@@ -69,6 +70,14 @@ PutRecordResponse response_for(const RecordAck& ack) {
 }
 
 }  // namespace
+
+ProducerOptions put_producer_options(const Context& context) {
+  ProducerOptions options;
+  options.sync = context.sync_puts ? SyncMode::kBatch : SyncMode::kNone;
+  options.keys = context.keys;
+  options.compress_on_worker = false;  // one request's records: no pipeline to fill
+  return options;
+}
 
 Result<PutRecordRequest> PutRecordRequest::from_json(const json& body) {
   JsonReader reader(body);
@@ -96,13 +105,16 @@ Result<PutRecordResponse> put_record(const Context& context, const PutRecordRequ
   KDS_TRY(validator.finish());
   KDS_ASSIGN(std::string name, stream_name(request.stream));
   KDS_ASSIGN(auto hash, check_record(request.data, *request.partition_key, request.explicit_hash_key));
-  KDS_ASSIGN(Producer producer, open_producer(context, name));
+  KDS_ASSIGN(auto producer, lend_producer(context, name));
   if (request.sequence_number_for_ordering) {
-    KDS_TRY(check_ordering_number(producer.stream(), *request.sequence_number_for_ordering));
+    // The stream as it is now: a pooled producer's view may predate a reshard.
+    KDS_ASSIGN(Stream stream, context.store->open_stream(name));
+    KDS_TRY(check_ordering_number(stream, *request.sequence_number_for_ordering));
   }
-  KDS_TRY(producer.add(*request.partition_key, *request.data, hash));
+  KDS_TRY(producer->add(*request.partition_key, *request.data, hash));
   std::optional<RecordAck> ack;
-  KDS_TRY(producer.flush([&](const RecordAck& a) { ack = a; }));
+  KDS_TRY(producer->flush([&](const RecordAck& a) { ack = a; }));
+  producer.keep();
   return response_for(*ack);
 }
 
@@ -170,16 +182,17 @@ Result<PutRecordsResponse> put_records(const Context& context, const PutRecordsR
   }
   if (total > 5 * kMaxRecordDataBytes)
     return Error(Errc::kInvalidArgument, "Records size exceeds 5 MB limit");
-  KDS_ASSIGN(Producer producer, open_producer(context, name));
+  KDS_ASSIGN(auto producer, lend_producer(context, name));
   for (size_t i = 0; i < hashes.size(); ++i) {
     const auto& entry = (*request.records)[i];
-    KDS_TRY(producer.add(*entry.partition_key, *entry.data, hashes[i]));
+    KDS_TRY(producer->add(*entry.partition_key, *entry.data, hashes[i]));
   }
   PutRecordsResponse response;
-  const Status flushed = producer.flush([&](const RecordAck& ack) {
+  const Status flushed = producer->flush([&](const RecordAck& ack) {
     response.records.push_back({response_for(ack), {}, {}});
     response.encrypted = response.encrypted || ack.encrypted;
   });
+  if (flushed.ok()) producer.keep();
   if (!flushed.ok() && response.records.empty()) return flushed.error();
   while (response.records.size() < hashes.size()) {
     response.records.push_back({std::nullopt, "InternalFailure", "Internal Service Failure"});

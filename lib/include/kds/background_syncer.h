@@ -32,6 +32,11 @@ class BackgroundSyncer {
   // Queues one commit: fdatasync of each file. Returns its number; numbers count up from 1.
   uint64_t submit(std::vector<File> files);
 
+  // Queues one commit and returns once it is done. When no commit is queued or running ahead of it, the
+  // caller's thread carries it out: a caller that waits anyway saves two thread hand-offs, as long as a
+  // small fdatasync on a small machine.
+  uint64_t commit_and_wait(std::vector<File> files);
+
   // Where the commits stand, read at one moment.
   struct Progress {
     uint64_t submitted = 0;  // the last commit submitted
@@ -55,12 +60,15 @@ class BackgroundSyncer {
     std::vector<File> files;
   };
   void run();
+  // Syncs the commit's files with the lock released, then records the outcome; `lock` holds mutex_.
+  void carry_out(Commit commit, std::unique_lock<std::mutex>& lock);
 
   Fd wake_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<Commit> queue_;  // guarded by mutex_, as are the fields below
   Progress progress_;
+  bool running_ = false;  // a commit is being carried out, by the worker or a caller
   bool stopping_ = false;
   std::thread worker_;  // last: started once the fields above exist
 };

@@ -130,7 +130,7 @@ class Producer {
   Status write_batch(Slot& slot, Pending& pending, std::string_view payload, uint8_t codec);
   Status reroute(Pending first);
   void abandon_compressing();
-  void commit_written(Status* status);
+  void commit_written(Status* status, bool wait);
   Status deliver_acks(const std::function<void(const RecordAck&)>& on_ack, uint64_t wait_for);
 
   Stream stream_;

@@ -33,6 +33,8 @@ using nlohmann::json;
 using nlohmann::ordered_json;
 
 // What an operation runs against. Everything pointed to must outlive the calls that use it.
+class ProducerPool;
+
 struct Context {
   const Store* store = nullptr;
   // Key files' keys, for reading and writing encrypted streams.
@@ -46,6 +48,9 @@ struct Context {
   // When PutRecord(s) answer: kBatch after fdatasync (a Kinesis acknowledgement is durable), kNone once
   // the records are in the page cache (they survive a crash of the process, not of the machine).
   bool sync_puts = true;
+  // Where PutRecord(s) find an open producer (may be null: each request opens its own). Its options, not
+  // sync_puts and keys, then decide how records are written.
+  ProducerPool* producers = nullptr;
 };
 
 // The stream an operation names: StreamName or StreamARN.

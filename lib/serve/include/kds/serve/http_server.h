@@ -1,7 +1,9 @@
 // kds-serve's HTTP/1.1 transport: listeners on TCP addresses, keep-alive connections, each request read
 // whole (up to kMaxRequestBytes, refused with 413 from its Content-Length before the body is read) and
-// answered by the Service. Boost.Beast parses and writes HTTP; Asio runs the connections on a pool of
-// threads, so slow operations (an fdatasync) hold up only their own connection.
+// answered by the Service. Boost.Beast parses and writes HTTP; Asio runs the connections on `threads`
+// threads, each with an event loop of its own and a share of the connections, so a request is read,
+// answered and written without passing between threads; a slow operation (an fdatasync) holds up only
+// the connections of its thread.
 #pragma once
 
 #include <chrono>

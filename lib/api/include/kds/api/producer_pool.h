@@ -1,0 +1,89 @@
+// Producers kept open between requests. Opening one reads stream.json, lists the shard directories and
+// starts a sync thread, and its first append to a shard opens and locks the shard's files: more than the
+// rest of a PutRecord costs. A server lends each request a producer of the pool and takes it back when
+// the request succeeded, so the next request on the stream finds its files open.
+//
+// A lent producer belongs to its request alone; the pool is shared by every thread. Producers are
+// dropped rather than lent when their stream was deleted (or deleted and created again) since they were
+// opened, and once they are `max_age_ms` old, so that what Producer::open does now and then (removing
+// closed shards whose records have all expired) still happens on a server that runs for months.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "kds/api/operations.h"
+#include "kds/producer.h"
+#include "kds/report.h"
+#include "kds/status.h"
+#include "kds/store.h"
+
+namespace kds::api {
+
+// How PutRecord and PutRecords write under `context`: its sync mode and keys.
+ProducerOptions put_producer_options(const Context& context);
+
+class ProducerPool {
+ public:
+  // `store` and `reporter` (may be null) must outlive the pool. At most `max_idle` producers are kept;
+  // the least recently returned go first.
+  ProducerPool(const Store& store, ProducerOptions options, Reporter* reporter, size_t max_idle = 64,
+               int64_t max_age_ms = 60'000);
+  ~ProducerPool();
+  ProducerPool(const ProducerPool&) = delete;
+  ProducerPool& operator=(const ProducerPool&) = delete;
+
+  class Lease {
+   public:
+    // A producer of no pool: closed when the lease ends.
+    static Lease alone(std::unique_ptr<Producer> producer) {
+      return Lease(nullptr, {}, std::move(producer), 0);
+    }
+    Lease(Lease&& other) noexcept = default;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();
+    Producer& operator*() { return *producer_; }
+    Producer* operator->() { return producer_.get(); }
+    // The request is done with the producer and every flush succeeded: the pool may lend it again.
+    // Without this call the producer is closed when the lease ends.
+    void keep() { keep_ = true; }
+
+   private:
+    friend class ProducerPool;
+    Lease(ProducerPool* pool, std::string stream, std::unique_ptr<Producer> producer, int64_t opened_ms)
+        : pool_(pool), stream_(std::move(stream)), producer_(std::move(producer)), opened_ms_(opened_ms) {}
+    ProducerPool* pool_;
+    std::string stream_;
+    std::unique_ptr<Producer> producer_;
+    int64_t opened_ms_;
+    bool keep_ = false;
+  };
+
+  // A producer of `stream`: an idle one of the pool, else a new one (Producer::open's errors).
+  Result<Lease> borrow(std::string_view stream);
+
+  size_t idle_count();
+
+ private:
+  struct Idle {
+    std::string stream;
+    std::unique_ptr<Producer> producer;
+    int64_t opened_ms = 0;
+  };
+  void give_back(Idle idle);
+
+  const Store& store_;
+  const ProducerOptions options_;
+  Reporter* reporter_;
+  const size_t max_idle_;
+  const int64_t max_age_ms_;
+  std::mutex mutex_;
+  std::list<Idle> idle_;  // most recently returned first; guarded by mutex_
+};
+
+}  // namespace kds::api

@@ -1,0 +1,78 @@
+#include "kds/api/producer_pool.h"
+
+#include <utility>
+#include <vector>
+
+#include "kds/clock.h"
+
+namespace kds::api {
+
+ProducerPool::ProducerPool(const Store& store, ProducerOptions options, Reporter* reporter, size_t max_idle,
+                           int64_t max_age_ms)
+    : store_(store),
+      options_(std::move(options)),
+      reporter_(reporter),
+      max_idle_(max_idle),
+      max_age_ms_(max_age_ms) {}
+
+ProducerPool::~ProducerPool() = default;
+
+ProducerPool::Lease::~Lease() {
+  if (pool_ != nullptr && producer_ && keep_ && producer_->empty())
+    pool_->give_back({std::move(stream_), std::move(producer_), opened_ms_});
+}
+
+Result<ProducerPool::Lease> ProducerPool::borrow(std::string_view stream) {
+  const int64_t now = now_ms();
+  std::vector<std::unique_ptr<Producer>> stale;  // closed outside the lock: each joins its sync thread
+  std::unique_ptr<Producer> found;
+  int64_t opened_ms = now;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto it = idle_.begin(); it != idle_.end();) {
+      if (it->stream != stream) {
+        ++it;
+        continue;
+      }
+      if (now - it->opened_ms >= max_age_ms_) {
+        stale.push_back(std::move(it->producer));
+        it = idle_.erase(it);
+        continue;
+      }
+      found = std::move(it->producer);
+      opened_ms = it->opened_ms;
+      idle_.erase(it);
+      break;
+    }
+  }
+  // A producer of a stream deleted since would fail at its first append; one of a stream deleted and
+  // created again would too (the directory is another), so the request gets a fresh one instead.
+  if (found && !found->stream().check_exists().ok()) {
+    stale.push_back(std::move(found));
+    opened_ms = now;
+  }
+  stale.clear();
+  if (!found) {
+    KDS_ASSIGN(Producer opened, Producer::open(store_, stream, options_, reporter_));
+    found = std::make_unique<Producer>(std::move(opened));
+  }
+  return Lease(this, std::string(stream), std::move(found), opened_ms);
+}
+
+void ProducerPool::give_back(Idle idle) {
+  std::unique_ptr<Producer> evicted;
+  std::lock_guard lock(mutex_);
+  idle_.push_front(std::move(idle));
+  if (idle_.size() > max_idle_) {
+    evicted = std::move(idle_.back().producer);
+    idle_.pop_back();
+  }
+  // `evicted` closes after the lock is released (declared before it).
+}
+
+size_t ProducerPool::idle_count() {
+  std::lock_guard lock(mutex_);
+  return idle_.size();
+}
+
+}  // namespace kds::api
