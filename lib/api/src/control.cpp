@@ -11,7 +11,7 @@
 
 namespace kds::api {
 
-Result<SplitShardRequest> SplitShardRequest::from_json(const json& body) {
+Result<SplitShardRequest> SplitShardRequest::from_json(Body body) {
   JsonReader reader(body);
   SplitShardRequest request;
   request.new_starting_hash_key = reader.string("NewStartingHashKey");
@@ -33,7 +33,7 @@ Result<SplitResult> split_shard(const Context& context, const SplitShardRequest&
   return kds::split_shard(*context.store, name, *request.shard_to_split, key, context.reporter);
 }
 
-Result<MergeShardsRequest> MergeShardsRequest::from_json(const json& body) {
+Result<MergeShardsRequest> MergeShardsRequest::from_json(Body body) {
   JsonReader reader(body);
   MergeShardsRequest request;
   request.shard_to_merge = reader.string("ShardToMerge");
@@ -53,7 +53,7 @@ Result<uint32_t> merge_shards(const Context& context, const MergeShardsRequest& 
                            context.reporter);
 }
 
-Result<UpdateShardCountRequest> UpdateShardCountRequest::from_json(const json& body) {
+Result<UpdateShardCountRequest> UpdateShardCountRequest::from_json(Body body) {
   JsonReader reader(body);
   UpdateShardCountRequest request;
   request.target_shard_count = reader.integer("TargetShardCount");
@@ -86,7 +86,7 @@ Result<UpdateShardCountResponse> update_shard_count(const Context& context,
   return response;
 }
 
-Result<RetentionPeriodRequest> RetentionPeriodRequest::from_json(const json& body) {
+Result<RetentionPeriodRequest> RetentionPeriodRequest::from_json(Body body) {
   JsonReader reader(body);
   RetentionPeriodRequest request;
   request.retention_period_hours = reader.integer("RetentionPeriodHours");
@@ -134,7 +134,7 @@ Status decrease_stream_retention_period(const Context& context, const RetentionP
   return change_retention(context, request, false);
 }
 
-Result<StreamEncryptionRequest> StreamEncryptionRequest::from_json(const json& body) {
+Result<StreamEncryptionRequest> StreamEncryptionRequest::from_json(Body body) {
   JsonReader reader(body);
   StreamEncryptionRequest request;
   request.encryption_type = reader.string("EncryptionType");

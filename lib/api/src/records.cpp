@@ -79,7 +79,7 @@ ProducerOptions put_producer_options(const Context& context) {
   return options;
 }
 
-Result<PutRecordRequest> PutRecordRequest::from_json(const json& body) {
+Result<PutRecordRequest> PutRecordRequest::from_json(Body body) {
   JsonReader reader(body);
   PutRecordRequest request;
   request.sequence_number_for_ordering = reader.string("SequenceNumberForOrdering");
@@ -118,12 +118,12 @@ Result<PutRecordResponse> put_record(const Context& context, const PutRecordRequ
   return response_for(*ack);
 }
 
-Result<PutRecordsRequest> PutRecordsRequest::from_json(const json& body) {
+Result<PutRecordsRequest> PutRecordsRequest::from_json(Body body) {
   JsonReader reader(body);
   PutRecordsRequest request;
-  if (const json* list = reader.list("Records")) {
+  if (auto list = reader.list("Records")) {
     request.records.emplace();
-    for (const json& item : *list) {
+    for (Body item : *list) {
       if (item.is_null()) {
         request.records->push_back({});
         continue;
@@ -141,20 +141,27 @@ Result<PutRecordsRequest> PutRecordsRequest::from_json(const json& body) {
   return finish_reading(reader, std::move(request));
 }
 
-ordered_json PutRecordsResponse::to_json() const {
-  ordered_json list = ordered_json::array();
-  for (const auto& result : records) {
+std::string PutRecordsResponse::to_json_text() const {
+  std::string out = fmt::format(R"({{"FailedRecordCount":{},"Records":[)", failed_record_count);
+  out.reserve(out.size() + records.size() * 80 + 32);
+  for (size_t i = 0; i < records.size(); ++i) {
+    const PutRecordsResult& result = records[i];
+    if (i > 0) out += ',';
     if (result.stored) {
-      list.push_back({{"SequenceNumber",
-                       to_decimal(make_sequence_number(result.stored->shard_index, result.stored->offset))},
-                      {"ShardId", shard_id_string(result.stored->shard_index)}});
+      out += R"({"SequenceNumber":")";
+      out += to_decimal(make_sequence_number(result.stored->shard_index, result.stored->offset));
+      out += R"(","ShardId":")";
+      out += shard_id_string(result.stored->shard_index);
     } else {
-      list.push_back({{"ErrorCode", result.error_code}, {"ErrorMessage", result.error_message}});
+      out += R"({"ErrorCode":")";
+      append_json_escaped(result.error_code, &out);
+      out += R"(","ErrorMessage":")";
+      append_json_escaped(result.error_message, &out);
     }
+    out += "\"}";
   }
-  return {{"FailedRecordCount", failed_record_count},
-          {"Records", std::move(list)},
-          {"EncryptionType", encrypted ? "KMS" : "NONE"}};
+  out += encrypted ? R"(],"EncryptionType":"KMS"})" : R"(],"EncryptionType":"NONE"})";
+  return out;
 }
 
 Result<PutRecordsResponse> put_records(const Context& context, const PutRecordsRequest& request) {
@@ -166,6 +173,11 @@ Result<PutRecordsResponse> put_records(const Context& context, const PutRecordsR
     validator.list_length("records", count, 1, kMaxPutRecordsEntries);
     for (size_t i = 0; i < count; ++i) {
       const auto& entry = (*request.records)[i];
+      // Member names such as "records.17.member.data" are needed only for the failures: check first
+      // without them (formatting 1,500 names cost a tenth of a PutRecords of 500 records).
+      Validator unnamed;
+      validate_record(unnamed, "", entry.data, entry.partition_key, entry.explicit_hash_key);
+      if (unnamed.finish().ok()) continue;
       validate_record(validator, fmt::format("records.{}.member.", i + 1), entry.data, entry.partition_key,
                       entry.explicit_hash_key);
     }
@@ -201,7 +213,7 @@ Result<PutRecordsResponse> put_records(const Context& context, const PutRecordsR
   return response;
 }
 
-Result<GetShardIteratorRequest> GetShardIteratorRequest::from_json(const json& body) {
+Result<GetShardIteratorRequest> GetShardIteratorRequest::from_json(Body body) {
   JsonReader reader(body);
   GetShardIteratorRequest request;
   request.shard_id = reader.string("ShardId");
@@ -258,7 +270,7 @@ Result<GetShardIteratorResponse> get_shard_iterator(const Context& context,
   return response;
 }
 
-Result<GetRecordsRequest> GetRecordsRequest::from_json(const json& body) {
+Result<GetRecordsRequest> GetRecordsRequest::from_json(Body body) {
   JsonReader reader(body);
   GetRecordsRequest request;
   request.limit = reader.integer("Limit");
@@ -266,22 +278,34 @@ Result<GetRecordsRequest> GetRecordsRequest::from_json(const json& body) {
   return finish_reading(reader, std::move(request));
 }
 
-ordered_json GetRecordsResponse::to_json() const {
-  ordered_json list = ordered_json::array();
-  for (const auto& record : records) {
-    list.push_back(record_json(
-        {shard_index, record.offset, record.arrival_ms, record.key, record.data, record.encrypted}));
+std::string GetRecordsResponse::to_json_text() const {
+  std::string out = R"({"Records":[)";
+  size_t bytes = 0;
+  for (const auto& record : records)
+    bytes += record.key.size() + record.data.size() * 4 / 3 + 160;
+  out.reserve(bytes + 1024);
+  for (size_t i = 0; i < records.size(); ++i) {
+    const StoredRecord& record = records[i];
+    if (i > 0) out += ',';
+    append_record_json(
+        {shard_index, record.offset, record.arrival_ms, record.key, record.data, record.encrypted}, false,
+        &out);
   }
-  ordered_json out;
-  out["Records"] = std::move(list);
-  if (next_shard_iterator) out["NextShardIterator"] = *next_shard_iterator;
-  out["MillisBehindLatest"] = millis_behind_latest;
+  out += ']';
+  if (next_shard_iterator) {
+    out += R"(,"NextShardIterator":")";
+    append_json_escaped(*next_shard_iterator, &out);
+    out += '"';
+  }
+  out += fmt::format(R"(,"MillisBehindLatest":{})", millis_behind_latest);
   if (!child_shards.empty()) {
     ordered_json children = ordered_json::array();
     for (const auto& child : child_shards)
       children.push_back(child_shard_json(child));
-    out["ChildShards"] = std::move(children);
+    out += R"(,"ChildShards":)";
+    out += children.dump();
   }
+  out += '}';
   return out;
 }
 

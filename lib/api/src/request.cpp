@@ -1,5 +1,7 @@
 #include "kds/api/request.h"
 
+#include <nlohmann/json.hpp>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -12,14 +14,18 @@
 
 namespace kds::api {
 
-using nlohmann::json;
+using simdjson::dom::element_type;
 
 // The texts are the Coral (Java) deserializer's, as AWS returns them; kinesalite's tests record them.
 namespace {
 
 constexpr std::string_view kBigNumber = "class com.amazon.coral.value.json.numbers.TruncatingBigNumber";
 
-std::string_view structural_error(const json& value) {
+bool is_number(Body value) {
+  return value.is_int64() || value.is_uint64() || value.is_double();
+}
+
+std::string_view structural_error(Body value) {
   return value.is_array() ? "Start of list found where not expected"
                           : "Start of structure or map found where not expected.";
 }
@@ -28,36 +34,69 @@ bool is_base64_char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
 }
 
-// The reason padded base64 is refused, or empty when it is canonical.
+int base64_value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  return c == '+' ? 62 : 63;
+}
+
+// The reason padded base64 is refused, or empty when it is canonical: every character of the alphabet,
+// padding only at the end, and the bits the padding leaves over zero (so that it encodes back the same).
 std::string base64_problem(std::string_view text) {
   if (text.size() % 4 != 0) {
     return fmt::format("Base64 encoded length is expected a multiple of 4 bytes but found: {}", text.size());
   }
+  size_t pads = 0;
   for (size_t i = 0; i < text.size(); ++i) {
     const bool pad = text[i] == '=';
     if (!pad && !is_base64_char(text[i])) return fmt::format("Invalid Base64 character: '{}'", text[i]);
     if (pad && i + 1 < text.size() && text[i + 1] != '=') {
       return fmt::format("Invalid Base64 character: '{}'", text[i]);
     }
+    pads += pad ? 1 : 0;
   }
-  auto decoded = base64_decode(text);
-  std::string again;
-  if (decoded) base64_encode(*decoded, &again);
-  if (!decoded || again != text) return "Invalid last non-pad Base64 character dectected";  // sic, as AWS
+  constexpr std::string_view kNotCanonical =
+      "Invalid last non-pad Base64 character dectected";  // sic, as AWS
+  if (pads > 2) return std::string(kNotCanonical);
+  if (pads > 0) {
+    const int last = base64_value(text[text.size() - pads - 1]);
+    const int unused_bits = pads == 1 ? 0x3 : 0xF;
+    if ((last & unused_bits) != 0) return std::string(kNotCanonical);
+  }
   return {};
 }
 
 }  // namespace
 
-JsonReader::JsonReader(const json& body) : body_(body) {
-  if (!body.is_object()) status_ = Error(Errc::kSerialization, "The request body is not a JSON object");
+bool RequestBody::parse(std::string_view text) {
+  auto parsed = parser_.parse(text.data(), text.size());
+  if (parsed.error() == simdjson::NUMBER_ERROR) {
+    // simdjson takes no integer past 64 bits; nlohmann reads it as a double, which simdjson then takes.
+    nlohmann::json wide = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (wide.is_discarded()) return false;
+    const std::string narrowed = wide.dump();
+    parsed = parser_.parse(narrowed.data(), narrowed.size());
+  }
+  if (parsed.error()) return false;
+  root_ = parsed.value_unsafe();
+  return true;
 }
 
-const json* JsonReader::member(std::string_view name) {
-  if (!status_.ok()) return nullptr;
-  auto it = body_.find(name);
-  if (it == body_.end() || it->is_null()) return nullptr;
-  return &*it;
+JsonReader::JsonReader(Body body) {
+  if (body.get_object().get(object_) != simdjson::SUCCESS) {
+    status_ = Error(Errc::kSerialization, "The request body is not a JSON object");
+  }
+}
+
+std::optional<Body> JsonReader::member(std::string_view name) {
+  if (!status_.ok()) return std::nullopt;
+  std::optional<Body> found;
+  for (auto field : object_) {  // the last of duplicate members counts, as with Jackson
+    if (field.key == name) found = field.value;
+  }
+  if (found && found->is_null()) return std::nullopt;
+  return found;
 }
 
 void JsonReader::type_error(std::string message) {
@@ -65,12 +104,12 @@ void JsonReader::type_error(std::string message) {
 }
 
 std::optional<std::string> JsonReader::string(std::string_view name) {
-  const json* value = member(name);
-  if (value == nullptr) return std::nullopt;
-  if (value->is_string()) return value->get<std::string>();
-  if (value->is_boolean()) {
+  const auto value = member(name);
+  if (!value) return std::nullopt;
+  if (value->is_string()) return std::string(value->get_string().value_unsafe());
+  if (value->is_bool()) {
     type_error("class java.lang.Boolean can not be converted to an String");
-  } else if (value->is_number()) {
+  } else if (is_number(*value)) {
     type_error(fmt::format("{} can not be converted to an String", kBigNumber));
   } else {
     type_error(std::string(structural_error(*value)));
@@ -79,21 +118,23 @@ std::optional<std::string> JsonReader::string(std::string_view name) {
 }
 
 std::optional<int64_t> JsonReader::integer(std::string_view name) {
-  const json* value = member(name);
-  if (value == nullptr) return std::nullopt;
-  if (value->is_number()) {
+  const auto value = member(name);
+  if (!value) return std::nullopt;
+  if (is_number(*value)) {
     constexpr double kMax = std::numeric_limits<int32_t>::max();
     constexpr double kMin = std::numeric_limits<int32_t>::min();
-    if (value->is_number_float()) {
-      const double floored = std::floor(value->get<double>());
-      return static_cast<int64_t>(std::clamp(floored, kMin, kMax));
+    if (value->is_int64()) {
+      return std::clamp<int64_t>(value->get_int64().value_unsafe(), static_cast<int64_t>(kMin),
+                                 static_cast<int64_t>(kMax));
     }
-    if (value->is_number_unsigned()) {
-      return static_cast<int64_t>(std::min<uint64_t>(value->get<uint64_t>(), static_cast<uint64_t>(kMax)));
+    if (value->is_uint64()) {
+      return static_cast<int64_t>(
+          std::min<uint64_t>(value->get_uint64().value_unsafe(), static_cast<uint64_t>(kMax)));
     }
-    return std::clamp<int64_t>(value->get<int64_t>(), static_cast<int64_t>(kMin), static_cast<int64_t>(kMax));
+    const double floored = std::floor(value->get_double().value_unsafe());
+    return static_cast<int64_t>(std::clamp(floored, kMin, kMax));
   }
-  if (value->is_boolean()) {
+  if (value->is_bool()) {
     type_error("class java.lang.Boolean can not be converted to an Integer");
   } else if (value->is_string()) {
     type_error("class java.lang.String can not be converted to an Integer");
@@ -104,13 +145,13 @@ std::optional<int64_t> JsonReader::integer(std::string_view name) {
 }
 
 std::optional<bool> JsonReader::boolean(std::string_view name) {
-  const json* value = member(name);
-  if (value == nullptr) return std::nullopt;
-  if (value->is_boolean()) return value->get<bool>();
-  if (value->is_number()) {
+  const auto value = member(name);
+  if (!value) return std::nullopt;
+  if (value->is_bool()) return value->get_bool().value_unsafe();
+  if (is_number(*value)) {
     type_error(fmt::format("{} can not be converted to an Boolean", kBigNumber));
   } else if (value->is_string()) {
-    std::string upper = value->get<std::string>();
+    std::string upper(value->get_string().value_unsafe());
     std::transform(upper.begin(), upper.end(), upper.begin(),
                    [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; });
     type_error(fmt::format("'{}' can not be converted to an Boolean", upper));
@@ -121,19 +162,19 @@ std::optional<bool> JsonReader::boolean(std::string_view name) {
 }
 
 std::optional<std::string> JsonReader::blob(std::string_view name) {
-  const json* value = member(name);
-  if (value == nullptr) return std::nullopt;
+  const auto value = member(name);
+  if (!value) return std::nullopt;
   if (value->is_string()) {
-    const auto& text = value->get_ref<const std::string&>();
+    const std::string_view text = value->get_string().value_unsafe();
     if (std::string problem = base64_problem(text); !problem.empty()) {
       type_error(fmt::format("'{}' can not be converted to a Blob: {}", text, problem));
       return std::nullopt;
     }
     return base64_decode(text);
   }
-  if (value->is_boolean()) {
+  if (value->is_bool()) {
     type_error("class java.lang.Boolean can not be converted to a Blob");
-  } else if (value->is_number()) {
+  } else if (is_number(*value)) {
     type_error(fmt::format("{} can not be converted to a Blob", kBigNumber));
   } else {
     type_error(std::string(structural_error(*value)));
@@ -142,14 +183,22 @@ std::optional<std::string> JsonReader::blob(std::string_view name) {
 }
 
 std::optional<int64_t> JsonReader::timestamp_ms(std::string_view name) {
-  const json* value = member(name);
-  if (value == nullptr) return std::nullopt;
-  if (value->is_number()) {
-    const double ms = std::round(value->get<double>() * 1000.0);
+  const auto value = member(name);
+  if (!value) return std::nullopt;
+  if (is_number(*value)) {
+    double seconds = 0;
+    if (value->is_int64()) {
+      seconds = static_cast<double>(value->get_int64().value_unsafe());
+    } else if (value->is_uint64()) {
+      seconds = static_cast<double>(value->get_uint64().value_unsafe());
+    } else {
+      seconds = value->get_double().value_unsafe();
+    }
+    const double ms = std::round(seconds * 1000.0);
     constexpr double kLimit = 9.2e18;  // inside int64_t
     return static_cast<int64_t>(std::clamp(ms, -kLimit, kLimit));
   }
-  if (value->is_boolean()) {
+  if (value->is_bool()) {
     type_error("class java.lang.Boolean can not be converted to milliseconds since epoch");
   } else if (value->is_string()) {
     type_error("class java.lang.String can not be converted to milliseconds since epoch");
@@ -159,19 +208,20 @@ std::optional<int64_t> JsonReader::timestamp_ms(std::string_view name) {
   return std::nullopt;
 }
 
-const json* JsonReader::list(std::string_view name) {
-  const json* value = member(name);
-  if (value == nullptr || value->is_array()) return value;
+std::optional<simdjson::dom::array> JsonReader::list(std::string_view name) {
+  const auto value = member(name);
+  if (!value) return std::nullopt;
+  if (value->is_array()) return value->get_array().value_unsafe();
   type_error(value->is_object() ? "Start of structure or map found where not expected."
                                 : "Expected list or null");
-  return nullptr;
+  return std::nullopt;
 }
 
-const json* JsonReader::structure(std::string_view name) {
-  const json* value = member(name);
-  if (value == nullptr || value->is_object()) return value;
+std::optional<Body> JsonReader::structure(std::string_view name) {
+  const auto value = member(name);
+  if (!value || value->is_object()) return value;
   type_error(value->is_array() ? "Start of list found where not expected" : "Expected null");
-  return nullptr;
+  return std::nullopt;
 }
 
 namespace {

@@ -90,16 +90,6 @@ void append_record_json(const RecordShape& record, bool with_shard_id, std::stri
   *out += '}';
 }
 
-ordered_json record_json(const RecordShape& record) {
-  std::string data;
-  base64_encode(record.data, &data);
-  return {{"SequenceNumber", to_decimal(make_sequence_number(record.shard_index, record.offset))},
-          {"ApproximateArrivalTimestamp", epoch_seconds(record.arrival_ms)},
-          {"Data", std::move(data)},
-          {"PartitionKey", record.key},
-          {"EncryptionType", record.encrypted ? "KMS" : "NONE"}};
-}
-
 std::string put_record_json(uint32_t shard_index, uint64_t offset, bool encrypted) {
   return fmt::format(R"({{"ShardId": "{}", "SequenceNumber": "{}", "EncryptionType": "{}"}})",
                      shard_id_string(shard_index), to_decimal(make_sequence_number(shard_index, offset)),

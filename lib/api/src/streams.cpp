@@ -92,12 +92,12 @@ Result<Token> parse_token(char kind, std::string_view text) {
 
 }  // namespace
 
-Result<CreateStreamRequest> CreateStreamRequest::from_json(const json& body) {
+Result<CreateStreamRequest> CreateStreamRequest::from_json(Body body) {
   JsonReader reader(body);
   CreateStreamRequest request;
   request.shard_count = reader.integer("ShardCount");
   request.stream = read_stream(reader);
-  if (const json* mode = reader.structure("StreamModeDetails")) {
+  if (auto mode = reader.structure("StreamModeDetails")) {
     JsonReader details(*mode);
     request.stream_mode = details.string("StreamMode");
     if (!details.status().ok()) return details.status().error();
@@ -124,7 +124,7 @@ Status create_stream(const Context& context, const CreateStreamRequest& request)
   return context.store->create_stream(name, options);
 }
 
-Result<DeleteStreamRequest> DeleteStreamRequest::from_json(const json& body) {
+Result<DeleteStreamRequest> DeleteStreamRequest::from_json(Body body) {
   JsonReader reader(body);
   DeleteStreamRequest request;
   request.stream = read_stream(reader);
@@ -140,7 +140,7 @@ Status delete_stream(const Context& context, const DeleteStreamRequest& request)
   return context.store->delete_stream(name);
 }
 
-Result<DescribeStreamRequest> DescribeStreamRequest::from_json(const json& body) {
+Result<DescribeStreamRequest> DescribeStreamRequest::from_json(Body body) {
   JsonReader reader(body);
   DescribeStreamRequest request;
   request.limit = reader.integer("Limit");
@@ -187,7 +187,7 @@ Result<DescribeStreamResponse> describe_stream(const Context& context, const Des
   return response;
 }
 
-Result<DescribeStreamSummaryRequest> DescribeStreamSummaryRequest::from_json(const json& body) {
+Result<DescribeStreamSummaryRequest> DescribeStreamSummaryRequest::from_json(Body body) {
   JsonReader reader(body);
   DescribeStreamSummaryRequest request;
   request.stream = read_stream(reader);
@@ -216,7 +216,7 @@ Result<DescribeStreamSummaryResponse> describe_stream_summary(const Context& con
   return response;
 }
 
-Result<ListStreamsRequest> ListStreamsRequest::from_json(const json& body) {
+Result<ListStreamsRequest> ListStreamsRequest::from_json(Body body) {
   JsonReader reader(body);
   ListStreamsRequest request;
   request.limit = reader.integer("Limit");
@@ -275,7 +275,7 @@ Result<ListStreamsResponse> list_streams(const Context& context, const ListStrea
   return response;
 }
 
-Result<ListShardsRequest> ListShardsRequest::from_json(const json& body) {
+Result<ListShardsRequest> ListShardsRequest::from_json(Body body) {
   JsonReader reader(body);
   ListShardsRequest request;
   request.exclusive_start_shard_id = reader.string("ExclusiveStartShardId");
@@ -283,7 +283,7 @@ Result<ListShardsRequest> ListShardsRequest::from_json(const json& body) {
   request.next_token = reader.string("NextToken");
   request.stream_creation_timestamp_ms = reader.timestamp_ms("StreamCreationTimestamp");
   request.stream = read_stream(reader);
-  if (const json* filter = reader.structure("ShardFilter")) {
+  if (auto filter = reader.structure("ShardFilter")) {
     JsonReader members(*filter);
     request.filter_type = members.string("Type");
     request.filter_shard_id = members.string("ShardId");

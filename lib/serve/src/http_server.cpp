@@ -27,6 +27,8 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
+constexpr size_t kMaxReadBuffer = 1 << 20;    // a connection's read buffer while a body arrives
+constexpr size_t kIdleReadBuffer = 16 << 10;  // and between requests
 
 HttpRequest to_request(http::request<http::string_body>&& message) {
   HttpRequest request;
@@ -106,6 +108,21 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(kMaxHeaderBytes);
     stream_.expires_after(server_.options.idle_timeout);
     reading_ = true;
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code error, size_t) { self->on_header(error); });
+  }
+
+  // Beast reads at most what the buffer has room for, and the parser empties the buffer into the body as
+  // it goes: left at its first size, the buffer would take an 80 KB PutRecords in 512-byte reads, each
+  // with its epoll_wait and timer update. So it gets room for the body (up to kMaxReadBuffer) now, and is
+  // shrunk again once the answer is written, so an idle connection holds no large buffer.
+  void on_header(beast::error_code header_error) {
+    if (header_error) return on_read(header_error);
+    const uint64_t expected = parser_->content_length().value_or(0);
+    if (expected > buffer_.capacity() - buffer_.size()) {
+      buffer_.reserve(buffer_.size() + static_cast<size_t>(std::min<uint64_t>(expected, kMaxReadBuffer)));
+    }
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code error, size_t) { self->on_read(error); });
   }
@@ -136,6 +153,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
     stream_.expires_after(server_.options.idle_timeout);
     http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code error, size_t) {
       if (error || !self->response_.keep_alive()) return self->close();
+      if (self->buffer_.capacity() > kIdleReadBuffer) self->buffer_.shrink_to_fit();
       self->read();
     });
   }

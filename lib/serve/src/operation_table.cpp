@@ -8,20 +8,22 @@ namespace kds::serve {
 
 namespace {
 
+using api::Body;
 using api::Context;
-using api::json;
 
-// Reads Request from the body and calls `call`; its response goes out through to_json(), a Status or a
-// result with no wire output (split, merge) as no body.
+// Reads Request from the body and calls `call`; its response goes out through to_json_text() or
+// to_json(), a Status or a result with no wire output (split, merge) as no body.
 template <class Request, auto call>
-OperationResult perform(const Context& context, const json& body) {
+OperationResult perform(const Context& context, Body body) {
   KDS_ASSIGN(Request request, Request::from_json(body));
   auto outcome = call(context, request);
   if (!outcome.ok()) return outcome.error();
-  if constexpr (requires { outcome->to_json(); }) {
-    return std::optional<api::ordered_json>(outcome->to_json());
+  if constexpr (requires { outcome->to_json_text(); }) {
+    return std::optional<std::string>(outcome->to_json_text());
+  } else if constexpr (requires { outcome->to_json(); }) {
+    return std::optional<std::string>(outcome->to_json().dump());
   } else {
-    return std::optional<api::ordered_json>();
+    return std::optional<std::string>();
   }
 }
 

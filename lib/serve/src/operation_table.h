@@ -1,8 +1,9 @@
 // The operations kds-serve performs, by name: each reads its request from a JSON body, runs the API
-// layer's function and gives its output as JSON (nullopt for operations without output).
+// layer's function and gives its output as JSON text (nullopt for operations without output).
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "kds/api/operations.h"
@@ -10,8 +11,8 @@
 
 namespace kds::serve {
 
-using OperationResult = Result<std::optional<api::ordered_json>>;
-using Operation = OperationResult (*)(const api::Context& context, const api::json& body);
+using OperationResult = Result<std::optional<std::string>>;
+using Operation = OperationResult (*)(const api::Context& context, api::Body body);
 
 // The operation named `name` (as in X-Amz-Target, e.g. "PutRecords"), or null.
 Operation find_operation(std::string_view name);

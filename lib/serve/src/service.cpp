@@ -163,8 +163,8 @@ HttpResponse Service::handle(const HttpRequest& request) const {
     }
     return xml_error_response(std::move(response), "UnknownOperationException", 404, std::nullopt);
   }
-  api::json body = api::json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (!body.is_object()) {
+  api::RequestBody body;
+  if (!body.parse(request.body) || !body.root().is_object()) {
     if (content_type == "application/json") {
       api::ordered_json coral = {{"Output", {{"__type", "com.amazon.coral.service#SerializationException"}}},
                                  {"Version", "1.0"}};
@@ -184,11 +184,11 @@ HttpResponse Service::handle(const HttpRequest& request) const {
   if (auto refused = check_signature_presence(request)) {
     return error_response(std::move(response), content_type, refused->type, 400, refused->message);
   }
-  OperationResult result = operation(context_, body);
+  OperationResult result = operation(context_, body.root());
   if (!result.ok()) return error_response(std::move(response), content_type, result.error());
   response.status = 200;
   response.set_header("Content-Type", std::string(content_type));
-  if (*result) response.body = (*result)->dump();
+  if (*result) response.body = std::move(**result);
   return response;
 }
 

@@ -5,8 +5,9 @@
 // A request type holds the members of the operation's input (names as in the API model, absent members
 // empty). `from_json` reads a JSON 1.1 body and checks member types (SerializationException); the
 // operation function checks constraints (ValidationException), then the operation's own rules, then acts.
-// Responses with members have `to_json`, in the API model's member order; operations without output
-// return a Status.
+// Responses with members have `to_json`, in the API model's member order, or, where answers are long
+// (PutRecords, GetRecords), `to_json_text`, written straight to text; operations without output return a
+// Status.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -18,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kds/api/request.h"
 #include "kds/api/shard_iterator.h"
 #include "kds/cipher.h"
 #include "kds/metadata.h"
@@ -66,14 +68,14 @@ struct CreateStreamRequest {
   std::optional<int64_t> shard_count;
   std::optional<std::string> stream_mode;  // StreamModeDetails.StreamMode
   StreamOptions local;                     // kds's own settings, not on the wire; shard_count is ignored
-  static Result<CreateStreamRequest> from_json(const json& body);
+  static Result<CreateStreamRequest> from_json(Body body);
 };
 Status create_stream(const Context& context, const CreateStreamRequest& request);
 
 struct DeleteStreamRequest {
   StreamRef stream;
   std::optional<bool> enforce_consumer_deletion;
-  static Result<DeleteStreamRequest> from_json(const json& body);
+  static Result<DeleteStreamRequest> from_json(Body body);
 };
 Status delete_stream(const Context& context, const DeleteStreamRequest& request);
 
@@ -81,7 +83,7 @@ struct DescribeStreamRequest {
   StreamRef stream;
   std::optional<int64_t> limit;  // default 100
   std::optional<std::string> exclusive_start_shard_id;
-  static Result<DescribeStreamRequest> from_json(const json& body);
+  static Result<DescribeStreamRequest> from_json(Body body);
 };
 struct DescribeStreamResponse {
   StreamMeta meta;
@@ -93,7 +95,7 @@ Result<DescribeStreamResponse> describe_stream(const Context& context, const Des
 
 struct DescribeStreamSummaryRequest {
   StreamRef stream;
-  static Result<DescribeStreamSummaryRequest> from_json(const json& body);
+  static Result<DescribeStreamSummaryRequest> from_json(Body body);
 };
 struct DescribeStreamSummaryResponse {
   StreamMeta meta;
@@ -107,7 +109,7 @@ struct ListStreamsRequest {
   std::optional<int64_t> limit;  // default 100
   std::optional<std::string> exclusive_start_stream_name;
   std::optional<std::string> next_token;
-  static Result<ListStreamsRequest> from_json(const json& body);
+  static Result<ListStreamsRequest> from_json(Body body);
 };
 struct ListStreamsResponse {
   std::vector<StreamMeta> streams;  // sorted by name
@@ -126,7 +128,7 @@ struct ListShardsRequest {
   std::optional<std::string> filter_type;  // ShardFilter.Type
   std::optional<std::string> filter_shard_id;
   std::optional<int64_t> filter_timestamp_ms;
-  static Result<ListShardsRequest> from_json(const json& body);
+  static Result<ListShardsRequest> from_json(Body body);
 };
 struct ListShardsResponse {
   std::vector<ShardMeta> shards;
@@ -143,7 +145,7 @@ struct PutRecordRequest {
   std::optional<std::string> partition_key;
   std::optional<std::string> explicit_hash_key;
   std::optional<std::string> sequence_number_for_ordering;
-  static Result<PutRecordRequest> from_json(const json& body);
+  static Result<PutRecordRequest> from_json(Body body);
 };
 struct PutRecordResponse {
   uint32_t shard_index = 0;
@@ -161,7 +163,7 @@ struct PutRecordsEntry {
 struct PutRecordsRequest {
   StreamRef stream;
   std::optional<std::vector<PutRecordsEntry>> records;
-  static Result<PutRecordsRequest> from_json(const json& body);
+  static Result<PutRecordsRequest> from_json(Body body);
 };
 // One entry's outcome: stored, or (when the store failed part-way) an ErrorCode "InternalFailure". Like
 // Kinesis's, PutRecords is not atomic; invalid entries fail the whole request before anything is stored.
@@ -174,7 +176,7 @@ struct PutRecordsResponse {
   std::vector<PutRecordsResult> records;  // in request order
   int64_t failed_record_count = 0;
   bool encrypted = false;
-  ordered_json to_json() const;
+  std::string to_json_text() const;
 };
 Result<PutRecordsResponse> put_records(const Context& context, const PutRecordsRequest& request);
 
@@ -184,7 +186,7 @@ struct GetShardIteratorRequest {
   std::optional<std::string> shard_iterator_type;
   std::optional<std::string> starting_sequence_number;
   std::optional<int64_t> timestamp_ms;
-  static Result<GetShardIteratorRequest> from_json(const json& body);
+  static Result<GetShardIteratorRequest> from_json(Body body);
 };
 struct GetShardIteratorResponse {
   ShardIterator position;
@@ -197,7 +199,7 @@ Result<GetShardIteratorResponse> get_shard_iterator(const Context& context,
 struct GetRecordsRequest {
   std::optional<std::string> shard_iterator;
   std::optional<int64_t> limit;  // default 10000
-  static Result<GetRecordsRequest> from_json(const json& body);
+  static Result<GetRecordsRequest> from_json(Body body);
 };
 struct StoredRecord {
   uint64_t offset = 0;
@@ -212,7 +214,7 @@ struct GetRecordsResponse {
   std::optional<std::string> next_shard_iterator;  // none once a closed shard has been read to its end
   int64_t millis_behind_latest = 0;
   std::vector<ShardMeta> child_shards;  // when a closed shard's end was reached
-  ordered_json to_json() const;
+  std::string to_json_text() const;
 };
 Result<GetRecordsResponse> get_records(const Context& context, const GetRecordsRequest& request);
 
@@ -223,7 +225,7 @@ struct SplitShardRequest {
   std::optional<std::string> shard_to_split;
   std::optional<std::string> new_starting_hash_key;
   bool midpoint_when_absent = false;  // kds's own: split at the midpoint without NewStartingHashKey
-  static Result<SplitShardRequest> from_json(const json& body);
+  static Result<SplitShardRequest> from_json(Body body);
 };
 // The children (not on the wire: SplitShard has no output).
 Result<SplitResult> split_shard(const Context& context, const SplitShardRequest& request);
@@ -232,7 +234,7 @@ struct MergeShardsRequest {
   StreamRef stream;
   std::optional<std::string> shard_to_merge;
   std::optional<std::string> adjacent_shard_to_merge;
-  static Result<MergeShardsRequest> from_json(const json& body);
+  static Result<MergeShardsRequest> from_json(Body body);
 };
 // The child (not on the wire: MergeShards has no output).
 Result<uint32_t> merge_shards(const Context& context, const MergeShardsRequest& request);
@@ -241,7 +243,7 @@ struct UpdateShardCountRequest {
   StreamRef stream;
   std::optional<int64_t> target_shard_count;
   std::optional<std::string> scaling_type;
-  static Result<UpdateShardCountRequest> from_json(const json& body);
+  static Result<UpdateShardCountRequest> from_json(Body body);
 };
 struct UpdateShardCountResponse {
   std::string stream_name;
@@ -257,7 +259,7 @@ Result<UpdateShardCountResponse> update_shard_count(const Context& context,
 struct RetentionPeriodRequest {
   StreamRef stream;
   std::optional<int64_t> retention_period_hours;
-  static Result<RetentionPeriodRequest> from_json(const json& body);
+  static Result<RetentionPeriodRequest> from_json(Body body);
 };
 Status increase_stream_retention_period(const Context& context, const RetentionPeriodRequest& request);
 Status decrease_stream_retention_period(const Context& context, const RetentionPeriodRequest& request);
@@ -267,7 +269,7 @@ struct StreamEncryptionRequest {
   StreamRef stream;
   std::optional<std::string> encryption_type;
   std::optional<std::string> key_id;
-  static Result<StreamEncryptionRequest> from_json(const json& body);
+  static Result<StreamEncryptionRequest> from_json(Body body);
 };
 Status start_stream_encryption(const Context& context, const StreamEncryptionRequest& request);
 Status stop_stream_encryption(const Context& context, const StreamEncryptionRequest& request);

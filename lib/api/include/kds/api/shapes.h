@@ -34,8 +34,6 @@ struct RecordShape {
   bool encrypted = false;
 };
 void append_record_json(const RecordShape& record, bool with_shard_id, std::string* out);
-// The same record as a JSON value (without ShardId), for answers built as documents.
-nlohmann::ordered_json record_json(const RecordShape& record);
 
 // {"ShardId", "SequenceNumber", "EncryptionType"}: PutRecord's answer, and one acknowledgement of kds-put.
 std::string put_record_json(uint32_t shard_index, uint64_t offset, bool encrypted);
