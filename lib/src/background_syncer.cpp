@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "kds/fault_injection.h"
+#include "kds/group_commit.h"
 
 namespace kds {
 
@@ -76,11 +77,8 @@ void BackgroundSyncer::carry_out(Commit commit, std::unique_lock<std::mutex>& lo
   running_ = true;
   lock.unlock();
   fault_injection::background_sync_point();
-  Status status;
-  for (const File& file : commit.files) {
-    if (status = sync_data(file.fd.get(), file.path); !status.ok()) break;
-  }
-  commit.files.clear();  // close the duplicates outside the lock
+  // Other producers' threads may be syncing the same files now: they share the fdatasyncs.
+  Status status = group_commit(std::move(commit.files));
   lock.lock();
   running_ = false;
   if (!status.ok() && progress_.failed_commit == 0) {

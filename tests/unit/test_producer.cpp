@@ -17,6 +17,7 @@
 #include "kds/background_syncer.h"
 #include "kds/compress_worker.h"
 #include "kds/fault_injection.h"
+#include "kds/group_commit.h"
 #include "kds/hash_key.h"
 #include "kds/producer.h"
 #include "kds/reshard.h"
@@ -470,4 +471,43 @@ TEST_CASE("the background syncer carries out a waiting caller's commit itself, n
   CHECK(waited == 3);
   CHECK(syncer.progress().done == 3);
   CHECK(syncer.progress().failure.ok());
+}
+
+TEST_CASE(
+    "group commit: concurrent commits of the same files share rounds, and a failed round fails its commits") {
+  kds_test::TempDir tmp;
+  std::vector<std::string> paths;
+  std::vector<kds::Fd> files;
+  for (int i = 0; i < 3; ++i) {
+    paths.push_back(tmp.sub("file" + std::to_string(i)));
+    files.emplace_back(::open(paths.back().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    REQUIRE(files.back().valid());
+  }
+  std::atomic<int> failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 50; ++round) {
+        std::vector<kds::SyncFile> mine;
+        for (size_t i = 0; i < files.size(); ++i) {
+          if ((t + round + static_cast<int>(i)) % 2 == 0) continue;
+          if (::write(files[i].get(), "x", 1) != 1) ++failed;
+          mine.push_back({kds::Fd(::dup(files[i].get())), paths[i]});
+        }
+        if (!kds::group_commit(std::move(mine)).ok()) ++failed;
+      }
+    });
+  }
+  for (auto& thread : threads)
+    thread.join();
+  CHECK(failed == 0);
+
+  std::vector<kds::SyncFile> bad;
+  bad.push_back({kds::Fd(), "/nowhere"});  // fdatasync(-1) fails: EBADF
+  const kds::Status status = kds::group_commit(std::move(bad));
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.error().message().find("/nowhere") != std::string::npos);
+  std::vector<kds::SyncFile> good;
+  good.push_back({kds::Fd(::dup(files[0].get())), paths[0]});
+  CHECK(kds::group_commit(std::move(good)).ok());  // a later round of other files is not failed by it
 }

@@ -13,16 +13,14 @@
 #include <vector>
 
 #include "kds/file.h"
+#include "kds/group_commit.h"
 #include "kds/status.h"
 
 namespace kds {
 
 class BackgroundSyncer {
  public:
-  struct File {
-    Fd fd;  // a descriptor of its own (dup), so the writer may close or roll its segment meanwhile
-    std::string path;
-  };
+  using File = SyncFile;
 
   BackgroundSyncer();
   ~BackgroundSyncer();  // waits for every submitted commit
