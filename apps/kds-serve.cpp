@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
   Options options;
   return run(
       argc, argv, "kds-serve",
-      "Serve the store's streams over the Kinesis API (HTTP/1.1, JSON 1.1) to AWS SDKs, the AWS CLI and "
+      "Serve the store's streams over the Kinesis API (HTTP/1.1, JSON 1.1 and CBOR 1.1) to AWS SDKs, the AWS "
+      "CLI and "
       "other "
       "Kinesis clients.",
       [&](CLI::App& app) {

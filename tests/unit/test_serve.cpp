@@ -7,7 +7,9 @@
 #include <regex>
 #include <string>
 
+#include "../../lib/serve/src/cbor.h"
 #include "kds/api/shard_iterator.h"
+#include "kds/base64.h"
 #include "kds/serve/service.h"
 #include "stream_util.h"
 
@@ -205,4 +207,61 @@ TEST_CASE("serve: operations through the wire, with their output or an empty bod
   response = server.handle(call("ListShards", R"({"StreamName":"s"})"));
   CHECK(nlohmann::json::parse(response.body)["Shards"].size() == 4);
   CHECK(server.handle(call("DeleteStream", R"({"StreamName":"s"})")).status == 200);
+}
+
+TEST_CASE("serve: CBOR 1.1 both ways, as the Java SDK speaks it") {
+  using nlohmann::json;
+  Server server;
+  auto cbor_call = [&](std::string operation, const json& body) {
+    const std::vector<std::uint8_t> bytes = json::to_cbor(body);
+    HttpRequest request = call(std::move(operation), std::string(bytes.begin(), bytes.end()));
+    request.headers[0].second = "application/x-amz-cbor-1.1";
+    return server.handle(request);
+  };
+  // Read back with the server's own reader (nlohmann refuses tag 1): Blobs come out as base64.
+  auto decode = [](const HttpResponse& response) {
+    auto text = kds::serve::cbor_request_to_json(response.body);
+    REQUIRE(text);
+    return json::parse(*text);
+  };
+  REQUIRE(cbor_call("CreateStream", {{"StreamName", "s"}, {"ShardCount", 1}}).status == 200);
+
+  // Data as a byte string with every byte value; the answer is CBOR with the request's content type.
+  std::vector<std::uint8_t> data;
+  for (int i = 0; i < 256; ++i)
+    data.push_back(static_cast<std::uint8_t>(i));
+  const HttpResponse put =
+      cbor_call("PutRecord", {{"StreamName", "s"}, {"PartitionKey", "k"}, {"Data", json::binary(data)}});
+  REQUIRE(put.status == 200);
+  CHECK(header(put, "Content-Type") == "application/x-amz-cbor-1.1");
+  CHECK(decode(put)["SequenceNumber"] == "0");
+
+  // Timestamps: tag 1 around integer milliseconds (the clock is at 1764720000000 ms).
+  const HttpResponse iterator = cbor_call("GetShardIterator", {{"StreamName", "s"},
+                                                               {"ShardId", "shardId-000000000000"},
+                                                               {"ShardIteratorType", "AT_TIMESTAMP"},
+                                                               {"Timestamp", 1764720000000}});
+  REQUIRE(iterator.status == 200);
+  const HttpResponse got =
+      cbor_call("GetRecords", {{"ShardIterator", decode(iterator)["ShardIterator"]}, {"Limit", 10}});
+  REQUIRE(got.status == 200);
+  const json records = decode(got)["Records"];
+  REQUIRE(records.size() == 1);
+  std::string data_base64;
+  kds::base64_encode(std::string(data.begin(), data.end()), &data_base64);
+  CHECK(records[0]["Data"] == data_base64);
+  CHECK(records[0]["PartitionKey"] == "k");
+  CHECK(records[0]["ApproximateArrivalTimestamp"] == 1764720000000);
+  const std::string tagged_time = std::string("\xc1\x1b", 2);  // tag 1, then a 64-bit unsigned integer
+  CHECK(got.body.find("ApproximateArrivalTimestamp" + tagged_time) != std::string::npos);
+
+  // Errors come back in CBOR, with the same envelope.
+  const HttpResponse missing = cbor_call("DescribeStreamSummary", {{"StreamName", "nope"}});
+  CHECK(missing.status == 400);
+  CHECK(decode(missing)["__type"] == "ResourceNotFoundException");
+  HttpRequest garbage = call("ListStreams", std::string("\xff\x00", 2));
+  garbage.headers[0].second = "application/x-amz-cbor-1.1";
+  const HttpResponse refused = server.handle(garbage);
+  CHECK(refused.status == 400);
+  CHECK(decode(refused)["__type"] == "SerializationException");
 }

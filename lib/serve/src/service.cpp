@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "cbor.h"
 #include "kds/base64.h"
 #include "operation_table.h"
 #include "signature_presence.h"
@@ -46,13 +47,18 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
-// A JSON answer: the body and the content type the request used.
-HttpResponse json_response(HttpResponse response, int status, std::string_view content_type,
-                           const api::ordered_json& body) {
+// An answer in the request's format: `json_text` as it is, or in CBOR.
+HttpResponse answer_response(HttpResponse response, int status, std::string_view content_type,
+                             std::string json_text) {
   response.status = status;
   response.set_header("Content-Type", std::string(content_type));
-  response.body = body.dump();
+  response.body = content_type == kCborContentType ? json_answer_to_cbor(json_text) : std::move(json_text);
   return response;
+}
+
+HttpResponse json_response(HttpResponse response, int status, std::string_view content_type,
+                           const api::ordered_json& body) {
+  return answer_response(std::move(response), status, content_type, body.dump());
 }
 
 // An error the way AWS sends one in JSON: `__type`, the message (capital `Message` for
@@ -142,6 +148,7 @@ HttpResponse Service::handle(const HttpRequest& request) const {
   const std::string_view service = target.substr(0, dot);
   const std::string_view operation_name = dot == std::string_view::npos ? "" : target.substr(dot + 1);
   const Operation operation = service == kTargetPrefix ? find_operation(operation_name) : nullptr;
+  const bool cbor_body = content_type == kCborContentType;
   const bool json_body = content_type == kJsonContentType || content_type == "application/json";
 
   if (request.body.empty()) {
@@ -151,20 +158,18 @@ HttpResponse Service::handle(const HttpRequest& request) const {
                           operation ? "SerializationException" : "UnknownOperationException", 400,
                           std::nullopt);
   }
-  if (!json_body) {
-    if (content_type == kCborContentType) {
-      // CBOR is on its way (the Java SDK's default); until then, say so in the envelope it reads.
-      return error_response(
-          std::move(response), kJsonContentType, "SerializationException", 400,
-          "kds-serve does not read CBOR yet; send JSON 1.1 (Java SDK: set CBOR_ENABLED=false)");
-    }
+  if (!json_body && !cbor_body) {
     if (service.empty() || operation_name.empty()) {
       return xml_error_response(std::move(response), "AccessDeniedException", 403, kNoOperation);
     }
     return xml_error_response(std::move(response), "UnknownOperationException", 404, std::nullopt);
   }
+  // A CBOR body is read as the JSON it stands for (cbor.h).
+  std::optional<std::string> cbor_as_json;
+  if (cbor_body) cbor_as_json = cbor_request_to_json(request.body);
   api::RequestBody body;
-  if (!body.parse(request.body) || !body.root().is_object()) {
+  const bool parsed = cbor_body ? cbor_as_json && body.parse(*cbor_as_json) : body.parse(request.body);
+  if (!parsed || !body.root().is_object()) {
     if (content_type == "application/json") {
       api::ordered_json coral = {{"Output", {{"__type", "com.amazon.coral.service#SerializationException"}}},
                                  {"Version", "1.0"}};
@@ -186,10 +191,12 @@ HttpResponse Service::handle(const HttpRequest& request) const {
   }
   OperationResult result = operation(context_, body.root());
   if (!result.ok()) return error_response(std::move(response), content_type, result.error());
-  response.status = 200;
-  response.set_header("Content-Type", std::string(content_type));
-  if (*result) response.body = std::move(**result);
-  return response;
+  if (!*result) {
+    response.status = 200;
+    response.set_header("Content-Type", std::string(content_type));
+    return response;
+  }
+  return answer_response(std::move(response), 200, content_type, std::move(**result));
 }
 
 }  // namespace kds::serve
