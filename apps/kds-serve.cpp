@@ -1,5 +1,6 @@
 // kds-serve: the Kinesis API over HTTP on a store, for AWS SDKs, the AWS CLI and any Kinesis client.
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include <fmt/format.h>
@@ -8,6 +9,7 @@
 #include "kds/api/operations.h"
 #include "kds/api/producer_pool.h"
 #include "kds/api/shard_iterator.h"
+#include "kds/errors.h"
 #include "kds/serve/http_server.h"
 
 using namespace kds;
@@ -21,6 +23,8 @@ struct Options {
   std::string sync = "batch";
   size_t threads = std::max(4u, 2 * std::thread::hardware_concurrency());
   std::vector<std::string> key_files;
+  std::string region;  // default: $AWS_REGION, else us-east-1
+  std::string account_id{kDefaultAccountId};
 };
 
 bool is_loopback(const std::string& host) {
@@ -31,6 +35,18 @@ int run_server(Options& options) {
   if (options.sync != "batch" && options.sync != "none") {
     throw UsageError("--sync: '" + options.sync + "' is not batch or none");
   }
+  if (options.region.empty()) {
+    const char* from_environment = std::getenv("AWS_REGION");
+    options.region = from_environment != nullptr && *from_environment != '\0' ? from_environment
+                                                                              : std::string(kDefaultRegion);
+  }
+  if (!is_region(options.region)) {
+    throw UsageError("--region: '" + options.region + "' is not a region name such as eu-west-1");
+  }
+  if (!is_account_id(options.account_id)) {
+    throw UsageError("--account-id: '" + options.account_id + "' is not twelve digits");
+  }
+  set_identity(options.region, options.account_id);  // before any thread starts
   std::vector<serve::ListenAddress> addresses;
   for (const auto& text : options.listen) {
     auto address = serve::parse_listen_address(text);
@@ -91,6 +107,12 @@ int main(int argc, char** argv) {
                        "Requests handled at once (default: 2 per CPU, at least 4)")
             ->type_name("N")
             ->check(CLI::Range(1, 1024));
+        app.add_option("--region", options.region,
+                       "Region in ARNs and messages (default: $AWS_REGION, else us-east-1)")
+            ->type_name("REGION");
+        app.add_option("--account-id", options.account_id,
+                       "Account id in ARNs and messages, twelve digits (default: 000000000000)")
+            ->type_name("ID");
         add_key_option(app, &options.key_files);
         add_store_option(app, &options.store);
       },

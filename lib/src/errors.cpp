@@ -1,10 +1,46 @@
 #include "kds/errors.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "kds/shard_id.h"
 
 namespace kds {
+
+namespace {
+struct Identity {
+  std::string region{kDefaultRegion};
+  std::string account_id{kDefaultAccountId};
+};
+Identity& identity() {
+  static Identity value;
+  return value;
+}
+}  // namespace
+
+std::string_view account_id() {
+  return identity().account_id;
+}
+
+std::string_view region() {
+  return identity().region;
+}
+
+void set_identity(std::string_view region, std::string_view account_id) {
+  identity() = {std::string(region), std::string(account_id)};
+}
+
+bool is_account_id(std::string_view text) {
+  return text.size() == 12 &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool is_region(std::string_view text) {
+  auto allowed = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; };
+  return !text.empty() && text.size() <= 32 && text.front() >= 'a' && text.front() <= 'z' &&
+         std::all_of(text.begin(), text.end(), allowed);
+}
 
 Error validation_error(const Violation* violations, size_t count) {
   std::string text = count == 1 ? std::string("1 validation error detected: ")
@@ -27,41 +63,41 @@ Error validation_error(std::initializer_list<Violation> violations) {
 }
 
 std::string stream_arn(std::string_view stream) {
-  return fmt::format("arn:aws:kinesis:{}:{}:stream/{}", kRegion, kAccountId, stream);
+  return fmt::format("arn:aws:kinesis:{}:{}:stream/{}", region(), account_id(), stream);
 }
 
 Error stream_not_found(std::string_view stream) {
   return Error(Errc::kResourceNotFound,
-               fmt::format("Stream {} under account {} not found.", stream, kAccountId));
+               fmt::format("Stream {} under account {} not found.", stream, account_id()));
 }
 
 Error stream_exists(std::string_view stream) {
   return Error(Errc::kResourceInUse,
-               fmt::format("Stream {} under account {} already exists.", stream, kAccountId));
+               fmt::format("Stream {} under account {} already exists.", stream, account_id()));
 }
 
 Error stream_not_active(std::string_view stream, std::string_view status) {
   return Error(Errc::kResourceInUse, fmt::format("Stream {} under account {} not ACTIVE, instead in state {}",
-                                                 stream, kAccountId, status));
+                                                 stream, account_id(), status));
 }
 
 Error shard_not_found(std::string_view shard_as_given, std::string_view stream) {
   std::string shown(shard_as_given);
   if (auto index = parse_shard_id(shard_as_given)) shown = shard_id_string(*index);
   return Error(Errc::kResourceNotFound, fmt::format("Could not find shard {} in stream {} under account {}.",
-                                                    shown, stream, kAccountId));
+                                                    shown, stream, account_id()));
 }
 
 Error record_not_found(std::string_view stream, std::string_view sequence_number) {
   return Error(Errc::kResourceNotFound,
                fmt::format("Record with sequence number {} not found in stream {} under "
                            "account {}.",
-                           sequence_number, stream, kAccountId));
+                           sequence_number, stream, account_id()));
 }
 
 Error shard_does_not_exist(uint32_t shard_index, std::string_view stream) {
   return Error(Errc::kResourceNotFound, fmt::format("Shard {} in stream {} under account {} does not exist",
-                                                    shard_id_string(shard_index), stream, kAccountId));
+                                                    shard_id_string(shard_index), stream, account_id()));
 }
 
 }  // namespace kds

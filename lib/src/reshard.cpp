@@ -24,7 +24,7 @@ Error already_closed(uint32_t shard, std::string_view stream) {
       Errc::kInvalidArgument,
       fmt::format("Shard {} in stream {} under account {} has already been merged or split, and thus is not "
                   "eligible for merging or splitting.",
-                  shard_id_string(shard), stream, kAccountId));
+                  shard_id_string(shard), stream, account_id()));
 }
 
 // One control operation on a stream: holds the control lock, the append locks of the shards it closes,
@@ -164,7 +164,7 @@ Result<SplitResult> split_shard(const Store& store, std::string_view stream, std
         fmt::format("NewStartingHashKey {} used in SplitShard() on shard {} in stream {} under account {} is "
                     "not both greater than one plus the shard's StartingHashKey {} and less than the shard's "
                     "EndingHashKey {}.",
-                    shown, shard_id_string(parent_index), stream, kAccountId, to_decimal(range.start),
+                    shown, shard_id_string(parent_index), stream, account_id(), to_decimal(range.start),
                     to_decimal(range.end)));
   }
   KDS_TRY(change.close(parent_index));
@@ -188,7 +188,7 @@ Result<uint32_t> merge_shards(const Store& store, std::string_view stream, std::
         Errc::kInvalidArgument,
         fmt::format("Shards {} and {} in stream {} under account {} are not an adjacent pair of shards "
                     "eligible for merging",
-                    shard_id_string(first_index), shard_id_string(second_index), stream, kAccountId));
+                    shard_id_string(first_index), shard_id_string(second_index), stream, account_id()));
   }
   const HashKeyRange range{first->range.start, second->range.end};
   // Lock in index order, as every multi-shard change does, so two changes cannot deadlock.

@@ -14,11 +14,12 @@ Status validate_stream_name(std::string_view name) {
   // Kinesis lists the pattern before the length (kinesalite's tests, which also run against AWS).
   std::vector<Violation> violations;
   const bool pattern_ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-           c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
   });
   if (!pattern_ok) {
-    violations.push_back({name, "streamName", "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"});
+    violations.push_back(
+        {name, "streamName", "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"});
   }
   if (name.empty()) {
     violations.push_back({name, "streamName", "Member must have length greater than or equal to 1"});
@@ -65,12 +66,14 @@ int64_t utf8_length(std::string_view text) {
 Status validate_partition_key(std::string_view key, std::string_view member) {
   const int64_t chars = utf8_length(key);
   if (chars < 0) {
-    return Error(Errc::kValidation,
-                 fmt::format("1 validation error detected: Value at '{}' failed to satisfy constraint: Member must be "
-                             "valid UTF-8 text",
-                             member));
+    return Error(
+        Errc::kValidation,
+        fmt::format("1 validation error detected: Value at '{}' failed to satisfy constraint: Member must be "
+                    "valid UTF-8 text",
+                    member));
   }
-  if (chars < 1) return validation_error({{key, member, "Member must have length greater than or equal to 1"}});
+  if (chars < 1)
+    return validation_error({{key, member, "Member must have length greater than or equal to 1"}});
   if (chars > static_cast<int64_t>(kMaxPartitionKeyChars)) {
     return validation_error({{key, member, "Member must have length less than or equal to 256"}});
   }
@@ -83,10 +86,11 @@ Status validate_record_size(std::string_view key, size_t data_size) {
     return validation_error({{value, "data", "Member must have length less than or equal to 1048576"}});
   }
   if (key.size() + data_size > kMaxRecordDataBytes) {
-    return Error(Errc::kValidation,
-                 fmt::format("Record size {} bytes (partition key {} + data {}) exceeds the maximum record size of "
-                             "1048576 bytes",
-                             key.size() + data_size, key.size(), data_size));
+    return Error(
+        Errc::kValidation,
+        fmt::format("Record size {} bytes (partition key {} + data {}) exceeds the maximum record size of "
+                    "1048576 bytes",
+                    key.size() + data_size, key.size(), data_size));
   }
   return {};
 }
@@ -97,29 +101,34 @@ Status validate_shard_count(int64_t count) {
     return validation_error({{value, "shardCount", "Member must have value greater than or equal to 1"}});
   }
   if (count > kMaxOpenShards) {
-    return Error(Errc::kLimitExceeded,
-                 fmt::format("This request would exceed the shard limit for the account {} in {}. Current shard count "
-                             "for the account: 0. Limit: {}. Number of additional shards that would have resulted from "
-                             "this request: {}. Refer to the AWS Service Limits page "
-                             "(http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits "
-                             "and how to request higher limits.",
-                             kAccountId, kRegion, kMaxOpenShards, count));
+    return Error(
+        Errc::kLimitExceeded,
+        fmt::format(
+            "This request would exceed the shard limit for the account {} in {}. Current shard count "
+            "for the account: 0. Limit: {}. Number of additional shards that would have resulted from "
+            "this request: {}. Refer to the AWS Service Limits page "
+            "(http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits "
+            "and how to request higher limits.",
+            account_id(), region(), kMaxOpenShards, count));
   }
   return {};
 }
 
 Status validate_retention_hours(int64_t hours) {
   if (hours < kMinRetentionHours) {
-    return Error(Errc::kInvalidArgument,
-                 fmt::format("Minimum allowed retention period is 24 hours. Requested retention period ({} hours) is "
-                             "too short.",
-                             hours));
+    return Error(
+        Errc::kInvalidArgument,
+        fmt::format("Minimum allowed retention period is 24 hours. Requested retention period ({} hours) is "
+                    "too short.",
+                    hours));
   }
   if (hours > kMaxRetentionHours) {
-    return Error(Errc::kInvalidArgument,
-                 fmt::format("Maximum allowed retention period is 8760 hours. Requested retention period ({} hours) is "
-                             "too long.",
-                             hours));
+    return Error(
+        Errc::kInvalidArgument,
+        fmt::format(
+            "Maximum allowed retention period is 8760 hours. Requested retention period ({} hours) is "
+            "too long.",
+            hours));
   }
   return {};
 }

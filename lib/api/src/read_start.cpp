@@ -28,7 +28,7 @@ Error invalid_starting_number(std::string_view number, uint32_t shard, std::stri
       Errc::kInvalidArgument,
       fmt::format("StartingSequenceNumber {} used in GetShardIterator on shard {} in stream {} under account "
                   "{} is invalid{}.",
-                  number, shard_id_string(shard), stream, kAccountId, reason));
+                  number, shard_id_string(shard), stream, account_id(), reason));
 }
 
 }  // namespace

@@ -54,7 +54,7 @@ Status check_ordering_number(const Stream& stream, const std::string& number) {
       Errc::kInvalidArgument,
       fmt::format("ExclusiveMinimumSequenceNumber {} used in PutRecord on stream {} under account {} "
                   "is invalid.",
-                  number, stream.name(), kAccountId));
+                  number, stream.name(), account_id()));
   auto parsed = parse_decimal_u128(number);
   if (!parsed) return invalid;
   auto position = split_sequence_number(*parsed);

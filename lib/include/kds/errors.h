@@ -1,5 +1,6 @@
 // The exact Kinesis texts for errors a user can provoke, in one place so every tool words them alike.
-// A local store has no account or region; messages use Kinesis's placeholders for them (kinesis.md §0).
+// A local store has no account or region; messages use Kinesis's placeholders for them (kinesis.md §0)
+// unless the process is given its own (kds-serve --account-id, --region).
 #pragma once
 
 #include <cstdint>
@@ -11,8 +12,18 @@
 
 namespace kds {
 
-inline constexpr std::string_view kAccountId = "000000000000";
-inline constexpr std::string_view kRegion = "us-east-1";
+inline constexpr std::string_view kDefaultAccountId = "000000000000";
+inline constexpr std::string_view kDefaultRegion = "us-east-1";
+
+// The account and region that ARNs and messages name: the defaults, or what set_identity() gave. A process
+// has one of each; set it once, before other threads read it (the values are not guarded).
+std::string_view account_id();
+std::string_view region();
+void set_identity(std::string_view region, std::string_view account_id);
+// Whether `text` can be an account id (twelve digits, as ARNs have it) or a region name (lower-case letters,
+// digits and hyphens, starting with a letter, at most 32 characters, e.g. eu-west-1).
+bool is_account_id(std::string_view text);
+bool is_region(std::string_view text);
 inline constexpr size_t kMaxViolationsListed = 10;
 
 // One failed constraint of a request member, as ValidationException reports it.
