@@ -134,9 +134,12 @@ std::optional<json> to_json_form(cbor_item_t* item, bool timestamp, int depth) {
       return to_json_form(tagged.get(), timestamp, depth + 1);
     }
     case CBOR_TYPE_FLOAT_CTRL:
-      if (cbor_is_null(item)) return json(nullptr);
-      if (cbor_is_bool(item)) return json(cbor_get_bool(item));
-      if (cbor_float_ctrl_is_ctrl(item)) return std::nullopt;  // undefined and simple values
+      // cbor_is_null and cbor_is_bool assert that the item is not a float: ask first.
+      if (cbor_float_ctrl_is_ctrl(item)) {
+        if (cbor_is_null(item)) return json(nullptr);
+        if (cbor_is_bool(item)) return json(cbor_get_bool(item));
+        return std::nullopt;  // undefined and simple values
+      }
       if (timestamp) return cbor_float_get_float(item) / 1000.0;
       return json(cbor_float_get_float(item));
   }
@@ -211,9 +214,41 @@ cbor_item_t* to_cbor_item(const ordered_json& value, std::string_view key) {
   }
 }
 
+// Whether every array and map head in `body` declares no more items than the bytes after it could hold.
+// cbor_load allocates a definite array or map for its declared count before reading the items, so a few
+// bytes could make it allocate gigabytes; libcbor's streaming decoder reads the heads without building
+// anything, and this pass refuses such counts first.
+bool counts_fit(std::string_view body) {
+  struct Check {
+    size_t remaining = 0;
+    bool fits = true;
+  };
+  cbor_callbacks callbacks = cbor_empty_callbacks;
+  callbacks.array_start = [](void* context, size_t count) {
+    auto* check = static_cast<Check*>(context);
+    if (count > check->remaining) check->fits = false;
+  };
+  callbacks.map_start = [](void* context, size_t count) {
+    auto* check = static_cast<Check*>(context);
+    if (count > check->remaining / 2) check->fits = false;
+  };
+  Check check;
+  const auto* data = reinterpret_cast<cbor_data>(body.data());
+  size_t offset = 0;
+  while (offset < body.size() && check.fits) {
+    check.remaining = body.size() - offset;
+    const cbor_decoder_result result =
+        cbor_stream_decode(data + offset, body.size() - offset, &callbacks, &check);
+    if (result.status != CBOR_DECODER_FINISHED || result.read == 0) return false;
+    offset += result.read;
+  }
+  return check.fits;
+}
+
 }  // namespace
 
 std::optional<std::string> cbor_request_to_json(std::string_view body) {
+  if (!counts_fit(body)) return std::nullopt;
   cbor_load_result result{};
   Item root(cbor_load(reinterpret_cast<cbor_data>(body.data()), body.size(), &result));
   if (root.get() == nullptr || result.error.code != CBOR_ERR_NONE || result.read != body.size()) {
