@@ -1,7 +1,7 @@
 // The Kinesis service behind kds-serve's transports: one HTTP request in, one HTTP response out, with
-// the wire rules of ../shared/reference/wire.md (docs/serve.md states them as kds applies them) — the order
+// the wire rules of ../shared/reference/wire.md (kds-serve(1) states them as kds applies them) — the order
 // of checks (§3), the error envelope and statuses (§4) and the presence checks of a signature (§6) —
-// and the operations of the API layer (kds/api/operations.h) behind them.
+// and the operations of the API layer (kds/api/operations.h) behind them, in JSON 1.1 or CBOR 1.1 (cbor.h).
 //
 // Thread-safe: handle() may run on many threads at once; every operation opens what it needs.
 #pragma once
