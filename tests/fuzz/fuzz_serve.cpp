@@ -12,10 +12,7 @@
 #include <string>
 
 #include "../../lib/serve/src/cbor.h"
-#include "fuzz_support.h"
-#include "kds/api/shard_iterator.h"
-#include "kds/serve/service.h"
-#include "kds/store.h"
+#include "serve_fixture.h"
 
 namespace {
 
@@ -40,23 +37,10 @@ constexpr std::array kOperations = {"CreateStream",
                                     "StopStreamEncryption",
                                     "Nothing"};
 
-struct Server {
-  kds::Store store = std::move(kds::Store::open(kds::fuzz::scratch_dir("serve")).value());
-  kds::api::IteratorCodec iterators{std::array<unsigned char, 32>{}};
-  kds::api::Context context;
-  kds::serve::Service service{context};
-
-  Server() {
-    context.store = &store;
-    context.iterators = &iterators;
-    context.sync_puts = false;
-  }
-};
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Server server;
+  static kds::fuzz::ServeFixture server("serve");
   if (size == 0) return 0;
   const bool cbor = (data[0] & 0x80) != 0;
   const char* operation = kOperations[(data[0] & 0x7f) % kOperations.size()];

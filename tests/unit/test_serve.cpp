@@ -8,10 +8,8 @@
 #include <string>
 
 #include "../../lib/serve/src/cbor.h"
-#include "kds/api/shard_iterator.h"
 #include "kds/base64.h"
-#include "kds/serve/service.h"
-#include "stream_util.h"
+#include "serve_fixture.h"
 
 using kds::serve::HttpRequest;
 using kds::serve::HttpResponse;
@@ -42,21 +40,7 @@ std::string header(const HttpResponse& response, std::string_view name) {
   return "";
 }
 
-struct Server {
-  kds_test::TempDir tmp;
-  kds_test::ClockGuard clock{1764720000000};
-  kds::Store store = kds_test::open_store(tmp);
-  kds::api::IteratorCodec iterators{std::array<unsigned char, 32>{}};
-  kds::api::Context context;
-  kds::serve::Service service{context};
-
-  Server() {
-    context.store = &store;
-    context.iterators = &iterators;
-    context.sync_puts = false;
-  }
-  HttpResponse handle(const HttpRequest& request) { return service.handle(request); }
-};
+using Server = kds_test::ServeFixture;
 
 // `status` and the error `__type` (from the body, else from an XML body's root element).
 std::string outcome(const HttpResponse& response) {

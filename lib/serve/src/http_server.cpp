@@ -1,4 +1,4 @@
-// kds-serve's HTTP/1.1 transport (http_server.h).
+// kds-serve's HTTP transport (http_server.h).
 #include "kds/serve/http_server.h"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -8,6 +8,7 @@
 #include <boost/beast/http.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <mutex>
@@ -16,6 +17,8 @@
 #include <vector>
 
 #include <fmt/format.h>
+
+#include "http2_connection.h"
 
 namespace kds::serve {
 
@@ -46,7 +49,15 @@ HttpRequest to_request(http::request<http::string_body>&& message) {
 }  // namespace
 
 struct HttpServer::Impl {
+  // What a stop needs of an open connection, whichever protocol it speaks.
+  class Connection {
+   public:
+    virtual ~Connection() = default;
+    // Closes the connection once the requests under way are answered; does not wait.
+    virtual void close_if_idle() = 0;
+  };
   class Session;
+  class Http2Session;
 
   Impl(const Service& served, ServerOptions chosen)
       : service(served), options(chosen), signals(context, SIGINT, SIGTERM) {
@@ -66,8 +77,8 @@ struct HttpServer::Impl {
 
   void stop();
   void accept(tcp::acceptor& acceptor);
-  void track(const std::shared_ptr<Session>& session);
-  void forget(Session* session);
+  void track(const std::shared_ptr<Connection>& connection);
+  void forget(Connection* connection);
 
   const Service& service;
   ServerOptions options;
@@ -79,28 +90,34 @@ struct HttpServer::Impl {
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::atomic<bool> stopping{false};
   std::mutex sessions_mutex;
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> sessions;
 };
 
-// One connection: reads a request, has the service answer it, writes the answer, and again while the
-// client keeps the connection alive. Its handlers run one at a time on its strand.
-class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
+// One HTTP/1.1 connection: reads a request, has the service answer it, writes the answer, and again
+// while the client keeps the connection alive. Its handlers run one at a time on its thread. A
+// connection that starts with the HTTP/2 preface is handed to an Http2Session.
+class HttpServer::Impl::Session : public Connection, public std::enable_shared_from_this<Session> {
  public:
-  Session(Impl& server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {}
-  ~Session() { server_.forget(this); }
+  Session(Impl& server, tcp::socket socket)
+      : server_(server), executor_(socket.get_executor()), stream_(std::move(socket)) {}
+  ~Session() override { server_.forget(this); }
 
   void start() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+    asio::dispatch(executor_, [self = shared_from_this()] { self->sniff(); });
   }
 
-  // Closes the connection if it is waiting for a request; one under way is finished first.
-  void close_if_idle() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+  // Closes the connection if it is waiting for a request; one under way is finished first. (executor_,
+  // not stream_'s: stream_ may be on its way to an Http2Session on the connection's thread.)
+  void close_if_idle() override {
+    asio::post(executor_, [self = shared_from_this()] {
       if (self->reading_) self->stream_.socket().close();
     });
   }
 
  private:
+  // Reads until the first bytes tell the protocol: the HTTP/2 preface, or anything else (HTTP/1.1).
+  void sniff();
+
   void read() {
     if (server_.stopping) return close();
     parser_.emplace();
@@ -165,6 +182,7 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   }
 
   Impl& server_;
+  const asio::any_io_executor executor_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -172,14 +190,110 @@ class HttpServer::Impl::Session : public std::enable_shared_from_this<Session> {
   bool reading_ = false;
 };
 
-void HttpServer::Impl::track(const std::shared_ptr<Session>& session) {
-  std::lock_guard lock(sessions_mutex);
-  sessions.emplace(session.get(), session);
+// One HTTP/2 connection (http2_connection.h): reads frames as they come and writes what the codec has
+// to send, both at once, so a client's WINDOW_UPDATE is read while a large answer is being written.
+// Requests are answered on the connection's thread in the order they complete.
+class HttpServer::Impl::Http2Session : public Connection, public std::enable_shared_from_this<Http2Session> {
+ public:
+  Http2Session(Impl& server, beast::tcp_stream stream)
+      : server_(server), stream_(std::move(stream)), http2_(server.service) {}
+  ~Http2Session() override { server_.forget(this); }
+
+  // Takes the bytes read so far, the preface among them. Runs on the connection's thread, after the
+  // session is tracked: a stop begun before that is seen here.
+  void start(std::string_view first_bytes) {
+    if (server_.stopping) http2_.shut_down();
+    received(first_bytes);
+  }
+
+  // Sends a GOAWAY: the requests begun are answered, then the connection closes.
+  void close_if_idle() override {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->http2_.shut_down();
+      self->flush();
+    });
+  }
+
+ private:
+  void read() {
+    stream_.expires_after(server_.options.idle_timeout);
+    stream_.async_read_some(asio::buffer(input_),
+                            [self = shared_from_this()](beast::error_code error, size_t count) {
+                              if (error) return self->close();
+                              self->received({self->input_.data(), count});
+                            });
+  }
+
+  void received(std::string_view bytes) {
+    if (http2_.receive(bytes)) {
+      http2_.answer();
+    } else {
+      failed_ = true;  // the connection is unusable: send what is queued (a GOAWAY), then close
+    }
+    flush();
+    if (!failed_ && http2_.alive()) read();
+  }
+
+  void flush() {
+    if (writing_) return;
+    output_.clear();
+    http2_.take_output(output_);
+    if (output_.empty()) {
+      if (failed_ || !http2_.alive()) close();
+      return;
+    }
+    writing_ = true;
+    asio::async_write(stream_, asio::buffer(output_),
+                      [self = shared_from_this()](beast::error_code error, size_t) {
+                        self->writing_ = false;
+                        if (error) return self->close();
+                        self->flush();
+                      });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  Impl& server_;
+  beast::tcp_stream stream_;
+  Http2Connection http2_;
+  // 32 KiB: two frames of the default size per read, while 1,000 idle connections hold 32 MiB.
+  std::array<char, 32 << 10> input_;
+  std::string output_;
+  bool writing_ = false;
+  bool failed_ = false;
+};
+
+void HttpServer::Impl::Session::sniff() {
+  if (server_.stopping) return close();
+  stream_.expires_after(server_.options.idle_timeout);
+  reading_ = true;
+  stream_.async_read_some(
+      buffer_.prepare(4096), [this, self = shared_from_this()](beast::error_code error, size_t count) {
+        reading_ = false;
+        if (error) return close();
+        buffer_.commit(count);
+        const std::string_view start(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+        const size_t compared = std::min(start.size(), kHttp2Preface.size());
+        if (start.substr(0, compared) != kHttp2Preface.substr(0, compared)) return read();
+        if (start.size() < kHttp2Preface.size()) return sniff();
+        auto http2 = std::make_shared<Http2Session>(server_, std::move(stream_));
+        server_.track(http2);
+        http2->start(start);
+      });
 }
 
-void HttpServer::Impl::forget(Session* session) {
+void HttpServer::Impl::track(const std::shared_ptr<Connection>& connection) {
   std::lock_guard lock(sessions_mutex);
-  sessions.erase(session);
+  sessions.emplace(connection.get(), connection);
+}
+
+void HttpServer::Impl::forget(Connection* connection) {
+  std::lock_guard lock(sessions_mutex);
+  sessions.erase(connection);
 }
 
 void HttpServer::Impl::accept(tcp::acceptor& acceptor) {
@@ -205,7 +319,7 @@ void HttpServer::Impl::stop() {
       });
     }
     signals.cancel();
-    std::vector<std::shared_ptr<Session>> open;
+    std::vector<std::shared_ptr<Connection>> open;
     {
       std::lock_guard lock(sessions_mutex);
       for (auto& [raw, weak] : sessions) {

@@ -1,0 +1,58 @@
+// The HTTP/2 side of one kds-serve connection (RFC 9113), apart from its socket: nghttp2 reads the
+// frames, each request stream is gathered into an HttpRequest (":method", ":path", ":authority" as the
+// "host" header, the body up to kMaxRequestBytes), the Service answers it, and nghttp2 writes the
+// answer. The transport moves bytes: receive() what was read, answer() the streams that are complete,
+// and send take_output(), asking again after each write and each read (flow control holds part of a
+// large answer back until the client's WINDOW_UPDATE is read).
+//
+// nghttp2 by hand rather than through a framework: Debian 12 has no libnghttp2_asio, and the codec alone
+// fits the one-thread-per-connection design of http_server.h.
+//
+// Not thread-safe: one connection is used by one thread at a time.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "kds/serve/service.h"
+
+namespace kds::serve {
+
+// The 24 bytes an HTTP/2 client sends first (RFC 9113 §3.4): a plain connection that starts with them
+// speaks HTTP/2 "with prior knowledge".
+inline constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+class Http2Connection {
+ public:
+  // Queues the server's SETTINGS. `service` must outlive the connection.
+  explicit Http2Connection(const Service& service);
+  ~Http2Connection();
+  Http2Connection(const Http2Connection&) = delete;
+  Http2Connection& operator=(const Http2Connection&) = delete;
+
+  // Takes bytes read from the client, the preface included. False on a connection error (the GOAWAY
+  // that says so is queued: send it, then close).
+  bool receive(std::string_view bytes);
+
+  // Has the service answer every request received whole, in the order they were completed.
+  void answer();
+
+  // Appends to `out` what may be sent now.
+  void take_output(std::string& out);
+
+  // False once both sides are done: the connection can be closed.
+  bool alive() const;
+
+  // Queues a GOAWAY: the requests begun are still read and answered, later ones refused (the client
+  // may retry them); alive() turns false once the last is answered.
+  void shut_down();
+
+  struct Impl;  // public only for nghttp2's callbacks in the .cpp
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kds::serve

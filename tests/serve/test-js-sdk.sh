@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The AWS SDK for JavaScript v3 (HTTP/2 with prior knowledge, its default) and h2load against kds-serve;
+# a stop with an HTTP/2 connection open sends GOAWAY and exits 0.
+source "$(dirname "$0")/lib.sh"
+JS_DIR="$(cd "$(dirname "$0")/js" && pwd)"
+[[ -d $JS_DIR/node_modules/@aws-sdk/client-kinesis ]] ||
+  { fail "the JS SDK is missing: run scripts/install-deps"; exit 1; }
+
+start_server
+node "$JS_DIR/sdk_client.mjs" "$ENDPOINT" || fail "JS SDK client"
+assert_eq "$(kds-get js -f '%k\n' | wc -l)" 520 "kds-get reads the 520 records the JS SDK put"
+
+# h2load: 400 PutRecord requests over 2 connections, 20 streams at a time on each.
+body="$TEST_DIR/put-record.json"
+printf '{"StreamName":"js","PartitionKey":"load","Data":"aGVsbG8="}' >"$body"
+h2load -n 400 -c 2 -m 20 -d "$body" -H 'X-Amz-Target: Kinesis_20131202.PutRecord' \
+  -H 'Content-Type: application/x-amz-json-1.1' -H 'X-Amz-Date: 20261206T000000Z' \
+  -H 'Authorization: AWS4-HMAC-SHA256 Credential=AKID/20261206/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=00' \
+  "$ENDPOINT/" >"$TEST_DIR/h2load.out" 2>&1 || fail "h2load: $(cat "$TEST_DIR/h2load.out")"
+grep -q '400 succeeded, 0 failed, 0 errored' "$TEST_DIR/h2load.out" &&
+  grep -q 'status codes: 400 2xx' "$TEST_DIR/h2load.out" ||
+  fail "h2load: not every request succeeded: $(grep -E 'requests:|status codes' "$TEST_DIR/h2load.out")"
+grep -q 'Application protocol: h2c' "$TEST_DIR/h2load.out" || fail "h2load did not speak h2c"
+assert_eq "$(kds-get js -f '%k\n' | grep -c '^load$')" 400 "every PutRecord h2load sent is stored"
+
+# SIGTERM while a client holds an idle HTTP/2 connection: GOAWAY, the connection closes, exit 0.
+node "$JS_DIR/hold_connection.mjs" "$ENDPOINT" >"$TEST_DIR/hold.out" 2>&1 &
+holder=$!
+wait_for_lines "$TEST_DIR/hold.out" 2 || fail "the HTTP/2 client did not get its answer: $(cat "$TEST_DIR/hold.out")"
+stop_server || fail "kds-serve exits 0 on SIGTERM with an HTTP/2 connection open"
+wait "$holder" || fail "the HTTP/2 client failed: $(cat "$TEST_DIR/hold.out")"
+assert_eq "$(tr '\n' ' ' <"$TEST_DIR/hold.out")" "status 200 ready goaway 0 closed " \
+  "the held connection gets GOAWAY (NO_ERROR) and is closed"
+pass
