@@ -105,6 +105,12 @@ TEST_CASE("serve: the order of checks before an operation runs") {
           "Authorization header requires 'Signature' parameter. Authorization header requires "
           "'SignedHeaders' parameter. Authorization header requires existence of either a 'X-Amz-Date' or "
           "a 'Date' header. Authorization=AWS4-HMAC-SHA256 Credential=a/b");
+    // A header that is not UTF-8 is quoted with U+FFFD in its place (once, it ended the server).
+    request.headers.back().second = "AWS4-HMAC-SHA256 \x92";
+    response = server.handle(request);
+    CHECK(outcome(response) == "400 IncompleteSignatureException");
+    CHECK(nlohmann::json::parse(response.body)["message"].get<std::string>().ends_with(
+        "Authorization=AWS4-HMAC-SHA256 \xef\xbf\xbd"));
     request.target = "/?X-Amz-Algorithm=AWS4-HMAC-SHA256";
     response = server.handle(request);
     CHECK(outcome(response) == "400 InvalidSignatureException");

@@ -58,7 +58,10 @@ HttpResponse answer_response(HttpResponse response, int status, std::string_view
 
 HttpResponse json_response(HttpResponse response, int status, std::string_view content_type,
                            const api::ordered_json& body) {
-  return answer_response(std::move(response), status, content_type, body.dump());
+  // Messages may quote what the client sent (an Authorization header), which need not be UTF-8: such
+  // bytes become U+FFFD rather than an exception.
+  return answer_response(std::move(response), status, content_type,
+                         body.dump(-1, ' ', false, api::ordered_json::error_handler_t::replace));
 }
 
 // An error the way AWS sends one in JSON: `__type`, the message (capital `Message` for
@@ -134,6 +137,17 @@ bool Service::knows_operation(std::string_view operation) {
 }
 
 HttpResponse Service::handle(const HttpRequest& request) const {
+  // An exception here is a bug (the fuzz targets look for them); it costs the one request a 500 rather
+  // than ending the server and every other client's requests with it.
+  try {
+    return answer(request);
+  } catch (const std::exception& error) {
+    return error_response(start_response(request), kJsonContentType, "InternalFailure", 500,
+                          std::string("internal error: ") + error.what());
+  }
+}
+
+HttpResponse Service::answer(const HttpRequest& request) const {
   HttpResponse response = start_response(request);
   if (request.method == "OPTIONS" && request.header("origin"))
     return preflight_response(request, std::move(response));

@@ -33,6 +33,8 @@ class Service {
   static bool knows_operation(std::string_view operation);
 
  private:
+  HttpResponse answer(const HttpRequest& request) const;
+
   const api::Context& context_;
 };
 
