@@ -25,6 +25,8 @@ struct Options {
   std::vector<std::string> key_files;
   std::string region;  // default: $AWS_REGION, else us-east-1
   std::string account_id{kDefaultAccountId};
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 bool is_loopback(const std::string& host) {
@@ -46,6 +48,9 @@ int run_server(Options& options) {
   if (!is_account_id(options.account_id)) {
     throw UsageError("--account-id: '" + options.account_id + "' is not twelve digits");
   }
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    throw UsageError("--tls-cert and --tls-key go together");
+  }
   set_identity(options.region, options.account_id);  // before any thread starts
   std::vector<serve::ListenAddress> addresses;
   for (const auto& text : options.listen) {
@@ -53,6 +58,27 @@ int run_server(Options& options) {
     if (!address.ok()) throw UsageError("--listen: " + address.error().message());
     addresses.push_back(*address);
   }
+  // The server, its TLS files and its addresses are checked before the store is opened, so that a bad
+  // one leaves no trace there; the service reads the context only once requests arrive.
+  api::Context context;
+  const serve::Service service(context);
+  serve::HttpServer server(service, {options.threads});
+  if (!options.tls_cert.empty()) {
+    if (auto tls = server.use_tls(options.tls_cert, options.tls_key); !tls.ok()) return fail(tls.error());
+  }
+  std::vector<std::string> urls;
+  for (const auto& address : addresses) {
+    auto url = server.listen(address);
+    if (!url.ok()) return fail(url.error());
+    urls.push_back(*url);
+    if (!is_loopback(address.host)) {
+      fmt::print(stderr,
+                 "kds-serve: warning: {} is reachable from other machines, and kds-serve does not check "
+                 "signatures: anyone who reaches it can read and change the store\n",
+                 *url);
+    }
+  }
+
   auto store = open_store(options.store);
   if (!store.ok()) return fail(store.error());
   auto keys = load_keys(options.key_files, false);
@@ -60,25 +86,14 @@ int run_server(Options& options) {
   auto iterators = api::IteratorCodec::open(*store);
   if (!iterators.ok()) return fail(iterators.error());
   StderrReporter reporter;
-  api::Context context = api_context(*store, &reporter, std::move(keys).value());
+  context = api_context(*store, &reporter, std::move(keys).value());
   context.iterators = &*iterators;
   context.sync_puts = options.sync == "batch";
   api::ProducerPool producers(*store, api::put_producer_options(context), &reporter);
   context.producers = &producers;
-  const serve::Service service(context);
-  serve::HttpServer server(service, {options.threads});
-  for (const auto& address : addresses) {
-    auto url = server.listen(address);
-    if (!url.ok()) return fail(url.error());
-    if (!is_loopback(address.host)) {
-      fmt::print(stderr,
-                 "kds-serve: warning: {} is reachable from other machines, and kds-serve does not check "
-                 "signatures: anyone who reaches it can read and change the store\n",
-                 *url);
-    }
-    fmt::print("listening on {}\n", *url);
-    std::fflush(stdout);
-  }
+  for (const auto& url : urls)
+    fmt::print("listening on {}\n", url);
+  std::fflush(stdout);
   server.run();
   return kExitOk;
 }
@@ -89,10 +104,8 @@ int main(int argc, char** argv) {
   Options options;
   return run(
       argc, argv, "kds-serve",
-      "Serve the store's streams over the Kinesis API (HTTP/1.1, JSON 1.1 and CBOR 1.1) to AWS SDKs, the AWS "
-      "CLI and "
-      "other "
-      "Kinesis clients.",
+      "Serve the store's streams over the Kinesis API (HTTP/1.1 and HTTP/2, JSON 1.1 and CBOR 1.1) to AWS "
+      "SDKs, the AWS CLI and other Kinesis clients.",
       [&](CLI::App& app) {
         app.add_option("--listen", options.listen,
                        "Address to listen on, HOST:PORT (repeatable; port 0 picks a free port; default "
@@ -113,6 +126,10 @@ int main(int argc, char** argv) {
         app.add_option("--account-id", options.account_id,
                        "Account id in ARNs and messages, twelve digits (default: 000000000000)")
             ->type_name("ID");
+        app.add_option("--tls-cert", options.tls_cert,
+                       "Serve TLS (ALPN h2 and http/1.1) with this PEM certificate chain; with --tls-key")
+            ->type_name("FILE");
+        app.add_option("--tls-key", options.tls_key, "The PEM private key of --tls-cert")->type_name("FILE");
         add_key_option(app, &options.key_files);
         add_store_option(app, &options.store);
       },

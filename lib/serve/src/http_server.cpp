@@ -1,24 +1,30 @@
-// kds-serve's HTTP transport (http_server.h).
+// kds-serve's listeners and threads (http_server.h); the connections are in http1_session.h and
+// http2_session.h.
 #include "kds/serve/http_server.h"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include <fmt/format.h>
+#include <unistd.h>
 
-#include "http2_connection.h"
+#include "http1_session.h"
 
 namespace kds::serve {
 
@@ -29,39 +35,28 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
-constexpr size_t kMaxReadBuffer = 1 << 20;    // a connection's read buffer while a body arrives
-constexpr size_t kIdleReadBuffer = 16 << 10;  // and between requests
-
-HttpRequest to_request(http::request<http::string_body>&& message) {
-  HttpRequest request;
-  request.method = std::string(message.method_string());
-  request.target = std::string(message.target());
-  for (const auto& field : message) {
-    std::string name(field.name_string());
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    request.headers.emplace_back(std::move(name), std::string(field.value()));
+// ALPN (RFC 7301): h2 if the client offers it, else http/1.1; a client that offers neither is refused.
+int select_protocol(SSL*, const unsigned char** out, unsigned char* out_length, const unsigned char* offered,
+                    unsigned offered_length, void*) {
+  static constexpr unsigned char kServed[] = "\x02h2\x08http/1.1";
+  unsigned char* chosen = nullptr;
+  if (SSL_select_next_proto(&chosen, out_length, kServed, sizeof kServed - 1, offered, offered_length) !=
+      OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
   }
-  request.body = std::move(message.body());
-  return request;
+  *out = chosen;
+  return SSL_TLSEXT_ERR_OK;
 }
 
 }  // namespace
 
 struct HttpServer::Impl {
-  // What a stop needs of an open connection, whichever protocol it speaks.
-  class Connection {
-   public:
-    virtual ~Connection() = default;
-    // Closes the connection once the requests under way are answered; does not wait.
-    virtual void close_if_idle() = 0;
-  };
-  class Session;
-  class Http2Session;
+  using PlainSession = Http1Session<beast::tcp_stream>;
+  using TlsSession = Http1Session<beast::ssl_stream<beast::tcp_stream>>;
 
   Impl(const Service& served, ServerOptions chosen)
-      : service(served), options(chosen), signals(context, SIGINT, SIGTERM) {
-    for (size_t i = 1; i < std::max<size_t>(options.threads, 1); ++i) {
+      : state(served, chosen), signals(context, SIGINT, SIGTERM) {
+    for (size_t i = 1; i < std::max<size_t>(chosen.threads, 1); ++i) {
       workers.push_back(std::make_unique<asio::io_context>(1));
       work.push_back(asio::make_work_guard(*workers.back()));
     }
@@ -77,239 +72,39 @@ struct HttpServer::Impl {
 
   void stop();
   void accept(tcp::acceptor& acceptor);
-  void track(const std::shared_ptr<Connection>& connection);
-  void forget(Connection* connection);
 
-  const Service& service;
-  ServerOptions options;
-  asio::io_context context{1};  // the listeners, signals and stop, and a share of the connections
+  ServerState state;
+  std::optional<asio::ssl::context> tls;  // set by use_tls: every listener serves TLS
+  asio::io_context context{1};            // the listeners, signals and stop, and a share of the connections
   std::vector<std::unique_ptr<asio::io_context>> workers;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;  // until stop
   size_t next_turn = 0;  // used on the listeners' strands only
   asio::signal_set signals;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
-  std::atomic<bool> stopping{false};
-  std::mutex sessions_mutex;
-  std::unordered_map<Connection*, std::weak_ptr<Connection>> sessions;
 };
-
-// One HTTP/1.1 connection: reads a request, has the service answer it, writes the answer, and again
-// while the client keeps the connection alive. Its handlers run one at a time on its thread. A
-// connection that starts with the HTTP/2 preface is handed to an Http2Session.
-class HttpServer::Impl::Session : public Connection, public std::enable_shared_from_this<Session> {
- public:
-  Session(Impl& server, tcp::socket socket)
-      : server_(server), executor_(socket.get_executor()), stream_(std::move(socket)) {}
-  ~Session() override { server_.forget(this); }
-
-  void start() {
-    asio::dispatch(executor_, [self = shared_from_this()] { self->sniff(); });
-  }
-
-  // Closes the connection if it is waiting for a request; one under way is finished first. (executor_,
-  // not stream_'s: stream_ may be on its way to an Http2Session on the connection's thread.)
-  void close_if_idle() override {
-    asio::post(executor_, [self = shared_from_this()] {
-      if (self->reading_) self->stream_.socket().close();
-    });
-  }
-
- private:
-  // Reads until the first bytes tell the protocol: the HTTP/2 preface, or anything else (HTTP/1.1).
-  void sniff();
-
-  void read() {
-    if (server_.stopping) return close();
-    parser_.emplace();
-    parser_->body_limit(kMaxRequestBytes);
-    parser_->header_limit(kMaxHeaderBytes);
-    stream_.expires_after(server_.options.idle_timeout);
-    reading_ = true;
-    http::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code error, size_t) { self->on_header(error); });
-  }
-
-  // Beast reads at most what the buffer has room for, and the parser empties the buffer into the body as
-  // it goes: left at its first size, the buffer would take an 80 KB PutRecords in 512-byte reads, each
-  // with its epoll_wait and timer update. So it gets room for the body (up to kMaxReadBuffer) now, and is
-  // shrunk again once the answer is written, so an idle connection holds no large buffer.
-  void on_header(beast::error_code header_error) {
-    if (header_error) return on_read(header_error);
-    const uint64_t expected = parser_->content_length().value_or(0);
-    if (expected > buffer_.capacity() - buffer_.size()) {
-      buffer_.reserve(buffer_.size() + static_cast<size_t>(std::min<uint64_t>(expected, kMaxReadBuffer)));
-    }
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code error, size_t) { self->on_read(error); });
-  }
-
-  void on_read(beast::error_code error) {
-    reading_ = false;
-    if (error == http::error::body_limit) return answer(status_only_response(413), false);
-    if (error == http::error::end_of_stream || error == beast::error::timeout ||
-        error == asio::error::operation_aborted || error == asio::error::connection_reset ||
-        error == asio::error::bad_descriptor) {
-      return close();
-    }
-    if (error) return answer(status_only_response(400), false);  // not HTTP we can read
-    auto message = parser_->release();
-    const bool keep_alive = message.keep_alive();
-    answer(server_.service.handle(to_request(std::move(message))), keep_alive);
-  }
-
-  void answer(HttpResponse&& answer, bool keep_alive) {
-    response_ = {};
-    response_.version(11);
-    response_.result(static_cast<unsigned>(answer.status));
-    for (auto& [name, value] : answer.headers)
-      response_.set(name, value);
-    response_.body() = std::move(answer.body);
-    response_.keep_alive(keep_alive && !server_.stopping);
-    response_.prepare_payload();
-    stream_.expires_after(server_.options.idle_timeout);
-    http::async_write(stream_, response_, [self = shared_from_this()](beast::error_code error, size_t) {
-      if (error || !self->response_.keep_alive()) return self->close();
-      if (self->buffer_.capacity() > kIdleReadBuffer) self->buffer_.shrink_to_fit();
-      self->read();
-    });
-  }
-
-  void close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
-  }
-
-  Impl& server_;
-  const asio::any_io_executor executor_;
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
-  http::response<http::string_body> response_;
-  bool reading_ = false;
-};
-
-// One HTTP/2 connection (http2_connection.h): reads frames as they come and writes what the codec has
-// to send, both at once, so a client's WINDOW_UPDATE is read while a large answer is being written.
-// Requests are answered on the connection's thread in the order they complete.
-class HttpServer::Impl::Http2Session : public Connection, public std::enable_shared_from_this<Http2Session> {
- public:
-  Http2Session(Impl& server, beast::tcp_stream stream)
-      : server_(server), stream_(std::move(stream)), http2_(server.service) {}
-  ~Http2Session() override { server_.forget(this); }
-
-  // Takes the bytes read so far, the preface among them. Runs on the connection's thread, after the
-  // session is tracked: a stop begun before that is seen here.
-  void start(std::string_view first_bytes) {
-    if (server_.stopping) http2_.shut_down();
-    received(first_bytes);
-  }
-
-  // Sends a GOAWAY: the requests begun are answered, then the connection closes.
-  void close_if_idle() override {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
-      self->http2_.shut_down();
-      self->flush();
-    });
-  }
-
- private:
-  void read() {
-    stream_.expires_after(server_.options.idle_timeout);
-    stream_.async_read_some(asio::buffer(input_),
-                            [self = shared_from_this()](beast::error_code error, size_t count) {
-                              if (error) return self->close();
-                              self->received({self->input_.data(), count});
-                            });
-  }
-
-  void received(std::string_view bytes) {
-    if (http2_.receive(bytes)) {
-      http2_.answer();
-    } else {
-      failed_ = true;  // the connection is unusable: send what is queued (a GOAWAY), then close
-    }
-    flush();
-    if (!failed_ && http2_.alive()) read();
-  }
-
-  void flush() {
-    if (writing_) return;
-    output_.clear();
-    http2_.take_output(output_);
-    if (output_.empty()) {
-      if (failed_ || !http2_.alive()) close();
-      return;
-    }
-    writing_ = true;
-    asio::async_write(stream_, asio::buffer(output_),
-                      [self = shared_from_this()](beast::error_code error, size_t) {
-                        self->writing_ = false;
-                        if (error) return self->close();
-                        self->flush();
-                      });
-  }
-
-  void close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.socket().close(ignored);
-  }
-
-  Impl& server_;
-  beast::tcp_stream stream_;
-  Http2Connection http2_;
-  // 32 KiB: two frames of the default size per read, while 1,000 idle connections hold 32 MiB.
-  std::array<char, 32 << 10> input_;
-  std::string output_;
-  bool writing_ = false;
-  bool failed_ = false;
-};
-
-void HttpServer::Impl::Session::sniff() {
-  if (server_.stopping) return close();
-  stream_.expires_after(server_.options.idle_timeout);
-  reading_ = true;
-  stream_.async_read_some(
-      buffer_.prepare(4096), [this, self = shared_from_this()](beast::error_code error, size_t count) {
-        reading_ = false;
-        if (error) return close();
-        buffer_.commit(count);
-        const std::string_view start(static_cast<const char*>(buffer_.data().data()), buffer_.size());
-        const size_t compared = std::min(start.size(), kHttp2Preface.size());
-        if (start.substr(0, compared) != kHttp2Preface.substr(0, compared)) return read();
-        if (start.size() < kHttp2Preface.size()) return sniff();
-        auto http2 = std::make_shared<Http2Session>(server_, std::move(stream_));
-        server_.track(http2);
-        http2->start(start);
-      });
-}
-
-void HttpServer::Impl::track(const std::shared_ptr<Connection>& connection) {
-  std::lock_guard lock(sessions_mutex);
-  sessions.emplace(connection.get(), connection);
-}
-
-void HttpServer::Impl::forget(Connection* connection) {
-  std::lock_guard lock(sessions_mutex);
-  sessions.erase(connection);
-}
 
 void HttpServer::Impl::accept(tcp::acceptor& acceptor) {
   acceptor.async_accept(next_context(), [this, &acceptor](beast::error_code error, tcp::socket socket) {
-    if (stopping) return;
+    if (state.stopping) return;
     if (!error) {
-      auto session = std::make_shared<Session>(*this, std::move(socket));
-      track(session);
-      session->start();
+      // Tracked before it starts, so that a stop from now on reaches it.
+      auto start = [this](auto session) {
+        state.track(session);
+        session->start();
+      };
+      if (tls) {
+        start(std::make_shared<TlsSession>(state,
+                                           beast::ssl_stream<beast::tcp_stream>(std::move(socket), *tls)));
+      } else {
+        start(std::make_shared<PlainSession>(state, beast::tcp_stream(std::move(socket))));
+      }
     }
     accept(acceptor);
   });
 }
 
 void HttpServer::Impl::stop() {
-  if (stopping.exchange(true)) return;
+  if (state.stopping.exchange(true)) return;
   asio::post(context, [this] {
     // Each acceptor is closed on its own strand, where its accepts run.
     for (auto& acceptor : acceptors) {
@@ -319,15 +114,8 @@ void HttpServer::Impl::stop() {
       });
     }
     signals.cancel();
-    std::vector<std::shared_ptr<Connection>> open;
-    {
-      std::lock_guard lock(sessions_mutex);
-      for (auto& [raw, weak] : sessions) {
-        if (auto session = weak.lock()) open.push_back(std::move(session));
-      }
-    }
-    for (auto& session : open)
-      session->close_if_idle();
+    for (auto& connection : state.open_connections())
+      connection->close_if_idle();
     for (auto& guard : work)
       guard.reset();  // each thread returns once its connections are done
   });
@@ -383,7 +171,33 @@ Result<std::string> HttpServer::listen(const ListenAddress& address) {
   impl_->accept(*impl_->acceptors.back());
   const std::string host =
       bound.address().is_v6() ? "[" + bound.address().to_string() + "]" : bound.address().to_string();
-  return fmt::format("http://{}:{}", host, bound.port());
+  return fmt::format("{}://{}:{}", impl_->tls ? "https" : "http", host, bound.port());
+}
+
+Status HttpServer::use_tls(const std::string& certificate_file, const std::string& key_file) {
+  for (const std::string* file : {&certificate_file, &key_file}) {
+    if (::access(file->c_str(), R_OK) != 0) {
+      return Error(Errc::kInvalidArgument, fmt::format("cannot read {}: {}", *file, std::strerror(errno)));
+    }
+  }
+  asio::ssl::context tls(asio::ssl::context::tls_server);
+  tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                  asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                  asio::ssl::context::no_tlsv1_1);
+  beast::error_code error;
+  // OpenSSL's reason is short ("no start line", "key values mismatch"): the file and the role say the rest.
+  auto unusable = [&](std::string_view file, std::string_view role) {
+    return Error(Errc::kInvalidArgument, fmt::format("cannot use {} as {}: {}", file, role, error.message()));
+  };
+  if (tls.use_certificate_chain_file(certificate_file, error)) {
+    return unusable(certificate_file, "a PEM certificate chain");
+  }
+  if (tls.use_private_key_file(key_file, asio::ssl::context::pem, error)) {
+    return unusable(key_file, "the PEM private key of " + certificate_file);
+  }
+  SSL_CTX_set_alpn_select_cb(tls.native_handle(), select_protocol, nullptr);
+  impl_->tls.emplace(std::move(tls));
+  return {};
 }
 
 void HttpServer::run() {

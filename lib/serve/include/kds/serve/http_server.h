@@ -1,9 +1,9 @@
-// kds-serve's HTTP/1.1 transport: listeners on TCP addresses, keep-alive connections, each request read
-// whole (up to kMaxRequestBytes, refused with 413 from its Content-Length before the body is read) and
-// answered by the Service. Boost.Beast parses and writes HTTP; Asio runs the connections on `threads`
-// threads, each with an event loop of its own and a share of the connections, so a request is read,
-// answered and written without passing between threads; a slow operation (an fdatasync) holds up only
-// the connections of its thread.
+// kds-serve's HTTP transport: listeners on TCP addresses, plain or TLS (ALPN h2 and http/1.1); each
+// connection speaks HTTP/1.1 with keep-alive (Boost.Beast) or HTTP/2 (nghttp2), chosen by its first bytes;
+// each request is read whole (up to kMaxRequestBytes, else 413) and answered by the Service. Asio runs
+// the connections on `threads` threads, each with an event loop of its own and a share of the
+// connections, so a request is read, answered and written without passing between threads; a slow
+// operation (an fdatasync) holds up only the connections of its thread.
 #pragma once
 
 #include <chrono>
@@ -39,8 +39,12 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
+  // Serves TLS on every listener from now on, with the PEM certificate chain and private key in these
+  // files (read now). Call before listen().
+  Status use_tls(const std::string& certificate_file, const std::string& key_file);
+
   // Starts listening on `address`; returns the URL it serves, with the port actually bound
-  // ("http://127.0.0.1:4567").
+  // ("http://127.0.0.1:4567", or https://).
   Result<std::string> listen(const ListenAddress& address);
 
   // Serves until SIGINT or SIGTERM (or stop()): then stops accepting, closes idle connections, finishes

@@ -1,0 +1,58 @@
+// What kds-serve's connections (http1_session.h, http2_session.h) share with the server that accepted them
+// (http_server.cpp): the service, the options, whether a stop has begun, and the register of open
+// connections that a stop goes through.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "kds/serve/http_server.h"
+#include "kds/serve/service.h"
+
+namespace kds::serve {
+
+// An open connection, whichever protocol it speaks, as a stop sees it.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  // Closes the connection once the requests under way are answered; does not wait. Thread-safe.
+  virtual void close_if_idle() = 0;
+};
+
+class ServerState {
+ public:
+  // `service` must outlive the state.
+  ServerState(const Service& served, ServerOptions chosen) : service(served), options(chosen) {}
+
+  // A connection registers itself once it runs, and is forgotten in its destructor. Thread-safe.
+  void track(const std::shared_ptr<Connection>& connection) {
+    std::lock_guard lock(mutex_);
+    open_.emplace(connection.get(), connection);
+  }
+  void forget(Connection* connection) {
+    std::lock_guard lock(mutex_);
+    open_.erase(connection);
+  }
+  std::vector<std::shared_ptr<Connection>> open_connections() {
+    std::lock_guard lock(mutex_);
+    std::vector<std::shared_ptr<Connection>> open;
+    for (auto& [raw, weak] : open_) {
+      if (auto connection = weak.lock()) open.push_back(std::move(connection));
+    }
+    return open;
+  }
+
+  const Service& service;
+  const ServerOptions options;
+  // Set before the stop goes through open_connections(): a connection tracked later sees it.
+  std::atomic<bool> stopping{false};
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<Connection*, std::weak_ptr<Connection>> open_;
+};
+
+}  // namespace kds::serve

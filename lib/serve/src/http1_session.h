@@ -1,0 +1,191 @@
+// One kds-serve connection as accepted, over plain TCP or TLS: the TLS handshake if any, then the first
+// bytes decide the protocol. A connection that starts with the HTTP/2 preface (prior knowledge, or after
+// ALPN chose h2) is handed to an Http2Session; any other is served here as HTTP/1.1: a request is read
+// whole (up to kMaxRequestBytes, refused with 413 from its Content-Length before the body is read),
+// answered by the Service, written, and again while the client keeps the connection alive. Its handlers
+// run one at a time on its thread. Used by http_server.cpp only.
+#pragma once
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+
+#include "connection.h"
+#include "http2_session.h"
+
+namespace kds::serve {
+
+namespace http1 {
+
+inline constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
+inline constexpr size_t kMaxReadBuffer = 1 << 20;    // a connection's read buffer while a body arrives
+inline constexpr size_t kIdleReadBuffer = 16 << 10;  // and between requests
+
+inline HttpRequest to_request(boost::beast::http::request<boost::beast::http::string_body>&& message) {
+  HttpRequest request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  for (const auto& field : message) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    request.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  request.body = std::move(message.body());
+  return request;
+}
+
+}  // namespace http1
+
+template <class Stream>
+class Http1Session : public Connection, public std::enable_shared_from_this<Http1Session<Stream>> {
+  static constexpr bool kTls = !std::is_same_v<Stream, boost::beast::tcp_stream>;
+  using error_code = boost::beast::error_code;
+
+ public:
+  // `state` must outlive the session.
+  Http1Session(ServerState& state, Stream stream)
+      : state_(state), executor_(stream.get_executor()), stream_(std::move(stream)) {}
+  ~Http1Session() override { state_.forget(this); }
+
+  void start() {
+    boost::asio::dispatch(executor_, [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        self->handshake();
+      } else {
+        self->sniff();
+      }
+    });
+  }
+
+  // Closes the connection if it is waiting for a request; one under way is finished first. (executor_,
+  // not stream_'s: stream_ may be on its way to an Http2Session on the connection's thread.)
+  void close_if_idle() override {
+    boost::asio::post(executor_, [self = this->shared_from_this()] {
+      if (self->reading_) self->tcp().socket().close();
+    });
+  }
+
+ private:
+  boost::beast::tcp_stream& tcp() { return boost::beast::get_lowest_layer(stream_); }
+
+  void handshake() {
+    tcp().expires_after(state_.options.idle_timeout);
+    reading_ = true;
+    stream_.async_handshake(boost::asio::ssl::stream_base::server,
+                            [self = this->shared_from_this()](error_code error) {
+                              self->reading_ = false;
+                              if (error) return self->close();  // not TLS, or a certificate refused
+                              self->sniff();
+                            });
+  }
+
+  // Reads until the first bytes tell the protocol: the HTTP/2 preface, or anything else (HTTP/1.1).
+  void sniff() {
+    if (state_.stopping) return close();
+    tcp().expires_after(state_.options.idle_timeout);
+    reading_ = true;
+    stream_.async_read_some(
+        buffer_.prepare(4096), [this, self = this->shared_from_this()](error_code error, size_t count) {
+          reading_ = false;
+          if (error) return close();
+          buffer_.commit(count);
+          const std::string_view start(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+          const size_t compared = std::min(start.size(), kHttp2Preface.size());
+          if (start.substr(0, compared) != kHttp2Preface.substr(0, compared)) return read();
+          if (start.size() < kHttp2Preface.size()) return sniff();
+          auto http2 = std::make_shared<Http2Session<Stream>>(state_, std::move(stream_));
+          state_.track(http2);
+          http2->start(start);
+        });
+  }
+
+  void read() {
+    if (state_.stopping) return close();
+    parser_.emplace();
+    parser_->body_limit(kMaxRequestBytes);
+    parser_->header_limit(http1::kMaxHeaderBytes);
+    tcp().expires_after(state_.options.idle_timeout);
+    reading_ = true;
+    boost::beast::http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](error_code error, size_t) { self->on_header(error); });
+  }
+
+  // Beast reads at most what the buffer has room for, and the parser empties the buffer into the body as
+  // it goes: left at its first size, the buffer would take an 80 KB PutRecords in 512-byte reads, each
+  // with its epoll_wait and timer update. So it gets room for the body (up to kMaxReadBuffer) now, and is
+  // shrunk again once the answer is written, so an idle connection holds no large buffer.
+  void on_header(error_code header_error) {
+    if (header_error) return on_read(header_error);
+    const uint64_t expected = parser_->content_length().value_or(0);
+    if (expected > buffer_.capacity() - buffer_.size()) {
+      buffer_.reserve(buffer_.size() +
+                      static_cast<size_t>(std::min<uint64_t>(expected, http1::kMaxReadBuffer)));
+    }
+    boost::beast::http::async_read(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](error_code error, size_t) { self->on_read(error); });
+  }
+
+  void on_read(error_code error) {
+    namespace asio = boost::asio;
+    reading_ = false;
+    if (error == boost::beast::http::error::body_limit) return answer(status_only_response(413), false);
+    if (error == boost::beast::http::error::end_of_stream || error == boost::beast::error::timeout ||
+        error == asio::error::operation_aborted || error == asio::error::connection_reset ||
+        error == asio::error::bad_descriptor || error == asio::error::eof) {
+      return close();
+    }
+    if (error) return answer(status_only_response(400), false);  // not HTTP we can read
+    auto message = parser_->release();
+    const bool keep_alive = message.keep_alive();
+    answer(state_.service.handle(http1::to_request(std::move(message))), keep_alive);
+  }
+
+  void answer(HttpResponse&& answer, bool keep_alive) {
+    response_ = {};
+    response_.version(11);
+    response_.result(static_cast<unsigned>(answer.status));
+    for (auto& [name, value] : answer.headers)
+      response_.set(name, value);
+    response_.body() = std::move(answer.body);
+    response_.keep_alive(keep_alive && !state_.stopping);
+    response_.prepare_payload();
+    tcp().expires_after(state_.options.idle_timeout);
+    boost::beast::http::async_write(stream_, response_,
+                                    [self = this->shared_from_this()](error_code error, size_t) {
+                                      if (error || !self->response_.keep_alive()) return self->close();
+                                      if (self->buffer_.capacity() > http1::kIdleReadBuffer) {
+                                        self->buffer_.shrink_to_fit();
+                                      }
+                                      self->read();
+                                    });
+  }
+
+  // Closes the TCP connection (under TLS without a close_notify: the answer said Connection: close, or
+  // the client is gone).
+  void close() {
+    error_code ignored;
+    tcp().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+    tcp().socket().close(ignored);
+  }
+
+  ServerState& state_;
+  const boost::asio::any_io_executor executor_;
+  Stream stream_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  boost::beast::http::response<boost::beast::http::string_body> response_;
+  bool reading_ = false;
+};
+
+}  // namespace kds::serve

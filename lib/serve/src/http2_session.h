@@ -1,0 +1,99 @@
+// One HTTP/2 connection of kds-serve: the codec (http2_connection.h) over an Asio stream, plain TCP or
+// TLS. It reads frames as they come and writes what the codec has to send, both at once, so a client's
+// WINDOW_UPDATE is read while a large answer is being written. Requests are answered on the connection's
+// thread, in the order they complete. Used by http_server.cpp only.
+#pragma once
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "connection.h"
+#include "http2_connection.h"
+
+namespace kds::serve {
+
+template <class Stream>
+class Http2Session : public Connection, public std::enable_shared_from_this<Http2Session<Stream>> {
+ public:
+  // `state` must outlive the session.
+  Http2Session(ServerState& state, Stream stream)
+      : state_(state), stream_(std::move(stream)), http2_(state.service) {}
+  ~Http2Session() override { state_.forget(this); }
+
+  // Takes the bytes read so far, the preface among them. Runs on the connection's thread, after the
+  // session is tracked: a stop begun before that is seen here.
+  void start(std::string_view first_bytes) {
+    if (state_.stopping) http2_.shut_down();
+    received(first_bytes);
+  }
+
+  // Sends a GOAWAY: the requests begun are answered, then the connection closes.
+  void close_if_idle() override {
+    boost::asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->http2_.shut_down();
+      self->flush();
+    });
+  }
+
+ private:
+  void read() {
+    boost::beast::get_lowest_layer(stream_).expires_after(state_.options.idle_timeout);
+    stream_.async_read_some(boost::asio::buffer(input_),
+                            [self = this->shared_from_this()](boost::beast::error_code error, size_t count) {
+                              if (error) return self->close();
+                              self->received({self->input_.data(), count});
+                            });
+  }
+
+  void received(std::string_view bytes) {
+    if (http2_.receive(bytes)) {
+      http2_.answer();
+    } else {
+      failed_ = true;  // the connection is unusable: send what is queued (a GOAWAY), then close
+    }
+    flush();
+    if (!failed_ && http2_.alive()) read();
+  }
+
+  void flush() {
+    if (writing_) return;
+    output_.clear();
+    http2_.take_output(output_);
+    if (output_.empty()) {
+      if (failed_ || !http2_.alive()) close();
+      return;
+    }
+    writing_ = true;
+    boost::asio::async_write(stream_, boost::asio::buffer(output_),
+                             [self = this->shared_from_this()](boost::beast::error_code error, size_t) {
+                               self->writing_ = false;
+                               if (error) return self->close();
+                               self->flush();
+                             });
+  }
+
+  // Closes the TCP connection (under TLS without a close_notify: HTTP/2 has said goodbye with GOAWAY).
+  void close() {
+    boost::beast::error_code ignored;
+    auto& socket = boost::beast::get_lowest_layer(stream_).socket();
+    socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+    socket.close(ignored);
+  }
+
+  ServerState& state_;
+  Stream stream_;
+  Http2Connection http2_;
+  // 32 KiB: two frames of the default size per read, while 1,000 idle connections hold 32 MiB.
+  std::array<char, 32 << 10> input_;
+  std::string output_;
+  bool writing_ = false;
+  bool failed_ = false;
+};
+
+}  // namespace kds::serve
