@@ -1,11 +1,14 @@
 // kds-serve: the Kinesis API over HTTP on a store, for AWS SDKs, the AWS CLI and any Kinesis client.
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "common/cli.h"
+#include "kds/api/aws_credentials.h"
 #include "kds/api/operations.h"
 #include "kds/api/producer_pool.h"
 #include "kds/api/shard_iterator.h"
@@ -27,6 +30,7 @@ struct Options {
   std::string account_id{kDefaultAccountId};
   std::string tls_cert;
   std::string tls_key;
+  std::string credentials;  // empty: signatures are not verified
 };
 
 bool is_loopback(const std::string& host) {
@@ -60,8 +64,14 @@ int run_server(Options& options) {
   }
   // The server, its TLS files and its addresses are checked before the store is opened, so that a bad
   // one leaves no trace there; the service reads the context only once requests arrive.
+  std::optional<std::vector<api::AwsCredentials>> credentials;
+  if (!options.credentials.empty()) {
+    auto read = api::read_aws_credentials(options.credentials);
+    if (!read.ok()) return fail(read.error());
+    credentials = std::move(read).value();
+  }
   api::Context context;
-  const serve::Service service(context);
+  const serve::Service service(context, credentials);
   serve::HttpServer server(service, {options.threads});
   if (!options.tls_cert.empty()) {
     if (auto tls = server.use_tls(options.tls_cert, options.tls_key); !tls.ok()) return fail(tls.error());
@@ -71,11 +81,12 @@ int run_server(Options& options) {
     auto url = server.listen(address);
     if (!url.ok()) return fail(url.error());
     urls.push_back(*url);
-    if (!is_loopback(address.host)) {
-      fmt::print(stderr,
-                 "kds-serve: warning: {} is reachable from other machines, and kds-serve does not check "
-                 "signatures: anyone who reaches it can read and change the store\n",
-                 *url);
+    if (!is_loopback(address.host) && !credentials) {
+      fmt::print(
+          stderr,
+          "kds-serve: warning: {} is reachable from other machines, and without --credentials "
+          "kds-serve does not verify signatures: anyone who reaches it can read and change the store\n",
+          *url);
     }
   }
 
@@ -126,6 +137,10 @@ int main(int argc, char** argv) {
         app.add_option("--account-id", options.account_id,
                        "Account id in ARNs and messages, twelve digits (default: 000000000000)")
             ->type_name("ID");
+        app.add_option("--credentials", options.credentials,
+                       "Verify SigV4 signatures against the keys of this AWS credentials file (default: any "
+                       "credentials are accepted)")
+            ->type_name("FILE");
         app.add_option("--tls-cert", options.tls_cert,
                        "Serve TLS (ALPN h2 and http/1.1) with this PEM certificate chain; with --tls-key")
             ->type_name("FILE");

@@ -26,6 +26,7 @@ struct Stream {
   HttpRequest request;
   size_t header_bytes = 0;
   bool too_large = false;  // the body passed kMaxRequestBytes: the rest is dropped, the answer is 413
+  std::string authority;   // also the "host" header, unless the request has one of its own
   HttpResponse response;
   size_t sent = 0;  // bytes of response.body handed to nghttp2
 };
@@ -83,7 +84,9 @@ int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name_
   } else if (name == ":path") {
     request.target = std::move(value);
   } else if (name == ":authority") {
-    request.headers.emplace_back("host", std::move(value));
+    // Kept under both names: a signer may have signed either (the JS SDK signs ":authority").
+    request.headers.emplace_back(":authority", value);
+    stream->authority = std::move(value);
   } else if (!name.starts_with(':')) {
     request.headers.emplace_back(std::string(name), std::move(value));  // nghttp2 has refused upper case
   }
@@ -190,6 +193,9 @@ void Http2Connection::answer() {
     impl_->complete.pop_front();
     Stream* stream = impl_->stream(id);
     if (stream == nullptr) continue;  // reset by the client meanwhile
+    if (!stream->authority.empty() && !stream->request.header("host")) {
+      stream->request.headers.emplace_back("host", stream->authority);
+    }
     stream->response = stream->too_large ? status_only_response(413) : impl_->service.handle(stream->request);
     std::string().swap(stream->request.body);
     impl_->submit(id, *stream);

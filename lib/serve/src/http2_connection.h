@@ -1,9 +1,9 @@
 // The HTTP/2 side of one kds-serve connection (RFC 9113), apart from its socket: nghttp2 reads the
-// frames, each request stream is gathered into an HttpRequest (":method", ":path", ":authority" as the
-// "host" header, the body up to kMaxRequestBytes), the Service answers it, and nghttp2 writes the
-// answer. The transport moves bytes: receive() what was read, answer() the streams that are complete,
-// and send take_output(), asking again after each write and each read (flow control holds part of a
-// large answer back until the client's WINDOW_UPDATE is read).
+// frames, each request stream is gathered into an HttpRequest (":method", ":path", ":authority" kept as a
+// header and also as "host" when the request has none, the body up to kMaxRequestBytes), the Service
+// answers it, and nghttp2 writes the answer. The transport moves bytes: receive() what was read, answer() the
+// streams that are complete, and send take_output(), asking again after each write and each read (flow
+// control holds part of a large answer back until the client's WINDOW_UPDATE is read).
 //
 // nghttp2 by hand rather than through a framework: Debian 12 has no libnghttp2_asio, and the codec alone
 // fits the one-thread-per-connection design of http_server.h.

@@ -10,8 +10,11 @@
 
 #include "cbor.h"
 #include "kds/base64.h"
+#include "kds/clock.h"
+#include "kds/errors.h"
 #include "operation_table.h"
 #include "signature_presence.h"
+#include "signature_verifier.h"
 
 namespace kds::serve {
 
@@ -136,6 +139,14 @@ bool Service::knows_operation(std::string_view operation) {
   return find_operation(operation) != nullptr;
 }
 
+Service::Service(const api::Context& context,
+                 const std::optional<std::vector<api::AwsCredentials>>& credentials)
+    : context_(context) {
+  if (credentials) verifier_ = std::make_unique<const SignatureVerifier>(*credentials, std::string(region()));
+}
+
+Service::~Service() = default;
+
 HttpResponse Service::handle(const HttpRequest& request) const {
   // An exception here is a bug (the fuzz targets look for them); it costs the one request a 500 rather
   // than ending the server and every other client's requests with it.
@@ -201,7 +212,14 @@ HttpResponse Service::answer(const HttpRequest& request) const {
     return error_response(std::move(response), content_type, "UnknownOperationException", 400, std::nullopt);
   }
   if (auto refused = check_signature_presence(request)) {
-    return error_response(std::move(response), content_type, refused->type, 400, refused->message);
+    return error_response(std::move(response), content_type, refused->type, refused->status,
+                          refused->message);
+  }
+  if (verifier_) {
+    if (auto refused = verifier_->verify(request, now_ms())) {
+      return error_response(std::move(response), content_type, refused->type, refused->status,
+                            refused->message);
+    }
   }
   OperationResult result = operation(context_, body.root());
   if (!result.ok()) return error_response(std::move(response), content_type, result.error());

@@ -5,11 +5,8 @@
 
 namespace kds::serve {
 
-namespace {
-
-// The query parameters of a request target ("/?a=b&c=d"), undecoded: only their presence matters.
-std::map<std::string, std::string, std::less<>> query_parameters(std::string_view target) {
-  std::map<std::string, std::string, std::less<>> parameters;
+Parameters query_parameters(std::string_view target) {
+  Parameters parameters;
   const size_t question = target.find('?');
   if (question == std::string_view::npos) return parameters;
   std::string_view rest = target.substr(question + 1);
@@ -25,9 +22,8 @@ std::map<std::string, std::string, std::less<>> query_parameters(std::string_vie
   return parameters;
 }
 
-// The Name=value parts of an Authorization header after its algorithm, split at commas and spaces.
-std::map<std::string, std::string, std::less<>> authorization_parameters(std::string_view header) {
-  std::map<std::string, std::string, std::less<>> parameters;
+Parameters authorization_parameters(std::string_view header) {
+  Parameters parameters;
   bool first = true;
   while (!header.empty()) {
     const size_t end = header.find_first_of(", ");
@@ -46,8 +42,6 @@ std::map<std::string, std::string, std::less<>> authorization_parameters(std::st
   }
   return parameters;
 }
-
-}  // namespace
 
 std::optional<SignatureRefusal> check_signature_presence(const HttpRequest& request) {
   const auto authorization = request.header("authorization");

@@ -7,8 +7,12 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
+#include <optional>
 #include <string_view>
+#include <vector>
 
+#include "kds/api/aws_credentials.h"
 #include "kds/api/operations.h"
 #include "kds/serve/http_message.h"
 
@@ -22,10 +26,16 @@ inline constexpr std::string_view kJsonContentType = "application/x-amz-json-1.1
 inline constexpr std::string_view kCborContentType = "application/x-amz-cbor-1.1";
 inline constexpr std::string_view kTargetPrefix = "Kinesis_20131202";
 
+class SignatureVerifier;
+
 class Service {
  public:
-  // `context` and everything it points to must outlive the service.
-  explicit Service(const api::Context& context) : context_(context) {}
+  // `context` and everything it points to must outlive the service. With `credentials`, signatures are
+  // verified (kds-serve --credentials): only these keys are accepted, for the region of kds::region();
+  // without, only their presence is checked.
+  explicit Service(const api::Context& context,
+                   const std::optional<std::vector<api::AwsCredentials>>& credentials = std::nullopt);
+  ~Service();
 
   HttpResponse handle(const HttpRequest& request) const;
 
@@ -36,6 +46,7 @@ class Service {
   HttpResponse answer(const HttpRequest& request) const;
 
   const api::Context& context_;
+  std::unique_ptr<const SignatureVerifier> verifier_;  // null: presence checks only
 };
 
 // The response for a request that could not be read at all (a body past kMaxRequestBytes): status only.

@@ -1,0 +1,112 @@
+// The AWS shared credentials file (aws_credentials.h).
+#include "kds/api/aws_credentials.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <map>
+
+#include <fmt/format.h>
+
+namespace kds::api {
+
+namespace {
+
+std::string_view trim(std::string_view text) {
+  const size_t begin = text.find_first_not_of(" \t\r");
+  if (begin == std::string_view::npos) return {};
+  return text.substr(begin, text.find_last_not_of(" \t\r") - begin + 1);
+}
+
+}  // namespace
+
+Result<std::vector<AwsCredentials>> parse_aws_credentials(std::string_view text, std::string_view path) {
+  std::vector<AwsCredentials> profiles;
+  std::vector<size_t> first_lines;  // where each profile begins, for its errors
+  size_t line_number = 0;
+  auto error = [&](size_t line, const std::string& what) {
+    return Error(Errc::kInvalidArgument, fmt::format("{}:{}: {}", path, line, what));
+  };
+  while (!text.empty()) {
+    const size_t end = text.find('\n');
+    const std::string_view line = trim(text.substr(0, end));
+    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+    ++line_number;
+    if (line.empty() || line.front() == '#' || line.front() == ';') continue;
+    if (line.front() == '[') {
+      if (line.back() != ']' || trim(line.substr(1, line.size() - 2)).empty()) {
+        return error(line_number, fmt::format("'{}' is not a [profile] line", line));
+      }
+      profiles.push_back({std::string(trim(line.substr(1, line.size() - 2))), {}, {}, {}});
+      first_lines.push_back(line_number);
+      continue;
+    }
+    const size_t equals = line.find('=');
+    if (equals == std::string_view::npos) {
+      return error(line_number, fmt::format("'{}' is neither a [profile] nor a key = value line", line));
+    }
+    if (profiles.empty()) return error(line_number, "a key = value line before the first [profile]");
+    const std::string_view key = trim(line.substr(0, equals));
+    const std::string value(trim(line.substr(equals + 1)));
+    AwsCredentials& profile = profiles.back();
+    if (key == "aws_access_key_id") profile.access_key_id = value;
+    if (key == "aws_secret_access_key") profile.secret_access_key = value;
+    if (key == "aws_session_token") profile.session_token = value;
+  }
+
+  std::vector<AwsCredentials> keyed;
+  std::map<std::string, std::string> secrets;  // key id → secret, to refuse one id with two secrets
+  for (size_t i = 0; i < profiles.size(); ++i) {
+    AwsCredentials& profile = profiles[i];
+    if (profile.access_key_id.empty() && profile.secret_access_key.empty()) continue;  // region only, say
+    if (profile.access_key_id.empty() || profile.secret_access_key.empty()) {
+      return error(
+          first_lines[i],
+          fmt::format("profile [{}] has {} but no {}", profile.profile,
+                      profile.access_key_id.empty() ? "aws_secret_access_key" : "aws_access_key_id",
+                      profile.access_key_id.empty() ? "aws_access_key_id" : "aws_secret_access_key"));
+    }
+    auto [known, added] = secrets.emplace(profile.access_key_id, profile.secret_access_key);
+    if (!added && known->second != profile.secret_access_key) {
+      return error(first_lines[i],
+                   fmt::format("profile [{}] gives access key {} another secret than an earlier "
+                               "profile",
+                               profile.profile, profile.access_key_id));
+    }
+    keyed.push_back(std::move(profile));
+  }
+  if (keyed.empty()) {
+    return Error(Errc::kInvalidArgument,
+                 fmt::format("{}: no profile has an aws_access_key_id and an aws_secret_access_key", path));
+  }
+  return keyed;
+}
+
+Result<std::vector<AwsCredentials>> read_aws_credentials(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // A file named on the command line that cannot be used is the caller's mistake: kInvalidArgument.
+  auto unreadable = [&](int err) {
+    return Error(Errc::kInvalidArgument,
+                 fmt::format("cannot read credentials file {}: {}", path, std::strerror(err)));
+  };
+  if (fd < 0) return unreadable(errno);
+  std::string text;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t got = ::read(fd, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      const int err = errno;
+      ::close(fd);
+      return unreadable(err);
+    }
+    if (got == 0) break;
+    text.append(buffer, static_cast<size_t>(got));
+  }
+  ::close(fd);
+  return parse_aws_credentials(text, path);
+}
+
+}  // namespace kds::api
