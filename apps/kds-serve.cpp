@@ -31,6 +31,7 @@ struct Options {
   std::string tls_cert;
   std::string tls_key;
   std::string credentials;  // empty: signatures are not verified
+  int64_t shard_limit = 10000;
 };
 
 bool is_loopback(const std::string& host) {
@@ -100,6 +101,7 @@ int run_server(Options& options) {
   context = api_context(*store, &reporter, std::move(keys).value());
   context.iterators = &*iterators;
   context.sync_puts = options.sync == "batch";
+  context.shard_limit = options.shard_limit;
   api::ProducerPool producers(*store, api::put_producer_options(context), &reporter);
   context.producers = &producers;
   for (const auto& url : urls)
@@ -137,6 +139,10 @@ int main(int argc, char** argv) {
         app.add_option("--account-id", options.account_id,
                        "Account id in ARNs and messages, twelve digits (default: 000000000000)")
             ->type_name("ID");
+        app.add_option("--shard-limit", options.shard_limit,
+                       "The account's shard quota: open shards across the store (default: 10000)")
+            ->type_name("N")
+            ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
         app.add_option("--credentials", options.credentials,
                        "Verify SigV4 signatures against the keys of this AWS credentials file (default: any "
                        "credentials are accepted)")

@@ -100,4 +100,15 @@ Error shard_does_not_exist(uint32_t shard_index, std::string_view stream) {
                                                     shard_id_string(shard_index), stream, account_id()));
 }
 
+Error shard_limit_exceeded(int64_t current, int64_t limit, int64_t added) {
+  return Error(
+      Errc::kLimitExceeded,
+      fmt::format("This request would exceed the shard limit for the account {} in {}. Current shard "
+                  "count for the account: {}. Limit: {}. Number of additional shards that would have "
+                  "resulted from this request: {}. Refer to the AWS Service Limits page "
+                  "(http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current "
+                  "limits and how to request higher limits.",
+                  account_id(), region(), current, limit, added));
+}
+
 }  // namespace kds

@@ -35,7 +35,8 @@ constexpr std::array kOperations = {"CreateStream",
                                     "DecreaseStreamRetentionPeriod",
                                     "StartStreamEncryption",
                                     "StopStreamEncryption",
-                                    "Nothing"};
+                                    "Nothing",
+                                    "DescribeLimits"};
 
 }  // namespace
 

@@ -21,6 +21,9 @@ void validate_stream(Validator& validator, const StreamRef& stream);
 Result<std::string> stream_name(const StreamRef& stream);
 Result<Stream> open_stream(const Context& context, const StreamRef& stream);
 
+// LimitExceededException when `added` more open shards would take the store past context.shard_limit.
+Status check_shard_limit(const Context& context, int64_t added);
+
 // Returns the request `reader` filled, or its type error.
 template <class T>
 Result<T> finish_reading(const JsonReader& reader, T request) {

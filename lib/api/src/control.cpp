@@ -30,6 +30,7 @@ Result<SplitResult> split_shard(const Context& context, const SplitShardRequest&
   KDS_ASSIGN(std::string name, stream_name(request.stream));
   std::optional<std::string_view> key;
   if (request.new_starting_hash_key) key = *request.new_starting_hash_key;
+  KDS_TRY(check_shard_limit(context, 1));  // one shard closes, two open
   return kds::split_shard(*context.store, name, *request.shard_to_split, key, context.reporter);
 }
 
@@ -81,6 +82,7 @@ Result<UpdateShardCountResponse> update_shard_count(const Context& context,
   KDS_ASSIGN(Stream before, context.store->open_stream(response.stream_name));
   response.current_shard_count = static_cast<int64_t>(before.meta().open_shards().size());
   response.target_shard_count = *request.target_shard_count;
+  KDS_TRY(check_shard_limit(context, response.target_shard_count - response.current_shard_count));
   KDS_ASSIGN(response.open_shards, kds::update_shard_count(*context.store, response.stream_name,
                                                            response.target_shard_count, context.reporter));
   return response;

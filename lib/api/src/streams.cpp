@@ -119,6 +119,7 @@ Status create_stream(const Context& context, const CreateStreamRequest& request)
                  "StreamMode ON_DEMAND is not supported by this store: create the stream PROVISIONED with a "
                  "ShardCount");
   }
+  KDS_TRY(check_shard_limit(context, *request.shard_count));
   StreamOptions options = request.local;
   options.shard_count = *request.shard_count;
   return context.store->create_stream(name, options);

@@ -55,5 +55,8 @@ Error shard_not_found(std::string_view shard_as_given, std::string_view stream);
 Error record_not_found(std::string_view stream, std::string_view sequence_number);
 // For a well-formed shard id that names no shard (iterator-style calls).
 Error shard_does_not_exist(uint32_t shard_index, std::string_view stream);
+// For a CreateStream, SplitShard or UpdateShardCount that would take the account's open shards past its
+// quota (kds-serve --shard-limit): `current` open now, `added` more asked for.
+Error shard_limit_exceeded(int64_t current, int64_t limit, int64_t added);
 
 }  // namespace kds

@@ -38,6 +38,7 @@ constexpr std::array kOperations = {
     Entry{"DecreaseStreamRetentionPeriod",
           perform<api::RetentionPeriodRequest, api::decrease_stream_retention_period>},
     Entry{"DeleteStream", perform<api::DeleteStreamRequest, api::delete_stream>},
+    Entry{"DescribeLimits", perform<api::DescribeLimitsRequest, api::describe_limits>},
     Entry{"DescribeStream", perform<api::DescribeStreamRequest, api::describe_stream>},
     Entry{"DescribeStreamSummary", perform<api::DescribeStreamSummaryRequest, api::describe_stream_summary>},
     Entry{"GetRecords", perform<api::GetRecordsRequest, api::get_records>},

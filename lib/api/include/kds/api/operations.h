@@ -53,6 +53,11 @@ struct Context {
   // Where PutRecord(s) find an open producer (may be null: each request opens its own). Its options, not
   // sync_puts and keys, then decide how records are written.
   ProducerPool* producers = nullptr;
+  // The account's shard quota (kds-serve --shard-limit): CreateStream, SplitShard and UpdateShardCount
+  // refuse what would take the store's open shards past it, and DescribeLimits reports it. Unset: none
+  // (the tools). Checked against a count taken just before the change, so two changes at once may pass
+  // it together.
+  std::optional<int64_t> shard_limit = std::nullopt;
 };
 
 // The stream an operation names: StreamName or StreamARN.
@@ -60,6 +65,20 @@ struct StreamRef {
   std::optional<std::string> name;
   std::optional<std::string> arn;
 };
+
+// ---- Account ----
+
+struct DescribeLimitsRequest {
+  static Result<DescribeLimitsRequest> from_json(Body body);
+};
+struct DescribeLimitsResponse {
+  int64_t shard_limit = 0;  // without a quota, the largest the API can say
+  int64_t open_shard_count = 0;
+  int64_t on_demand_stream_count = 0;
+  int64_t on_demand_stream_count_limit = 0;
+  ordered_json to_json() const;
+};
+Result<DescribeLimitsResponse> describe_limits(const Context& context, const DescribeLimitsRequest& request);
 
 // ---- Streams ----
 
