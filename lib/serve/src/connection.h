@@ -3,6 +3,9 @@
 // connections that a stop goes through.
 #pragma once
 
+#include <boost/asio/thread_pool.hpp>
+
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -25,7 +28,8 @@ class Connection {
 class ServerState {
  public:
   // `service` must outlive the state.
-  ServerState(const Service& served, ServerOptions chosen) : service(served), options(chosen) {}
+  ServerState(const Service& served, ServerOptions chosen)
+      : service(served), options(chosen), answering(std::max<size_t>(chosen.threads, 1)) {}
 
   // A connection registers itself once it runs, and is forgotten in its destructor. Thread-safe.
   void track(const std::shared_ptr<Connection>& connection) {
@@ -49,6 +53,9 @@ class ServerState {
   const ServerOptions options;
   // Set before the stop goes through open_connections(): a connection tracked later sees it.
   std::atomic<bool> stopping{false};
+  // Threads that answer the requests an HTTP/2 connection has several of at once, so that they wait for
+  // the disk together (one group commit) rather than one after another on the connection's thread.
+  boost::asio::thread_pool answering;
 
  private:
   std::mutex mutex_;

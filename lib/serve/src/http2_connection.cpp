@@ -187,19 +187,35 @@ bool Http2Connection::receive(std::string_view bytes) {
   return used >= 0;
 }
 
-void Http2Connection::answer() {
+std::vector<std::pair<int32_t, HttpRequest>> Http2Connection::take_requests() {
+  std::vector<std::pair<int32_t, HttpRequest>> requests;
   while (!impl_->complete.empty()) {
     const int32_t id = impl_->complete.front();
     impl_->complete.pop_front();
     Stream* stream = impl_->stream(id);
     if (stream == nullptr) continue;  // reset by the client meanwhile
+    if (stream->too_large) {
+      respond(id, status_only_response(413));
+      continue;
+    }
     if (!stream->authority.empty() && !stream->request.header("host")) {
       stream->request.headers.emplace_back("host", stream->authority);
     }
-    stream->response = stream->too_large ? status_only_response(413) : impl_->service.handle(stream->request);
-    std::string().swap(stream->request.body);
-    impl_->submit(id, *stream);
+    requests.emplace_back(id, std::move(stream->request));
   }
+  return requests;
+}
+
+void Http2Connection::respond(int32_t stream_id, HttpResponse response) {
+  Stream* stream = impl_->stream(stream_id);
+  if (stream == nullptr) return;  // reset by the client, or the connection failed, while it was answered
+  stream->response = std::move(response);
+  impl_->submit(stream_id, *stream);
+}
+
+void Http2Connection::answer() {
+  for (auto& [id, request] : take_requests())
+    respond(id, impl_->service.handle(request));
 }
 
 void Http2Connection::take_output(std::string& out) {

@@ -1,12 +1,13 @@
 // The HTTP/2 side of one kds-serve connection (RFC 9113), apart from its socket: nghttp2 reads the
 // frames, each request stream is gathered into an HttpRequest (":method", ":path", ":authority" kept as a
 // header and also as "host" when the request has none, the body up to kMaxRequestBytes), the Service
-// answers it, and nghttp2 writes the answer. The transport moves bytes: receive() what was read, answer() the
-// streams that are complete, and send take_output(), asking again after each write and each read (flow
+// answers it, and nghttp2 writes the answer. The transport moves bytes: receive() what was read, answer()
+// the streams that are complete (or take_requests() them and respond() later, from wherever they were
+// answered), and send take_output(), asking again after each write, each read and each respond() (flow
 // control holds part of a large answer back until the client's WINDOW_UPDATE is read).
 //
 // nghttp2 by hand rather than through a framework: Debian 12 has no libnghttp2_asio, and the codec alone
-// fits the one-thread-per-connection design of http_server.h.
+// fits the thread-per-connection design of http_server.h.
 //
 // Not thread-safe: one connection is used by one thread at a time.
 #pragma once
@@ -15,6 +16,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "kds/serve/service.h"
 
@@ -36,7 +39,14 @@ class Http2Connection {
   // that says so is queued: send it, then close).
   bool receive(std::string_view bytes);
 
-  // Has the service answer every request received whole, in the order they were completed.
+  // The requests received whole since the last call, in the order they were completed, each with its
+  // stream id (one past kMaxRequestBytes is answered 413 here instead).
+  std::vector<std::pair<int32_t, HttpRequest>> take_requests();
+
+  // Queues the answer to the request of `stream_id`; nothing when the stream is gone (reset by the client).
+  void respond(int32_t stream_id, HttpResponse response);
+
+  // take_requests(), each answered by the service here and now.
   void answer();
 
   // Appends to `out` what may be sent now.

@@ -1,9 +1,12 @@
 // One HTTP/2 connection of kds-serve: the codec (http2_connection.h) over an Asio stream, plain TCP or
 // TLS. It reads frames as they come and writes what the codec has to send, both at once, so a client's
-// WINDOW_UPDATE is read while a large answer is being written. Requests are answered on the connection's
-// thread, in the order they complete. Used by http_server.cpp only.
+// WINDOW_UPDATE is read while a large answer is being written. A request that arrives alone is answered on
+// the connection's thread; several at once are answered on the server's answering threads in parallel
+// (so PutRecords on one connection share their fdatasync), their answers sent as they come back. Used by
+// http_server.cpp only.
 #pragma once
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
@@ -53,12 +56,34 @@ class Http2Session : public Connection, public std::enable_shared_from_this<Http
 
   void received(std::string_view bytes) {
     if (http2_.receive(bytes)) {
-      http2_.answer();
+      auto requests = http2_.take_requests();
+      if (requests.size() == 1 && answering_ == 0) {
+        // The common case, one request at a time: answered here, with no hand-off between threads.
+        http2_.respond(requests[0].first, state_.service.handle(requests[0].second));
+      } else {
+        for (auto& [id, request] : requests)
+          answer_elsewhere(id, std::move(request));
+      }
     } else {
       failed_ = true;  // the connection is unusable: send what is queued (a GOAWAY), then close
     }
     flush();
     if (!failed_ && http2_.alive()) read();
+  }
+
+  // Has a thread of state_.answering answer the request, and the answer sent from this connection's
+  // thread. The work guard keeps this thread's event loop running until the answer is back.
+  void answer_elsewhere(int32_t id, HttpRequest request) {
+    ++answering_;
+    boost::asio::post(state_.answering, [self = this->shared_from_this(), id, request = std::move(request),
+                                         work = boost::asio::make_work_guard(stream_.get_executor())]() {
+      HttpResponse response = self->state_.service.handle(request);
+      boost::asio::post(work.get_executor(), [self, id, response = std::move(response)]() mutable {
+        --self->answering_;
+        self->http2_.respond(id, std::move(response));
+        self->flush();
+      });
+    });
   }
 
   void flush() {
@@ -94,6 +119,7 @@ class Http2Session : public Connection, public std::enable_shared_from_this<Http
   std::string output_;
   bool writing_ = false;
   bool failed_ = false;
+  size_t answering_ = 0;  // requests being answered on other threads
 };
 
 }  // namespace kds::serve

@@ -210,6 +210,7 @@ void HttpServer::run() {
   impl_->context.run();
   for (auto& thread : threads)
     thread.join();
+  impl_->state.answering.join();  // idle by now: each of its tasks held an event loop open until done
 }
 
 void HttpServer::stop() {
