@@ -8,7 +8,22 @@ JS_DIR="$(cd "$(dirname "$0")/js" && pwd)"
 
 start_server
 node "$JS_DIR/sdk_client.mjs" "$ENDPOINT" || fail "JS SDK client"
-assert_eq "$(kds-get js -f '%k\n' | wc -l)" 520 "kds-get reads the 520 records the JS SDK put"
+assert_eq "$(kds-get js -f '%k\n' | wc -l)" 521 "kds-get reads the 521 records the JS SDK put"
+
+# curl with HTTP/2 prior knowledge.
+curl -sS --http2-prior-knowledge -o "$TEST_DIR/curl.out" -w '%{http_version} %{http_code}\n' -X POST \
+  -H 'Content-Type: application/x-amz-json-1.1' -H 'X-Amz-Target: Kinesis_20131202.ListStreams' \
+  -H 'X-Amz-Date: 20261206T000000Z' \
+  -H 'Authorization: AWS4-HMAC-SHA256 Credential=AKID/20261206/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=00' \
+  --data '{}' "$ENDPOINT/" >"$TEST_DIR/curl.status" || fail "curl --http2-prior-knowledge"
+assert_eq "$(cat "$TEST_DIR/curl.status")" "2 200" "curl speaks HTTP/2 and is answered"
+grep -q '"StreamNames":\["js"\]' "$TEST_DIR/curl.out" || fail "curl's answer: $(cat "$TEST_DIR/curl.out")"
+
+# The preface, then bytes that are no HTTP/2 frame: that connection ends, the server goes on.
+exec 3<>"/dev/tcp/127.0.0.1/${ENDPOINT##*:}"
+printf 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff' >&3
+timeout 10 cat <&3 >/dev/null || fail "a connection that breaks HTTP/2 is not closed"
+exec 3<&-
 
 # h2load: 400 PutRecord requests over 2 connections, 20 streams at a time on each.
 body="$TEST_DIR/put-record.json"
@@ -22,6 +37,8 @@ grep -q '400 succeeded, 0 failed, 0 errored' "$TEST_DIR/h2load.out" &&
   fail "h2load: not every request succeeded: $(grep -E 'requests:|status codes' "$TEST_DIR/h2load.out")"
 grep -q 'Application protocol: h2c' "$TEST_DIR/h2load.out" || fail "h2load did not speak h2c"
 assert_eq "$(kds-get js -f '%k\n' | grep -c '^load$')" 400 "every PutRecord h2load sent is stored"
+[[ $(curl -s --http2-prior-knowledge -o /dev/null -w '%{http_code}' "$ENDPOINT/") == 403 ]] ||
+  fail "the server stops serving after a broken connection"
 
 # SIGTERM while a client holds an idle HTTP/2 connection: GOAWAY, the connection closes, exit 0.
 node "$JS_DIR/hold_connection.mjs" "$ENDPOINT" >"$TEST_DIR/hold.out" 2>&1 &

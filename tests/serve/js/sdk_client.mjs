@@ -3,6 +3,7 @@
 // Exits non-zero on the first answer that is not what Kinesis gives.
 import assert from "node:assert/strict";
 import http2 from "node:http2";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
 import {
   KinesisClient, CreateStreamCommand, DescribeStreamSummaryCommand, PutRecordCommand, PutRecordsCommand,
   ListShardsCommand, GetShardIteratorCommand, GetRecordsCommand, DescribeStreamCommand, waitUntilStreamExists,
@@ -66,6 +67,15 @@ await assert.rejects(client.send(new DescribeStreamCommand({ StreamName: "absent
 await assert.rejects(client.send(new PutRecordCommand({ StreamName: "js", PartitionKey: "", Data: Buffer.from("x") })),
   (error) => error instanceof ValidationException);
 client.destroy();
+
+// The same SDK forced to HTTP/1.1, as an application that sets NodeHttpHandler does.
+const http1 = new KinesisClient({
+  endpoint, region: "us-east-1", maxAttempts: 1, requestHandler: new NodeHttpHandler(),
+  credentials: { accessKeyId: "kds-test", secretAccessKey: "kds-test" },
+});
+const overHttp1 = await http1.send(new PutRecordCommand({ StreamName: "js", PartitionKey: "h1", Data: Buffer.from("http/1.1") }));
+assert.match(overHttp1.ShardId, /^shardId-\d{12}$/);
+http1.destroy();
 
 // Below the SDK, with node's own HTTP/2 client: a body past 16 MiB is refused with 413, and the
 // connection stays usable for the next request.
