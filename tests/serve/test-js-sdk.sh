@@ -21,7 +21,8 @@ grep -q '"StreamNames":\["js"\]' "$TEST_DIR/curl.out" || fail "curl's answer: $(
 
 # The preface, then bytes that are no HTTP/2 frame: that connection ends, the server goes on.
 exec 3<>"/dev/tcp/127.0.0.1/${ENDPOINT##*:}"
-printf 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff' >&3
+(trap '' PIPE; printf 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff' >&3) 2>/dev/null ||
+  true # the server may close before the write is done
 timeout 10 cat <&3 >/dev/null || fail "a connection that breaks HTTP/2 is not closed"
 exec 3<&-
 

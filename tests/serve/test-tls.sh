@@ -22,7 +22,8 @@ start_server --tls-cert "$cert" --tls-key "$key"
 
 # Plain HTTP to a TLS port: the handshake fails, that connection is closed, the server goes on.
 exec 3<>"/dev/tcp/127.0.0.1/${ENDPOINT##*:}"
-printf 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}' >&3
+# (The server may close before the write is done: SIGPIPE is ignored for it.)
+(trap '' PIPE; printf 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}' >&3) 2>/dev/null || true
 timeout 10 cat <&3 >/dev/null || fail "a plain HTTP request to the TLS port is not closed"
 exec 3<&-
 
