@@ -63,13 +63,16 @@ class Putter {
     RecordSplitter splitter(input.fd, delimiter_, max_record);
     splitter.also_wake_on(producer_.ack_wake_fd());  // print acknowledgements as their syncs complete
     splitter.wait_at_most([this] { return static_cast<int>(producer_.ms_until_sync()); });
+    std::vector<std::string_view> records;
     for (;;) {
-      std::string_view record;
-      auto event = splitter.next(&record);
+      // Records come in groups so that the producer hashes their keys many at a time.
+      auto event = splitter.next_group(&records, kGroup);
       if (!event.ok()) return fail(input.name, event.error());
       switch (*event) {
         case RecordSplitter::Event::kRecord:
-          if (int status = add(input, splitter.record_number(), record); status != kExitOk) return status;
+          if (int status = add(input, splitter.record_number() + 1 - records.size(), records);
+              status != kExitOk)
+            return status;
           if (producer_.wants_flush()) {
             if (int status = flush(); status != kExitOk) return status;
           }
@@ -124,35 +127,48 @@ class Putter {
     return fmt::format("{} {}", delimiter_ == "\n" ? "line" : "record", number);
   }
 
-  int add(const Input& input, uint64_t number, std::string_view record) {
-    std::string_view key = settings_.partition_key;
-    if (key.empty()) key = kDefaultPartitionKey;
-    std::string_view data = record;
-    if (key_delimiter_) {
-      const size_t at = record.find(*key_delimiter_);
-      if (at != std::string_view::npos) {
-        key = record.substr(0, at);
-        data = record.substr(at + key_delimiter_->size());
-      } else if (settings_.partition_key.empty()) {
-        print_error(fmt::format("{}: {}: no key delimiter '{}' and no --partition-key to fall back on",
-                                input.name, location(number), settings_.key_delimiter_text));
-        return kExitBadInput;
+  // Queues `records`, numbered from `first_number` on; stops at the first bad one.
+  int add(const Input& input, uint64_t first_number, const std::vector<std::string_view>& records) {
+    inputs_.clear();
+    std::optional<uint64_t> missing_delimiter;  // the number of a record without one
+    for (std::string_view record : records) {
+      std::string_view key = settings_.partition_key;
+      if (key.empty()) key = kDefaultPartitionKey;
+      std::string_view data = record;
+      if (key_delimiter_) {
+        const size_t at = record.find(*key_delimiter_);
+        if (at != std::string_view::npos) {
+          key = record.substr(0, at);
+          data = record.substr(at + key_delimiter_->size());
+        } else if (settings_.partition_key.empty()) {
+          missing_delimiter = first_number + inputs_.size();
+          break;
+        }
       }
+      inputs_.push_back({key, data, explicit_hash_});
     }
-    const Status added = producer_.add(key, data, explicit_hash_);
-    if (!added.ok()) {
-      if (added.error().code() != Errc::kValidation) return fail(added.error());
-      fail(fmt::format("{}: {}", input.name, location(number)), added.error());
+    size_t added = 0;
+    const Status status = producer_.add_many(inputs_, &added);
+    if (!status.ok()) {
+      if (status.error().code() != Errc::kValidation) return fail(status.error());
+      fail(fmt::format("{}: {}", input.name, location(first_number + added)), status.error());
+      return kExitBadInput;
+    }
+    if (missing_delimiter) {
+      print_error(fmt::format("{}: {}: no key delimiter '{}' and no --partition-key to fall back on",
+                              input.name, location(*missing_delimiter), settings_.key_delimiter_text));
       return kExitBadInput;
     }
     return kExitOk;
   }
 
+  static constexpr size_t kGroup = 64;
   const PutSettings& settings_;
   Producer producer_;
   std::string delimiter_;
   std::optional<std::string> key_delimiter_;
   std::optional<u128> explicit_hash_;
+  std::vector<Producer::Input> inputs_;
 };
 
 }  // namespace kds::cli

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,11 @@ class RecordSplitter {
   // With `wait_ms` >= 0, a wait for input that lasts longer returns kIdle.
   Result<Event> next(std::string_view* record, int wait_ms = -1);
 
+  // As next(), but up to `max` records at once in *records: the first as next() finds it, then those
+  // already buffered after it, all valid until the next call. Anything else than records (a record too
+  // long, the end) is left for the next call. record_number() is that of the last record in *records.
+  Result<Event> next_group(std::vector<std::string_view>* records, size_t max, int wait_ms = -1);
+
   // A wait for input also ends, with kIdle, when `fd` becomes readable (-1: never). The caller clears it.
   void also_wake_on(int fd) { wake_fd_ = fd; }
   // When next() is given no wait, a wait lasts at most `limit()` ms (-1: no limit). It is asked only when
@@ -44,7 +50,7 @@ class RecordSplitter {
 
  private:
   Status fill();
-  std::string_view find_record();
+  std::optional<Event> take_buffered(std::string_view* record);
 
   int fd_;
   int wake_fd_ = -1;

@@ -1,49 +1,44 @@
 // MD5 routing lives in its own file so that tools which never route (kds-get, kds-describe-stream) do
 // not link OpenSSL's digest machinery, which costs start-up time in every process.
-#include <openssl/evp.h>
-
-#include <stdexcept>
+#include <bit>
+#include <cstring>
 
 #include "kds/hash_key.h"
+#include "kds/md5_lanes.h"
 
 namespace kds {
 
 namespace {
 
-// Fetching the MD5 implementation once per thread instead of on every call halves the cost per key.
-class Md5 {
- public:
-  Md5() : md_(EVP_MD_fetch(nullptr, "MD5", nullptr)), ctx_(EVP_MD_CTX_new()) {
-    if (md_ == nullptr || ctx_ == nullptr) throw std::runtime_error("OpenSSL cannot provide MD5");
+// The digest's bytes read as a big-endian number.
+u128 digest_value(const Md5Digest& digest) {
+  uint64_t high = 0, low = 0;
+  std::memcpy(&high, digest, 8);
+  std::memcpy(&low, digest + 8, 8);
+  if constexpr (std::endian::native == std::endian::little) {
+    high = __builtin_bswap64(high);
+    low = __builtin_bswap64(low);
   }
-  ~Md5() {
-    EVP_MD_CTX_free(ctx_);
-    EVP_MD_free(md_);
-  }
-  Md5(const Md5&) = delete;
-  Md5& operator=(const Md5&) = delete;
-
-  void digest(std::string_view data, unsigned char out[16]) {
-    unsigned int len = 0;
-    EVP_DigestInit_ex2(ctx_, md_, nullptr);
-    EVP_DigestUpdate(ctx_, data.data(), data.size());
-    EVP_DigestFinal_ex(ctx_, out, &len);
-  }
-
- private:
-  EVP_MD* md_;
-  EVP_MD_CTX* ctx_;
-};
+  return (static_cast<u128>(high) << 64) | low;
+}
 
 }  // namespace
 
 u128 partition_key_hash(std::string_view key) {
-  thread_local Md5 md5;
-  unsigned char digest[16];
-  md5.digest(key, digest);
-  u128 value = 0;
-  for (unsigned char byte : digest) value = (value << 8) | byte;
-  return value;
+  Md5Digest digest;
+  md5_many({&key, 1}, &digest, Md5Path::kOpenSsl);  // one key: no lanes to fill
+  return digest_value(digest);
+}
+
+void partition_key_hashes(std::span<const std::string_view> keys, u128* hashes) {
+  constexpr size_t kGroup = 64;
+  Md5Digest digests[kGroup];
+  for (size_t first = 0; first < keys.size(); first += kGroup) {
+    const size_t count = std::min(kGroup, keys.size() - first);
+    md5_many(keys.subspan(first, count), digests);
+    for (size_t i = 0; i < count; ++i)
+      hashes[first + i] = digest_value(digests[i]);
+  }
 }
 
 }  // namespace kds

@@ -101,6 +101,12 @@ Status Producer::add(std::string_view key, std::string_view data, std::optional<
   } else {
     KDS_ASSIGN(slot, route_key(key, &hash));
   }
+  return place(slot, key, data, hash);
+}
+
+// Queues a checked record on `slot`, its route, appending the slot's batch first when the record would
+// make it too big.
+Status Producer::place(Slot* slot, std::string_view key, std::string_view data, u128 hash) {
   const size_t added = slot->open.batch.added_size(key, data.size());
   if (!slot->open.batch.empty() && slot->open.batch.encoded_size() + added > options_.batch_bytes) {
     KDS_TRY(append(*slot));
@@ -109,6 +115,68 @@ Status Producer::add(std::string_view key, std::string_view data, std::optional<
   queue(*slot, key, data, hash, acks_.add_record());
   pending_bytes_ += added;
   return {};
+}
+
+Status Producer::add_many(std::span<const Input> records, size_t* added) {
+  // In groups, so that the views of keys to hash and their results stay in cache.
+  constexpr size_t kGroup = 64;
+  *added = 0;
+  for (size_t first = 0; first < records.size(); first += kGroup) {
+    size_t queued = 0;
+    const Status status =
+        add_group(records.subspan(first, std::min(kGroup, records.size() - first)), &queued);
+    *added += queued;
+    KDS_TRY(status);
+  }
+  return {};
+}
+
+Status Producer::add_group(std::span<const Input> records, size_t* added) {
+  // The checks of add(), in its order: sizes and explicitly routed keys here, the other keys while routing.
+  Status failure;
+  size_t limit = 0;
+  group_keys_.clear();
+  for (; limit < records.size(); ++limit) {
+    const Input& record = records[limit];
+    failure = validate_record_size(record.key, record.data.size());
+    if (failure.ok() && record.explicit_hash) failure = validate_partition_key(record.key);
+    if (!failure.ok()) break;
+    if (!record.explicit_hash) group_keys_.push_back(record.key);
+  }
+  group_routes_.resize(group_keys_.size());
+  group_hashes_.resize(group_keys_.size());
+  size_t routed = 0;
+  const uint32_t routes_version = router_.routes_version();
+  if (Status routing = router_.route_keys(group_keys_, group_routes_.data(), group_hashes_.data(), &routed);
+      !routing.ok()) {
+    // The invalid key is the routed-th of those without an explicit hash.
+    for (size_t i = 0, keys = 0; i < limit; ++i) {
+      if (records[i].explicit_hash) continue;
+      if (keys++ == routed) {
+        limit = i;
+        failure = routing;
+        break;
+      }
+    }
+  }
+  *added = 0;
+  for (size_t i = 0, key = 0; i < limit; ++i) {
+    const Input& record = records[i];
+    u128 hash = 0;
+    Slot* slot = nullptr;
+    if (record.explicit_hash) {
+      hash = *record.explicit_hash;
+      slot = &route(hash);
+    } else {
+      hash = group_hashes_[key];
+      // An append of this group may have found a reshard and changed the routes.
+      slot = router_.routes_version() == routes_version ? route_slots_[group_routes_[key]] : &route(hash);
+      ++key;
+    }
+    KDS_TRY(place(slot, record.key, record.data, hash));
+    ++*added;
+  }
+  return failure;
 }
 
 Status Producer::append(Slot& slot) {

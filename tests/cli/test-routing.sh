@@ -40,6 +40,34 @@ assert seen == 10000, seen
 assert all(v == 49 for v in last.values()) and len(last) == 200
 ' || fail "per-key order or routing over 4 shards"
 
+# Distinct keys, hashed many at a time, on every MD5 path this CPU has (KDS_MD5_PATH forces one; openssl
+# hashes one key at a time): every record lands in the shard of its key's MD5, in input order.
+paths="openssl lanes4"
+grep -qw avx2 /proc/cpuinfo && paths="$paths avx2"
+grep -qw avx512f /proc/cpuinfo && paths="$paths avx512"
+for path in $paths; do
+  kds-create-stream "distinct-$path" --shard-count 5
+  seq 1 30000 | awk '{ printf "req-%d-%s\t%d\n", $1 * 7919, substr("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", 1, $1 % 70), $1 }' |
+    KDS_MD5_PATH=$path kds-put "distinct-$path" -K '\t' --sync none
+  kds-get "distinct-$path" -f '%k %s %p\n' | python3 -c '
+import sys, hashlib
+n = 5
+size = (1 << 128) // n
+starts = [i * size for i in range(n)]
+last = {}
+seen = 0
+for line in sys.stdin:
+    key, value, shard = line.split()
+    h = int.from_bytes(hashlib.md5(key.encode()).digest(), "big")
+    expected = max(i for i, s in enumerate(starts) if s <= h)
+    assert shard == "shardId-%012d" % expected, (key, shard, expected)
+    assert int(value) > last.get(shard, 0), (shard, value)
+    last[shard] = int(value)
+    seen += 1
+assert seen == 30000, seen
+' || fail "routing of distinct keys on MD5 path $path"
+done
+
 # Sequence numbers are dense per shard and name their shard.
 kds-get order --shard-id 2 -f '%o\n' | python3 -c '
 import sys

@@ -23,6 +23,7 @@
 #include "kds/reshard.h"
 #include "kds/shard_reader.h"
 #include "kds/store.h"
+#include "kds/validate.h"
 #include "shard_fixture.h"
 #include "temp_dir.h"
 #include "test_util.h"
@@ -271,16 +272,29 @@ void check_reshard_meanwhile(const kds::Store& store, const char* name, int keys
   SUBCASE("batches compressed inline") {
     options.compress_on_worker = false;
   }
+  bool grouped = false;
+  SUBCASE("records added one at a time") {}
+  SUBCASE("records added in groups (add_many), the routes changing within one") {
+    grouped = true;
+  }
   options.sync = kds::SyncMode::kNone;
   options.batch_bytes = 600;  // many compressed batches per shard: written, sealed or filling at the reshard
   auto producer = kds::Producer::open(store, name, options, nullptr);
   REQUIRE(producer.ok());
   std::vector<Added> added;
-  for (int i = 0; i < count; ++i) {
+  for (int i = 0; i < count; ++i)
+    added.push_back(
+        {"key-" + std::to_string(i % keys), "record " + std::to_string(i) + std::string(40, 'z')});
+  for (int i = 0; i < count;) {
     if (i == count / 2) reshard();
-    Added record{"key-" + std::to_string(i % keys), "record " + std::to_string(i) + std::string(40, 'z')};
-    REQUIRE(producer->add(record.key, record.data).ok());
-    added.push_back(std::move(record));
+    const int end = grouped ? std::min(i + 23, i < count / 2 ? count / 2 : count) : i + 1;
+    std::vector<kds::Producer::Input> inputs;
+    for (int j = i; j < end; ++j)
+      inputs.push_back({added[j].key, added[j].data, std::nullopt});
+    size_t queued = 0;
+    REQUIRE(producer->add_many(inputs, &queued).ok());
+    REQUIRE(queued == inputs.size());
+    i = end;
   }
   std::vector<kds::RecordAck> acks;
   REQUIRE(producer->flush([&](const kds::RecordAck& ack) { acks.push_back(ack); }).ok());
@@ -510,4 +524,62 @@ TEST_CASE(
   std::vector<kds::SyncFile> good;
   good.push_back({kds::Fd(::dup(files[0].get())), paths[0]});
   CHECK(kds::group_commit(std::move(good)).ok());  // a later round of other files is not failed by it
+}
+
+TEST_CASE("add_many routes distinct keys as add() does, in add order, and stops at the first bad record") {
+  kds_test::TempDir tmp;
+  auto store = kds::Store::open(tmp.sub("store"));
+  REQUIRE(store.ok());
+  kds::StreamOptions stream_options;
+  stream_options.shard_count = 5;
+  REQUIRE(store->create_stream("one", stream_options).ok());
+  REQUIRE(store->create_stream("many", stream_options).ok());
+  kds::ProducerOptions options;
+  options.sync = kds::SyncMode::kNone;
+  options.batch_bytes = 4096;
+  auto one = kds::Producer::open(*store, "one", options, nullptr);
+  auto many = kds::Producer::open(*store, "many", options, nullptr);
+  REQUIRE(one.ok());
+  REQUIRE(many.ok());
+  std::vector<std::string> keys, data;
+  for (int i = 0; i < 20000; ++i) {
+    keys.push_back(i % 3 == 0 ? "user-" + std::to_string(i % 40) : "req-" + std::to_string(i));
+    data.push_back("record " + std::to_string(i));
+  }
+  std::vector<kds::Producer::Input> inputs;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    REQUIRE(one->add(keys[i], data[i], i % 101 == 0 ? std::optional<kds::u128>(i) : std::nullopt).ok());
+    inputs.push_back({keys[i], data[i], i % 101 == 0 ? std::optional<kds::u128>(i) : std::nullopt});
+  }
+  size_t added = 0;
+  REQUIRE(many->add_many(inputs, &added).ok());
+  CHECK(added == inputs.size());
+  std::vector<kds::RecordAck> acks_one, acks_many;
+  REQUIRE(one->flush([&](const kds::RecordAck& ack) { acks_one.push_back(ack); }).ok());
+  REQUIRE(many->flush([&](const kds::RecordAck& ack) { acks_many.push_back(ack); }).ok());
+  REQUIRE(acks_one.size() == acks_many.size());
+  size_t differing = 0;
+  for (size_t i = 0; i < acks_one.size(); ++i)
+    differing +=
+        acks_one[i].shard_index != acks_many[i].shard_index || acks_one[i].offset != acks_many[i].offset;
+  CHECK(differing == 0);
+
+  // add()'s checks in add()'s order: the size before the key; the first bad record stops the group.
+  const std::string big(kds::kMaxRecordDataBytes, 'd');
+  struct Case {
+    std::vector<kds::Producer::Input> records;
+    size_t added;
+  };
+  const std::vector<Case> cases = {
+      {{{"a", "x", {}}, {"b", "x", {}}, {"", "x", {}}, {"c", "x", {}}}, 2},
+      {{{"a", "x", {}}, {"", big + "d", {}}}, 1},                      // too big, and no key
+      {{{"a", "x", {}}, {"", "x", kds::u128{5}}, {"b", "x", {}}}, 1},  // explicit hash, no key
+      {{{"a", "x", {}}, {"b", "x", {}}, {"k", big, {}}}, 2},           // key and data over 1 MiB
+  };
+  for (const Case& c : cases) {
+    const kds::Status status = many->add_many(c.records, &added);
+    REQUIRE_FALSE(status.ok());
+    CHECK(status.error().code() == kds::Errc::kValidation);
+    CHECK(added == c.added);
+  }
 }

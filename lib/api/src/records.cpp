@@ -195,10 +195,14 @@ Result<PutRecordsResponse> put_records(const Context& context, const PutRecordsR
   if (total > 5 * kMaxRecordDataBytes)
     return Error(Errc::kInvalidArgument, "Records size exceeds 5 MB limit");
   KDS_ASSIGN(auto producer, lend_producer(context, name));
+  std::vector<Producer::Input> inputs;
+  inputs.reserve(hashes.size());
   for (size_t i = 0; i < hashes.size(); ++i) {
     const auto& entry = (*request.records)[i];
-    KDS_TRY(producer->add(*entry.partition_key, *entry.data, hashes[i]));
+    inputs.push_back({*entry.partition_key, *entry.data, hashes[i]});
   }
+  size_t added = 0;
+  KDS_TRY(producer->add_many(inputs, &added));  // the keys of one request are hashed many at a time
   PutRecordsResponse response;
   const Status flushed = producer->flush([&](const RecordAck& ack) {
     response.records.push_back({response_for(ack), {}, {}});

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,17 @@ class Producer {
   // error) and queues it, routed by `explicit_hash` when given, else by the MD5 of its key. May append
   // batches that are full (they are acknowledged only by flush).
   Status add(std::string_view key, std::string_view data, std::optional<u128> explicit_hash = std::nullopt);
+
+  // A record for add_many(); the views must stay valid during the call.
+  struct Input {
+    std::string_view key;
+    std::string_view data;
+    std::optional<u128> explicit_hash;
+  };
+  // add() of each record in order, the partition keys hashed many at a time (a fifth of add()'s routing
+  // cost when keys do not repeat). Stops at the first record add() would refuse: *added is the number
+  // queued, and that record's error is returned.
+  Status add_many(std::span<const Input> records, size_t* added);
 
   // True when enough is queued that the caller should flush before adding more.
   bool wants_flush() const { return pending_bytes_ >= options_.pending_bytes; }
@@ -123,6 +135,8 @@ class Producer {
   void build_routes();
   Slot& route(u128 hash) { return *route_slots_[router_.route_of_hash(hash)]; }
   Result<Slot*> route_key(std::string_view key, u128* hash);
+  Status add_group(std::span<const Input> records, size_t* added);
+  Status place(Slot* slot, std::string_view key, std::string_view data, u128 hash);
   void queue(Slot& slot, std::string_view key, std::string_view data, u128 hash, uint32_t ack_id);
   Status append(Slot& slot);
   Status hand_to_worker(Slot& slot, int level);
@@ -141,6 +155,9 @@ class Producer {
   KeyRouter router_;                // to the open shards
   std::vector<Slot*> route_slots_;  // per route of router_: the open shard's slot
   AckQueue acks_;
+  std::vector<std::string_view> group_keys_;  // add_group(): the keys to route, their routes and hashes
+  std::vector<uint32_t> group_routes_;
+  std::vector<u128> group_hashes_;
   std::vector<uint32_t> touched_;   // shards appended to since the last flush
   std::vector<uint32_t> unsynced_;  // interval mode: shards written since the last sync
   int64_t last_sync_ms_ = 0;
