@@ -15,7 +15,14 @@ void KeyRouter::set_routes(std::vector<u128> starts) {
 }
 
 uint32_t KeyRouter::route_of_hash(u128 hash) const {
-  // The open shards cover the key space without gaps, so the last start <= hash owns it.
+  // The open shards cover the key space without gaps, so the last start <= hash owns it. Few routes are
+  // counted without branches: a binary search over random hashes mispredicts at every level.
+  if (starts_.size() <= 16) {
+    uint32_t below = 0;
+    for (const u128& start : starts_)
+      below += start <= hash;
+    return below - 1;
+  }
   auto it = std::upper_bound(starts_.begin(), starts_.end(), hash);
   return static_cast<uint32_t>(std::prev(it) - starts_.begin());
 }
@@ -25,7 +32,7 @@ constexpr size_t kNotRemembered = size_t{1} << 63;
 // The memo's hit rate is judged over windows of this many keys; below 1 in 8 it steps aside for kMemoOff
 // keys. (A hit saves an MD5 and a UTF-8 check; a miss costs a probe and, kept, an insertion.)
 constexpr uint32_t kMemoWindow = 4096;
-constexpr uint32_t kMemoOff = 256 * 1024;
+constexpr uint32_t kMemoOff = 1024 * 1024;
 
 u128 hash_of(const auto& memo) {
   return (static_cast<u128>(memo.hash_high) << 64) | memo.hash_low;
