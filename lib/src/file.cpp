@@ -159,18 +159,23 @@ Status Dir::sync() const {
 
 Result<std::string> Dir::read_file(std::string_view name, Fd* keep_open) const {
   KDS_ASSIGN(Fd fd, open_file(name, O_RDONLY));
+  KDS_ASSIGN(std::string contents, read_to_end(fd.get(), "cannot read " + path_of(name)));
+  if (keep_open != nullptr) *keep_open = std::move(fd);
+  return contents;
+}
+
+Result<std::string> read_to_end(int fd, std::string_view what) {
   std::string contents;
   char buf[65536];
   for (;;) {
-    const ssize_t n = ::pread(fd.get(), buf, sizeof buf, static_cast<off_t>(contents.size()));
+    const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return io_error("cannot read " + path_of(name), errno);
+      return io_error(what, errno);
     }
     if (n == 0) break;
     contents.append(buf, static_cast<size_t>(n));
   }
-  if (keep_open != nullptr) *keep_open = std::move(fd);
   return contents;
 }
 

@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "kds/file.h"
+
 namespace kds::api {
 
 namespace {
@@ -85,28 +87,13 @@ Result<std::vector<AwsCredentials>> parse_aws_credentials(std::string_view text,
 }
 
 Result<std::vector<AwsCredentials>> read_aws_credentials(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   // A file named on the command line that cannot be used is the caller's mistake: kInvalidArgument.
-  auto unreadable = [&](int err) {
-    return Error(Errc::kInvalidArgument,
-                 fmt::format("cannot read credentials file {}: {}", path, std::strerror(err)));
-  };
-  if (fd < 0) return unreadable(errno);
-  std::string text;
-  char buffer[4096];
-  for (;;) {
-    const ssize_t got = ::read(fd, buffer, sizeof buffer);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) {
-      const int err = errno;
-      ::close(fd);
-      return unreadable(err);
-    }
-    if (got == 0) break;
-    text.append(buffer, static_cast<size_t>(got));
-  }
-  ::close(fd);
-  return parse_aws_credentials(text, path);
+  const std::string what = "cannot read credentials file " + path;
+  const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return Error(Errc::kInvalidArgument, io_error(what, errno).message());
+  auto text = read_to_end(fd.get(), what);
+  if (!text.ok()) return Error(Errc::kInvalidArgument, text.error().message());
+  return parse_aws_credentials(*text, path);
 }
 
 }  // namespace kds::api

@@ -39,6 +39,10 @@ class Fd {
   int fd_ = -1;
 };
 
+// Reads `fd` from its offset to the end of the file. An error message starts with `what` ("cannot read
+// FILE").
+Result<std::string> read_to_end(int fd, std::string_view what);
+
 // An open directory plus its path (for messages only; all access goes through the descriptor).
 class Dir {
  public:

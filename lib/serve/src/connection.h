@@ -3,7 +3,9 @@
 // connections that a stop goes through.
 #pragma once
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -16,6 +18,16 @@
 #include "kds/serve/service.h"
 
 namespace kds::serve {
+
+// Shuts down and closes the TCP socket under `stream` (plain or TLS), ignoring errors: the peer may be
+// gone already.
+template <typename Stream>
+void close_socket(Stream& stream) {
+  boost::system::error_code ignored;
+  auto& socket = boost::beast::get_lowest_layer(stream).socket();
+  socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+}
 
 // An open connection, whichever protocol it speaks, as a stop sees it.
 class Connection {

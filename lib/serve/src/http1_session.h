@@ -13,7 +13,6 @@
 #include <boost/beast/http.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -35,9 +34,9 @@ inline HttpRequest to_request(boost::beast::http::request<boost::beast::http::st
   request.method = std::string(message.method_string());
   request.target = std::string(message.target());
   for (const auto& field : message) {
-    std::string name(field.name_string());
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
-    request.headers.emplace_back(std::move(name), std::string(field.value()));
+    request.headers.emplace_back(
+        lower_case(std::string_view(field.name_string().data(), field.name_string().size())),
+        std::string(field.value()));
   }
   request.body = std::move(message.body());
   return request;
@@ -173,11 +172,7 @@ class Http1Session : public Connection, public std::enable_shared_from_this<Http
 
   // Closes the TCP connection (under TLS without a close_notify: the answer said Connection: close, or
   // the client is gone).
-  void close() {
-    error_code ignored;
-    tcp().socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-    tcp().socket().close(ignored);
-  }
+  void close() { close_socket(stream_); }
 
   ServerState& state_;
   const boost::asio::any_io_executor executor_;

@@ -4,7 +4,6 @@
 #include <nghttp2/nghttp2.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -30,12 +29,6 @@ struct Stream {
   HttpResponse response;
   size_t sent = 0;  // bytes of response.body handed to nghttp2
 };
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 }  // namespace
 
@@ -147,7 +140,7 @@ void Http2Connection::Impl::submit(int32_t id, Stream& stream) {
   std::vector<std::pair<std::string, std::string>> fields;
   fields.emplace_back(":status", std::to_string(stream.response.status));
   for (const auto& [name, value] : stream.response.headers)
-    fields.emplace_back(lower(name), value);
+    fields.emplace_back(lower_case(name), value);
   fields.emplace_back("content-length", std::to_string(stream.response.body.size()));
   std::vector<nghttp2_nv> entries;
   entries.reserve(fields.size());

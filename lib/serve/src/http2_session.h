@@ -104,12 +104,7 @@ class Http2Session : public Connection, public std::enable_shared_from_this<Http
   }
 
   // Closes the TCP connection (under TLS without a close_notify: HTTP/2 has said goodbye with GOAWAY).
-  void close() {
-    boost::beast::error_code ignored;
-    auto& socket = boost::beast::get_lowest_layer(stream_).socket();
-    socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-    socket.close(ignored);
-  }
+  void close() { close_socket(stream_); }
 
   ServerState& state_;
   Stream stream_;

@@ -10,6 +10,15 @@
 
 namespace kds::serve {
 
+// `name` in ASCII lower case: header names compare without case (RFC 9110 §5.1), and HTTP/2 sends them
+// in lower case (RFC 9113 §8.2.1).
+inline std::string lower_case(std::string_view name) {
+  std::string out(name);
+  for (char& c : out)
+    c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  return out;
+}
+
 struct HttpRequest {
   std::string method;                                        // "POST"
   std::string target;                                        // the request target: path and query
