@@ -8,6 +8,7 @@ using namespace kds::cli;
 int main(int argc, char** argv) {
   std::string store_option;
   StreamName stream_name;
+  bool enforce_consumer_deletion = false;
   CLI::App* app_ptr = nullptr;
   return run(
       argc, argv, "kds-delete-stream", "Delete a stream and every record in it.",
@@ -15,6 +16,8 @@ int main(int argc, char** argv) {
         app_ptr = &app;
         add_stream_operand(app, &stream_name);
         add_store_option(app, &store_option);
+        app.add_flag("--enforce-consumer-deletion", enforce_consumer_deletion,
+                     "Delete the stream even when consumers are registered with it (they go too)");
       },
       [&] {
         const std::string stream = resolve_stream(*app_ptr, stream_name);
@@ -22,6 +25,7 @@ int main(int argc, char** argv) {
         if (!store.ok()) return fail(store.error());
         api::DeleteStreamRequest request;
         request.stream.name = stream;
+        request.enforce_consumer_deletion = enforce_consumer_deletion;
         auto deleted = api::delete_stream(api_context(*store, nullptr), request);
         if (!deleted.ok()) return fail(deleted.error());
         return static_cast<int>(kExitOk);

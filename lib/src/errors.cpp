@@ -81,6 +81,31 @@ Error stream_not_active(std::string_view stream, std::string_view status) {
                                                  stream, account_id(), status));
 }
 
+Error consumers_exist(std::string_view stream) {
+  return Error(Errc::kResourceInUse,
+               fmt::format("Stream {} under account {} has registered consumers. Deregister them, or set "
+                           "EnforceConsumerDeletion to delete the stream with its consumers.",
+                           stream, account_id()));
+}
+
+Error consumer_exists(std::string_view consumer, std::string_view stream) {
+  return Error(Errc::kResourceInUse, fmt::format("Consumer {} of stream {} under account {} already exists.",
+                                                 consumer, stream, account_id()));
+}
+
+Error consumer_not_found(std::string_view consumer, std::string_view stream) {
+  return Error(Errc::kResourceNotFound, fmt::format("Consumer {} of stream {} under account {} not found.",
+                                                    consumer, stream, account_id()));
+}
+
+Error consumer_limit_exceeded(std::string_view stream, int64_t limit) {
+  return Error(
+      Errc::kLimitExceeded,
+      fmt::format("Stream {} under account {} already has {} registered consumers, the most a stream "
+                  "can have.",
+                  stream, account_id(), limit));
+}
+
 Error shard_not_found(std::string_view shard_as_given, std::string_view stream) {
   std::string shown(shard_as_given);
   if (auto index = parse_shard_id(shard_as_given)) shown = shard_id_string(*index);

@@ -35,6 +35,15 @@ Status fsck_stream(const Store& store, std::string_view name, const FsckOptions&
     KDS_ASSIGN(control, stream.lock_control());
   }
   if (!options.keys.empty()) KDS_TRY(stream.use_keys(options.keys));
+  if (auto attributes = read_attributes(stream); !attributes.ok()) {
+    if (attributes.error().code() != Errc::kCorruption) return attributes.error();
+    // Tags and consumers are the user's: reported, never guessed back.
+    const std::string path = stream.dir().path_of(kStreamAttributesName);
+    std::string what = attributes.error().message();
+    if (what.starts_with(path + ": ")) what.erase(0, path.size() + 2);
+    ++totals->problems;
+    if (options.on_problem) options.on_problem({stream.name(), "", path, 0, std::move(what), false});
+  }
   std::set<std::string> listed;
   for (const auto& shard : stream.meta().shards) {
     listed.insert(shard.id());

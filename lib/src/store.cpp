@@ -102,6 +102,11 @@ Status Store::create_stream(std::string_view name, const StreamOptions& options)
       KDS_TRY(stream.make_dir(shard.id()));
     KDS_ASSIGN(Fd lock, stream.open_file(kControlLockName, O_RDWR | O_CREAT));
     KDS_TRY(stream.write_file_atomic(kStreamMetaName, meta.to_json()));
+    if (!options.tags.empty()) {
+      StreamAttributes attributes;
+      attributes.tags = options.tags;
+      KDS_TRY(stream.write_file_atomic(kStreamAttributesName, attributes.to_json()));
+    }
     return stream.sync();
   };
   Status built = build();
@@ -118,10 +123,14 @@ Status Store::create_stream(std::string_view name, const StreamOptions& options)
   return dir_.sync();
 }
 
-Status Store::delete_stream(std::string_view name) const {
+Status Store::delete_stream(std::string_view name, bool enforce_consumer_deletion) const {
   KDS_TRY(validate_stream_name(name));
   KDS_ASSIGN(Stream stream, open_stream(name));
   KDS_ASSIGN(Fd control, stream.lock_control());
+  if (!enforce_consumer_deletion) {
+    KDS_ASSIGN(StreamAttributes attributes, read_attributes(stream));
+    if (!attributes.consumers.empty()) return consumers_exist(name);
+  }
   // Renaming the directory away is the moment of deletion: from here every open and every append
   // (which checks under its shard lock) sees the stream gone.
   const std::string trash = temp_name("delete");

@@ -3,28 +3,9 @@ waiters and error codes, as an SDK program would use them. Run by test-boto3.sh 
 import base64
 import sys
 
-import boto3
-import botocore.config
-from botocore.exceptions import ClientError
+from boto3_checks import check, client, error_code, finish
 
-endpoint = sys.argv[1]
-kinesis = boto3.client(
-    "kinesis", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="kds-test",
-    aws_secret_access_key="kds-test", config=botocore.config.Config(retries={"mode": "standard"}))
-failures = []
-
-
-def check(condition, what):
-    if not condition:
-        failures.append(what)
-
-
-def error_code(call, **arguments):
-    try:
-        call(**arguments)
-    except ClientError as error:
-        return error.response["Error"]["Code"], error.response["Error"]["Message"]
-    return None, None
+kinesis = client(sys.argv[1], retries={"mode": "standard"})
 
 
 kinesis.create_stream(StreamName="orders", ShardCount=3)
@@ -119,7 +100,4 @@ for name in ("a1", "a2", "a3"):
     kinesis.delete_stream(StreamName=name)
 kinesis.get_waiter("stream_not_exists").wait(StreamName="a1", WaiterConfig={"Delay": 0.1, "MaxAttempts": 20})
 
-if failures:
-    print("\n".join("FAIL: " + f for f in failures), file=sys.stderr)
-    sys.exit(1)
-print("ok")
+finish()

@@ -8,6 +8,7 @@ JS_DIR="$(cd "$(dirname "$0")/js" && pwd)"
 
 start_server
 node "$JS_DIR/sdk_client.mjs" "$ENDPOINT" || fail "JS SDK client"
+node "$JS_DIR/tags_consumers.mjs" "$ENDPOINT" || fail "JS SDK tags and consumers"
 assert_eq "$(kds-get js -f '%k\n' | wc -l)" 521 "kds-get reads the 521 records the JS SDK put"
 
 # curl with HTTP/2 prior knowledge.

@@ -7,6 +7,7 @@
 #include <deque>
 #include <string>
 
+#include "api_fixture.h"
 #include "kds/api/operations.h"
 #include "kds/api/producer_pool.h"
 #include "kds/api/request.h"
@@ -17,46 +18,8 @@
 using nlohmann::json;
 using namespace kds;
 using namespace kds::api;
-
-namespace {
-
-// `value` as a parsed request body. simdjson's values point into their parser: each body gets a parser of
-// its own, kept until the test program ends.
-Body body_of(const json& value) {
-  static std::deque<RequestBody> bodies;
-  REQUIRE(bodies.emplace_back().parse(value.dump()));
-  return bodies.back().root();
-}
-
-template <class Request>
-Result<Request> read(const json& value) {
-  return Request::from_json(body_of(value));
-}
-
-// A store in a temporary directory and a context over it.
-struct ApiFixture {
-  kds_test::TempDir dir;
-  Store store = std::move(Store::open(dir.path()).value());
-  IteratorCodec codec = std::move(IteratorCodec::open(store).value());
-  Context context{&store, {}, {}, nullptr, &codec};
-
-  // Runs an operation on a JSON body and returns its error text ("" when it succeeded).
-  template <class Request, class Op>
-  std::string error_of(const json& body, Op op) {
-    auto request = read<Request>(body);
-    if (!request.ok()) return request.error().to_string();
-    auto result = op(context, *request);
-    return result.ok() ? std::string() : result.error().to_string();
-  }
-  void create(const std::string& name, int shards) {
-    CreateStreamRequest request;
-    request.stream.name = name;
-    request.shard_count = shards;
-    REQUIRE(create_stream(context, request).ok());
-  }
-};
-
-}  // namespace
+using kds_test::ApiFixture;
+using kds_test::read;
 
 TEST_CASE("api: member types are checked before constraints (SerializationException)") {
   ApiFixture f;

@@ -236,3 +236,22 @@ TEST_CASE("fsck: leftovers and stray shard directories are reported, and removed
   CHECK_FALSE(kds_test::exists(stream_dir + "/shardId-000000000000/00000000000000000000.log.repair"));
   CHECK(fsck(store).problems.empty());
 }
+
+TEST_CASE("fsck: a damaged attributes.json is reported with its path and left as it is, even by a repair") {
+  kds_test::TempDir tmp;
+  kds_test::ClockGuard clock(kT0);
+  const kds::Store store = kds_test::open_store(tmp);
+  fill(store, clock, 1);
+  const std::string path = tmp.sub("store/s.stream/attributes.json");
+  kds_test::write_bytes(path, "{\"FormatVersion\":1,\"Tags\":[");
+  for (bool repair : {false, true}) {
+    Checked checked = fsck(store, repair);
+    REQUIRE_MESSAGE(checked.problems.size() == 1, problems_text(checked));
+    CHECK(checked.problems[0].path == path);
+    CHECK(checked.problems[0].what.starts_with("not valid stream attributes: "));
+    CHECK_FALSE(checked.problems[0].repaired);
+  }
+  CHECK(kds_test::read_bytes(path) == "{\"FormatVersion\":1,\"Tags\":[");
+  kds_test::write_bytes(path, "{\"FormatVersion\":1,\"Tags\":{\"a\":\"b\"},\"Consumers\":[]}");
+  CHECK(fsck(store).problems.empty());
+}

@@ -2,10 +2,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "kds/api/operations.h"
 #include "kds/api/request.h"
+#include "kds/stream_attributes.h"
 
 namespace kds::api {
 
@@ -23,6 +26,41 @@ Result<Stream> open_stream(const Context& context, const StreamRef& stream);
 
 // LimitExceededException when `added` more open shards would take the store past context.shard_limit.
 Status check_shard_limit(const Context& context, int64_t added);
+
+// ---- Tags and consumers (tags.cpp, consumers.cpp) ----
+
+// The Tags member of a request, checked as the model bounds it.
+void validate_tags(Validator& validator, const std::optional<StringMap>& tags, bool required);
+// Tags as CreateStream and RegisterStreamConsumer take them: checked as AddTagsToStream checks them for
+// a resource with none yet; `kind` and `name` ("stream", "orders") name it in the texts.
+Result<Tags> new_tags(const StringMap& tags, std::string_view kind, std::string_view name);
+
+// What a ResourceARN or ConsumerARN names: a stream, or a consumer of it with the creation time (in
+// seconds) its ARN carries.
+struct ArnTarget {
+  std::string stream;
+  std::optional<std::string> consumer;
+  int64_t consumer_seconds = 0;
+};
+void validate_resource_arn(Validator& validator, const std::optional<std::string>& arn);
+// Call after validation (the ARN matches the ResourceARN or ConsumerARN pattern).
+Result<ArnTarget> parse_resource_arn(std::string_view arn);
+// The consumer `target` names, when the stream has it with that creation time; else null.
+ConsumerEntry* find_consumer(StreamAttributes& attributes, const ArnTarget& target);
+const ConsumerEntry* find_consumer(const StreamAttributes& attributes, const ArnTarget& target);
+
+// Pagination tokens (ListStreams, ListShards, ListStreamConsumers): "<kind>:<issued ms>:<stream created
+// ms>:<last item>:<stream>", base64, valid for 300 s as Kinesis's. They are not secret: a changed token
+// only changes which page comes next. `last` must not contain ':'.
+std::string make_token(char kind, int64_t created_ms, std::string_view last, std::string_view stream);
+struct Token {
+  int64_t created_ms = 0;
+  std::string last;
+  std::string stream;
+};
+// InvalidArgumentException for a token of another kind or not made here, ExpiredNextTokenException for
+// one older than 300 s.
+Result<Token> parse_token(char kind, std::string_view text);
 
 // Returns the request `reader` filled, or its type error.
 template <class T>

@@ -103,18 +103,22 @@ void JsonReader::type_error(std::string message) {
   status_ = Error(Errc::kSerialization, std::move(message));
 }
 
+std::optional<std::string> JsonReader::string_of(Body value) {
+  if (value.is_string()) return std::string(value.get_string().value_unsafe());
+  if (value.is_bool()) {
+    type_error("class java.lang.Boolean can not be converted to an String");
+  } else if (is_number(value)) {
+    type_error(fmt::format("{} can not be converted to an String", kBigNumber));
+  } else {
+    type_error(std::string(structural_error(value)));
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> JsonReader::string(std::string_view name) {
   const auto value = member(name);
   if (!value) return std::nullopt;
-  if (value->is_string()) return std::string(value->get_string().value_unsafe());
-  if (value->is_bool()) {
-    type_error("class java.lang.Boolean can not be converted to an String");
-  } else if (is_number(*value)) {
-    type_error(fmt::format("{} can not be converted to an String", kBigNumber));
-  } else {
-    type_error(std::string(structural_error(*value)));
-  }
-  return std::nullopt;
+  return string_of(*value);
 }
 
 std::optional<int64_t> JsonReader::integer(std::string_view name) {
@@ -217,6 +221,43 @@ std::optional<simdjson::dom::array> JsonReader::list(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<StringMap> JsonReader::string_map(std::string_view name) {
+  const auto value = member(name);
+  if (!value) return std::nullopt;
+  if (!value->is_object()) {
+    type_error(value->is_array() ? "Start of list found where not expected" : "Expected map or null");
+    return std::nullopt;
+  }
+  StringMap map;
+  const simdjson::dom::object object = value->get_object().value_unsafe();
+  for (auto field : object) {
+    if (field.value.is_null()) continue;
+    auto text = string_of(field.value);
+    if (!text) return std::nullopt;
+    auto same =
+        std::find_if(map.begin(), map.end(), [&](const auto& entry) { return entry.first == field.key; });
+    if (same != map.end()) {
+      same->second = std::move(*text);
+    } else {
+      map.emplace_back(std::string(field.key), std::move(*text));
+    }
+  }
+  return map;
+}
+
+std::optional<std::vector<std::string>> JsonReader::string_list(std::string_view name) {
+  auto array = list(name);
+  if (!array) return std::nullopt;
+  std::vector<std::string> strings;
+  for (auto element : *array) {
+    if (element.is_null()) continue;
+    auto text = string_of(element);
+    if (!text) return std::nullopt;
+    strings.push_back(std::move(*text));
+  }
+  return strings;
+}
+
 std::optional<Body> JsonReader::structure(std::string_view name) {
   const auto value = member(name);
   if (!value || value->is_object()) return value;
@@ -248,6 +289,70 @@ bool matches_stream_arn(std::string_view text) {
   }
   return false;
 }
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+         c == '-';
+}
+
+// For arn:aws.*:kinesis:.*:\d{12}: at the start of `text`: the position after the earliest such prefix
+// (which leaves the most room for what follows), or npos.
+size_t after_account(std::string_view text) {
+  if (!text.starts_with("arn:aws")) return std::string_view::npos;
+  const size_t kinesis = text.find(":kinesis:", 7);
+  if (kinesis == std::string_view::npos) return std::string_view::npos;
+  for (size_t colon = text.find(':', kinesis + 9); colon != std::string_view::npos;
+       colon = text.find(':', colon + 1)) {
+    if (colon + 13 >= text.size() || text[colon + 13] != ':') continue;
+    const std::string_view digits = text.substr(colon + 1, 12);
+    if (std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return colon + 14;
+  }
+  return std::string_view::npos;
+}
+
+// arn:aws.*:kinesis:.*:\d{12}:.*stream/\S+: some "stream/" after the account, followed by one or more
+// characters none of which is white space.
+bool matches_resource_arn(std::string_view text) {
+  const size_t start = after_account(text);
+  if (start == std::string_view::npos) return false;
+  size_t first_allowed = start;  // a "stream/" before the last space has a space after it
+  for (size_t i = start; i < text.size(); ++i) {
+    if (std::isspace(static_cast<unsigned char>(text[i]))) first_allowed = i + 1;
+  }
+  for (size_t at = text.find("stream/", start); at != std::string_view::npos;
+       at = text.find("stream/", at + 1)) {
+    if (at + 7 < text.size() && at + 7 >= first_allowed) return true;
+  }
+  return false;
+}
+
+// ...:\d{12}:.*stream/NAME/consumer/NAME:DIGITS, read from the end: names hold no '/' or ':', so the
+// tail can be taken apart only one way.
+bool matches_consumer_arn(std::string_view text) {
+  size_t end = text.size();
+  size_t digits = end;
+  while (digits > 0 && text[digits - 1] >= '0' && text[digits - 1] <= '9')
+    --digits;
+  if (digits == end || digits == 0 || text[digits - 1] != ':') return false;
+  size_t name = digits - 1;
+  while (name > 0 && is_name_char(text[name - 1]))
+    --name;
+  constexpr std::string_view kConsumer = "/consumer/";
+  if (name == digits - 1 || name < kConsumer.size() ||
+      text.substr(name - kConsumer.size(), kConsumer.size()) != kConsumer)
+    return false;
+  end = name - kConsumer.size();
+  size_t stream = end;
+  while (stream > 0 && is_name_char(text[stream - 1]))
+    --stream;
+  constexpr std::string_view kStream = "stream/";
+  if (stream == end || stream < kStream.size() ||
+      text.substr(stream - kStream.size(), kStream.size()) != kStream)
+    return false;
+  const size_t start = after_account(text);
+  return start != std::string_view::npos && start <= stream - kStream.size();
+}
 }  // namespace
 
 bool matches(Pattern pattern, std::string_view text) {
@@ -260,16 +365,17 @@ bool matches(Pattern pattern, std::string_view text) {
     case Pattern::kNone:
       return true;
     case Pattern::kName:
-      return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-               c == '.' || c == '-';
-      });
+      return !text.empty() && std::all_of(text.begin(), text.end(), is_name_char);
     case Pattern::kHashKey:
       return digits(text, 38);
     case Pattern::kSequenceNumber:
       return digits(text, 128);
     case Pattern::kStreamArn:
       return matches_stream_arn(text);
+    case Pattern::kResourceArn:
+      return matches_resource_arn(text);
+    case Pattern::kConsumerArn:
+      return matches_consumer_arn(text);
   }
   return false;
 }
@@ -287,6 +393,10 @@ std::string_view pattern_text(Pattern pattern) {
       return "0|([1-9]\\d{0,128})";
     case Pattern::kStreamArn:
       return "arn:aws.*:kinesis:.*:\\d{12}:stream/\\S+";
+    case Pattern::kResourceArn:
+      return "arn:aws.*:kinesis:.*:\\d{12}:.*stream/\\S+";
+    case Pattern::kConsumerArn:
+      return "^(arn):aws.*:kinesis:.*:\\d{12}:.*stream\\/[a-zA-Z0-9_.-]+\\/consumer\\/[a-zA-Z0-9_.-]+:[0-9]+";
   }
   return "";
 }
@@ -308,6 +418,66 @@ Validator& Validator::list_length(std::string_view member, size_t count, size_t 
   if (count < min)
     fail(member, shown, fmt::format("Member must have length greater than or equal to {}", min));
   if (count > max) fail(member, shown, fmt::format("Member must have length less than or equal to {}", max));
+  return *this;
+}
+
+namespace {
+// Java's rendering of a Map and of a List, as Kinesis shows them in a ValidationException.
+std::string map_text(const StringMap& map) {
+  std::string text = "{";
+  for (const auto& [key, value] : map)
+    text += fmt::format("{}{}={}", text.size() > 1 ? ", " : "", key, value);
+  return text + "}";
+}
+
+std::string list_text(const std::vector<std::string>& list) {
+  return fmt::format("[{}]", fmt::join(list, ", "));
+}
+
+bool length_between(std::string_view text, size_t min, size_t max) {
+  const int64_t length = std::max<int64_t>(utf8_length(text), 0);
+  return length >= static_cast<int64_t>(min) && length <= static_cast<int64_t>(max);
+}
+
+std::string lengths_constraint(size_t min, size_t max) {
+  return fmt::format(
+      "[Member must have length less than or equal to {}, Member must have length greater than or equal to "
+      "{}]",
+      max, min);
+}
+}  // namespace
+
+Validator& Validator::string_map(std::string_view member, const std::optional<StringMap>& value,
+                                 bool is_required, size_t max_entries, size_t max_key_length,
+                                 size_t max_value_length) {
+  if (!value) return is_required ? required(member, false) : *this;
+  const std::string shown = map_text(*value);
+  if (value->empty()) fail(member, shown, "Member must have length greater than or equal to 1");
+  if (value->size() > max_entries)
+    fail(member, shown, fmt::format("Member must have length less than or equal to {}", max_entries));
+  if (!std::all_of(value->begin(), value->end(),
+                   [&](const auto& entry) { return length_between(entry.first, 1, max_key_length); })) {
+    fail(member, shown, "Map keys must satisfy constraint: " + lengths_constraint(1, max_key_length));
+  }
+  if (!std::all_of(value->begin(), value->end(),
+                   [&](const auto& entry) { return length_between(entry.second, 0, max_value_length); })) {
+    fail(member, shown, "Map value must satisfy constraint: " + lengths_constraint(0, max_value_length));
+  }
+  return *this;
+}
+
+Validator& Validator::string_list(std::string_view member,
+                                  const std::optional<std::vector<std::string>>& value, bool is_required,
+                                  size_t max_entries, size_t max_length) {
+  if (!value) return is_required ? required(member, false) : *this;
+  const std::string shown = list_text(*value);
+  if (value->empty()) fail(member, shown, "Member must have length greater than or equal to 1");
+  if (value->size() > max_entries)
+    fail(member, shown, fmt::format("Member must have length less than or equal to {}", max_entries));
+  if (!std::all_of(value->begin(), value->end(),
+                   [&](const std::string& entry) { return length_between(entry, 1, max_length); })) {
+    fail(member, shown, "Member must satisfy constraint: " + lengths_constraint(1, max_length));
+  }
   return *this;
 }
 

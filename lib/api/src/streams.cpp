@@ -19,7 +19,6 @@ constexpr int64_t kMaxPageLimit = 10000;
 constexpr int64_t kDescribeStreamPage = 100;
 constexpr int64_t kListStreamsPage = 100;
 constexpr int64_t kListShardsPage = 1000;
-constexpr int64_t kNextTokenLifetimeMs = 300'000;
 
 // The members of StreamDescription and StreamDescriptionSummary that come before their own.
 void describe_common(const StreamMeta& meta, ordered_json* out) {
@@ -46,50 +45,6 @@ std::vector<ShardMeta> listed_shards(const StreamMeta& meta, int64_t now) {
   return shards;
 }
 
-// Pagination tokens: "<kind>:<issued ms>:<stream created ms>:<last item>:<stream>", base64. They are not
-// secret: a changed token only changes which page comes next.
-std::string make_token(char kind, int64_t created_ms, std::string_view last, std::string_view stream) {
-  std::string text;
-  base64_encode(fmt::format("{}:{}:{}:{}:{}", kind, now_ms(), created_ms, last, stream), &text);
-  return text;
-}
-
-struct Token {
-  int64_t created_ms = 0;
-  std::string last;
-  std::string stream;
-};
-
-Result<Token> parse_token(char kind, std::string_view text) {
-  const Error invalid(Errc::kInvalidArgument,
-                      fmt::format("NextToken {} is not a token this store issued.", text));
-  auto decoded = base64_decode(text);
-  if (!decoded || decoded->size() < 2 || (*decoded)[0] != kind || (*decoded)[1] != ':') return invalid;
-  std::vector<std::string> parts;
-  size_t start = 2;
-  for (int i = 0; i < 3; ++i) {
-    const size_t colon = decoded->find(':', start);
-    if (colon == std::string::npos) return invalid;
-    parts.push_back(decoded->substr(start, colon - start));
-    start = colon + 1;
-  }
-  int64_t issued = 0;
-  Token token;
-  auto number = [](const std::string& part, int64_t* out) {
-    const auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), *out);
-    return error == std::errc() && end == part.data() + part.size();
-  };
-  if (!number(parts[0], &issued) || !number(parts[1], &token.created_ms)) return invalid;
-  if (now_ms() - issued > kNextTokenLifetimeMs) {
-    return Error(Errc::kExpiredNextToken,
-                 fmt::format("The timestamp in the NextToken {} has expired; tokens last {} milliseconds.",
-                             text, kNextTokenLifetimeMs));
-  }
-  token.last = parts[2];
-  token.stream = decoded->substr(start);
-  return token;
-}
-
 }  // namespace
 
 Result<CreateStreamRequest> CreateStreamRequest::from_json(Body body) {
@@ -102,6 +57,7 @@ Result<CreateStreamRequest> CreateStreamRequest::from_json(Body body) {
     request.stream_mode = details.string("StreamMode");
     if (!details.status().ok()) return details.status().error();
   }
+  request.tags = reader.string_map("Tags");
   return finish_reading(reader, std::move(request));
 }
 
@@ -112,6 +68,7 @@ Status create_stream(const Context& context, const CreateStreamRequest& request)
   validate_stream(validator, request.stream);
   validator.enumeration("streamModeDetails.streamMode", request.stream_mode, false,
                         {"PROVISIONED", "ON_DEMAND"});
+  validate_tags(validator, request.tags, false);
   KDS_TRY(validator.finish());
   KDS_ASSIGN(std::string name, stream_name(request.stream));
   if (on_demand) {
@@ -122,6 +79,9 @@ Status create_stream(const Context& context, const CreateStreamRequest& request)
   KDS_TRY(check_shard_limit(context, *request.shard_count));
   StreamOptions options = request.local;
   options.shard_count = *request.shard_count;
+  if (request.tags) {
+    KDS_ASSIGN(options.tags, new_tags(*request.tags, "stream", name));
+  }
   return context.store->create_stream(name, options);
 }
 
@@ -138,7 +98,7 @@ Status delete_stream(const Context& context, const DeleteStreamRequest& request)
   validate_stream(validator, request.stream);
   KDS_TRY(validator.finish());
   KDS_ASSIGN(std::string name, stream_name(request.stream));
-  return context.store->delete_stream(name);
+  return context.store->delete_stream(name, request.enforce_consumer_deletion.value_or(false));
 }
 
 Result<DescribeStreamRequest> DescribeStreamRequest::from_json(Body body) {
@@ -200,7 +160,7 @@ ordered_json DescribeStreamSummaryResponse::to_json() const {
   describe_common(meta, &summary);
   describe_settings(meta, &summary);
   summary["OpenShardCount"] = open_shard_count;
-  summary["ConsumerCount"] = 0;
+  summary["ConsumerCount"] = consumer_count;
   return {{"StreamDescriptionSummary", std::move(summary)}};
 }
 
@@ -213,6 +173,8 @@ Result<DescribeStreamSummaryResponse> describe_stream_summary(const Context& con
   DescribeStreamSummaryResponse response;
   response.meta = stream.meta();
   response.open_shard_count = static_cast<int64_t>(stream.meta().open_shards().size());
+  KDS_ASSIGN(StreamAttributes attributes, read_attributes(stream));
+  response.consumer_count = static_cast<int64_t>(attributes.consumers.size());
   response.meta.shards.clear();
   return response;
 }

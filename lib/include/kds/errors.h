@@ -55,6 +55,14 @@ Error shard_not_found(std::string_view shard_as_given, std::string_view stream);
 Error record_not_found(std::string_view stream, std::string_view sequence_number);
 // For a well-formed shard id that names no shard (iterator-style calls).
 Error shard_does_not_exist(uint32_t shard_index, std::string_view stream);
+// DeleteStream without EnforceConsumerDeletion on a stream with registered consumers.
+Error consumers_exist(std::string_view stream);
+// RegisterStreamConsumer of a name the stream has; Describe/DeregisterStreamConsumer of one it has not
+// (`consumer` is the name, or the consumer ARN when the request gave only that).
+Error consumer_exists(std::string_view consumer, std::string_view stream);
+Error consumer_not_found(std::string_view consumer, std::string_view stream);
+// RegisterStreamConsumer on a stream that has `limit` consumers already.
+Error consumer_limit_exceeded(std::string_view stream, int64_t limit);
 // For a CreateStream, SplitShard or UpdateShardCount that would take the account's open shards past its
 // quota (kds-serve --shard-limit): `current` open now, `added` more asked for.
 Error shard_limit_exceeded(int64_t current, int64_t limit, int64_t added);

@@ -1,5 +1,6 @@
 // The store: a directory of streams. Layout (docs/format.md has the details):
 //   <store>/<name>.stream/stream.json               metadata, replaced atomically
+//   <store>/<name>.stream/attributes.json          tags and consumers (stream_attributes.h), when any
 //   <store>/<name>.stream/control.lock              flock held by control operations (delete, reshard)
 //   <store>/<name>.stream/shardId-000000000000/     one directory per shard: segments, indexes, writer.lock
 // The ".stream" suffix keeps every valid stream name, even "." and "..", a plain entry of the store.
@@ -21,6 +22,7 @@
 #include "kds/shard_reader.h"
 #include "kds/shard_writer.h"
 #include "kds/status.h"
+#include "kds/stream_attributes.h"
 
 namespace kds {
 
@@ -31,6 +33,7 @@ struct StreamOptions {
   uint64_t segment_bytes = kDefaultSegmentBytes;
   int compression_level = 0;  // zstd level, 0 = none
   std::optional<Key> key;     // encrypt from the start
+  Tags tags;                  // written to attributes.json with the stream
 };
 
 class Stream;
@@ -45,8 +48,10 @@ class Store {
   // Creates a stream with options validated as CreateStream does. Atomic: the stream appears whole or
   // not at all, and two concurrent creations of one name cannot both succeed.
   Status create_stream(std::string_view name, const StreamOptions& options) const;
-  // Removes a stream. Appends in flight finish first; appends that start later fail.
-  Status delete_stream(std::string_view name) const;
+  // Removes a stream. Appends in flight finish first; appends that start later fail. Unless
+  // `enforce_consumer_deletion`, a stream with registered consumers is refused (ResourceInUseException),
+  // as Kinesis's DeleteStream does; the check and the removal are one step under the control lock.
+  Status delete_stream(std::string_view name, bool enforce_consumer_deletion = true) const;
   // Stream names, sorted.
   Result<std::vector<std::string>> list_streams() const;
   Result<Stream> open_stream(std::string_view name) const;

@@ -25,7 +25,8 @@ bool is_request_timestamp(std::string_view key) {
   return key == "Timestamp" || key == "StreamCreationTimestamp";
 }
 bool is_answer_timestamp(std::string_view key) {
-  return key == "ApproximateArrivalTimestamp" || key == "StreamCreationTimestamp";
+  return key == "ApproximateArrivalTimestamp" || key == "StreamCreationTimestamp" ||
+         key == "ConsumerCreationTimestamp";
 }
 // Blob members of answers (GetRecords' records).
 bool is_answer_blob(std::string_view key) {

@@ -86,7 +86,8 @@ struct CreateStreamRequest {
   StreamRef stream;
   std::optional<int64_t> shard_count;
   std::optional<std::string> stream_mode;  // StreamModeDetails.StreamMode
-  StreamOptions local;                     // kds's own settings, not on the wire; shard_count is ignored
+  std::optional<StringMap> tags;
+  StreamOptions local;  // kds's own settings, not on the wire; shard_count is ignored
   static Result<CreateStreamRequest> from_json(Body body);
 };
 Status create_stream(const Context& context, const CreateStreamRequest& request);
@@ -119,6 +120,7 @@ struct DescribeStreamSummaryRequest {
 struct DescribeStreamSummaryResponse {
   StreamMeta meta;
   int64_t open_shard_count = 0;
+  int64_t consumer_count = 0;
   ordered_json to_json() const;
 };
 Result<DescribeStreamSummaryResponse> describe_stream_summary(const Context& context,
@@ -292,5 +294,115 @@ struct StreamEncryptionRequest {
 };
 Status start_stream_encryption(const Context& context, const StreamEncryptionRequest& request);
 Status stop_stream_encryption(const Context& context, const StreamEncryptionRequest& request);
+
+// ---- Tags (of streams, and of consumers through TagResource and its siblings) ----
+
+struct AddTagsToStreamRequest {
+  StreamRef stream;
+  std::optional<StringMap> tags;
+  static Result<AddTagsToStreamRequest> from_json(Body body);
+};
+Status add_tags_to_stream(const Context& context, const AddTagsToStreamRequest& request);
+
+struct RemoveTagsFromStreamRequest {
+  StreamRef stream;
+  std::optional<std::vector<std::string>> tag_keys;
+  static Result<RemoveTagsFromStreamRequest> from_json(Body body);
+};
+Status remove_tags_from_stream(const Context& context, const RemoveTagsFromStreamRequest& request);
+
+struct ListTagsForStreamRequest {
+  StreamRef stream;
+  std::optional<std::string> exclusive_start_tag_key;
+  std::optional<int64_t> limit;
+  static Result<ListTagsForStreamRequest> from_json(Body body);
+};
+struct ListTagsResponse {  // ListTagsForStream's (with HasMoreTags) and ListTagsForResource's
+  StringMap tags;          // in key order
+  std::optional<bool> has_more_tags;
+  ordered_json to_json() const;
+};
+Result<ListTagsResponse> list_tags_for_stream(const Context& context,
+                                              const ListTagsForStreamRequest& request);
+
+struct TagResourceRequest {
+  std::optional<std::string> resource_arn;
+  std::optional<StringMap> tags;
+  static Result<TagResourceRequest> from_json(Body body);
+};
+Status tag_resource(const Context& context, const TagResourceRequest& request);
+
+struct UntagResourceRequest {
+  std::optional<std::string> resource_arn;
+  std::optional<std::vector<std::string>> tag_keys;
+  static Result<UntagResourceRequest> from_json(Body body);
+};
+Status untag_resource(const Context& context, const UntagResourceRequest& request);
+
+struct ListTagsForResourceRequest {
+  std::optional<std::string> resource_arn;
+  static Result<ListTagsForResourceRequest> from_json(Body body);
+};
+Result<ListTagsResponse> list_tags_for_resource(const Context& context,
+                                                const ListTagsForResourceRequest& request);
+
+// ---- Consumers (enhanced fan-out) ----
+
+// A consumer named by ConsumerARN, or by StreamARN and ConsumerName (Describe- and
+// DeregisterStreamConsumer accept either, or all three when they agree).
+struct ConsumerRef {
+  std::optional<std::string> stream_arn;
+  std::optional<std::string> consumer_name;
+  std::optional<std::string> consumer_arn;
+};
+
+struct ConsumerSummary {  // the model's Consumer and ConsumerDescription
+  std::string stream;
+  std::string name;
+  int64_t created_ms = 0;
+  std::string status = "ACTIVE";
+  std::string arn() const;  // {stream ARN}/consumer/{name}:{created seconds}
+  ordered_json to_json(bool with_stream_arn) const;
+};
+
+struct RegisterStreamConsumerRequest {
+  std::optional<std::string> stream_arn;
+  std::optional<std::string> consumer_name;
+  std::optional<StringMap> tags;
+  static Result<RegisterStreamConsumerRequest> from_json(Body body);
+};
+struct RegisterStreamConsumerResponse {
+  ConsumerSummary consumer;
+  ordered_json to_json() const;
+};
+Result<RegisterStreamConsumerResponse> register_stream_consumer(const Context& context,
+                                                                const RegisterStreamConsumerRequest& request);
+
+struct ConsumerRequest {  // DescribeStreamConsumer's and DeregisterStreamConsumer's
+  ConsumerRef consumer;
+  static Result<ConsumerRequest> from_json(Body body);
+};
+struct DescribeStreamConsumerResponse {
+  ConsumerSummary consumer;
+  ordered_json to_json() const;
+};
+Result<DescribeStreamConsumerResponse> describe_stream_consumer(const Context& context,
+                                                                const ConsumerRequest& request);
+Status deregister_stream_consumer(const Context& context, const ConsumerRequest& request);
+
+struct ListStreamConsumersRequest {
+  std::optional<std::string> stream_arn;
+  std::optional<std::string> next_token;
+  std::optional<int64_t> max_results;
+  std::optional<int64_t> stream_creation_timestamp_ms;
+  static Result<ListStreamConsumersRequest> from_json(Body body);
+};
+struct ListStreamConsumersResponse {
+  std::vector<ConsumerSummary> consumers;  // by name
+  std::optional<std::string> next_token;
+  ordered_json to_json() const;
+};
+Result<ListStreamConsumersResponse> list_stream_consumers(const Context& context,
+                                                          const ListStreamConsumersRequest& request);
 
 }  // namespace kds::api

@@ -16,12 +16,16 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kds/errors.h"
 #include "kds/status.h"
 
 namespace kds::api {
+
+// A Map of strings to strings (Tags) in the body's order; a key given twice counts once, with its last value.
+using StringMap = std::vector<std::pair<std::string, std::string>>;
 
 // A parsed JSON value of a request; it lives as long as the RequestBody it came from.
 using Body = simdjson::dom::element;
@@ -57,12 +61,17 @@ class JsonReader {
   // A List or Structure member, for reading its elements with a reader of their own.
   std::optional<simdjson::dom::array> list(std::string_view member);
   std::optional<Body> structure(std::string_view member);
+  // A Map member of strings to strings, and a List member of strings.
+  std::optional<StringMap> string_map(std::string_view member);
+  std::optional<std::vector<std::string>> string_list(std::string_view member);
 
   const Status& status() const { return status_; }
 
  private:
   std::optional<Body> member(std::string_view name);
   void type_error(std::string message);
+  // `value` as a String member, or nullopt after a type error.
+  std::optional<std::string> string_of(Body value);
 
   simdjson::dom::object object_;
   Status status_;
@@ -75,6 +84,8 @@ enum class Pattern {
   kHashKey,         // 0|([1-9]\d{0,38})
   kSequenceNumber,  // 0|([1-9]\d{0,128})
   kStreamArn,       // arn:aws.*:kinesis:.*:\d{12}:stream/\S+
+  kResourceArn,     // arn:aws.*:kinesis:.*:\d{12}:.*stream/\S+ (a stream's or a consumer's)
+  kConsumerArn,  // ^(arn):aws.*:kinesis:.*:\d{12}:.*stream\/[a-zA-Z0-9_.-]+\/consumer\/[a-zA-Z0-9_.-]+:[0-9]+
 };
 
 class Validator {
@@ -93,6 +104,13 @@ class Validator {
                   size_t max_length);
   // A list's number of entries (Kinesis shows the list by its entries' Java names; kds by their count).
   Validator& list_length(std::string_view member, size_t count, size_t min, size_t max);
+  // A Map of strings (Tags): its number of entries, then its keys' lengths, then its values' lengths
+  // (in characters), each reported once for the whole map as Kinesis does.
+  Validator& string_map(std::string_view member, const std::optional<StringMap>& value, bool required,
+                        size_t max_entries, size_t max_key_length, size_t max_value_length);
+  // A List of strings: its number of entries, then its members' lengths (1..max_length characters).
+  Validator& string_list(std::string_view member, const std::optional<std::vector<std::string>>& value,
+                         bool required, size_t max_entries, size_t max_length);
   Validator& required(std::string_view member, bool present);
 
   // ValidationException listing the failures found, or OK.
