@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common/cli.h"
+#include "common/put_loop.h"
 #include "kds/api/aws_credentials.h"
 #include "kds/api/operations.h"
 #include "kds/api/producer_pool.h"
@@ -39,9 +40,8 @@ bool is_loopback(const std::string& host) {
 }
 
 int run_server(Options& options) {
-  if (options.sync != "batch" && options.sync != "none") {
-    throw UsageError("--sync: '" + options.sync + "' is not batch or none");
-  }
+  ProducerOptions sync;
+  parse_sync_mode(options.sync, &sync);
   if (options.region.empty()) {
     const char* from_environment = std::getenv("AWS_REGION");
     options.region = from_environment != nullptr && *from_environment != '\0' ? from_environment
@@ -100,7 +100,8 @@ int run_server(Options& options) {
   StderrReporter reporter;
   context = api_context(*store, &reporter, std::move(keys).value());
   context.iterators = &*iterators;
-  context.sync_puts = options.sync == "batch";
+  context.sync = sync.sync;
+  context.sync_interval_ms = sync.sync_interval_ms;
   context.shard_limit = options.shard_limit;
   api::ProducerPool producers(*store, api::put_producer_options(context), &reporter);
   context.producers = &producers;
@@ -127,8 +128,9 @@ int main(int argc, char** argv) {
             ->take_all();
         app.add_option(
                "--sync", options.sync,
-               "When PutRecord(s) answer: batch (after fdatasync, the default) or none (once written)")
-            ->type_name("batch|none");
+               "When PutRecord(s) answer: batch (after fdatasync, the default), interval[:MS] (written, and "
+               "fdatasync at least every MS ms, default 1000) or none (once written)")
+            ->type_name("MODE");
         app.add_option("--threads", options.threads,
                        "Requests handled at once (default: 2 per CPU, at least 4)")
             ->type_name("N")

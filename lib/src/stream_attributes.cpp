@@ -37,6 +37,11 @@ Tags tags_of(const ordered_json& value) {
   return tags;
 }
 
+// An optional string member: empty when absent; std::exception (damage) when not a string.
+std::string optional_string(const ordered_json& object, const char* key) {
+  return object.contains(key) ? object.at(key).get<std::string>() : std::string();
+}
+
 }  // namespace
 
 const ConsumerEntry* StreamAttributes::find_consumer(std::string_view name) const {
@@ -50,11 +55,15 @@ std::string StreamAttributes::to_json() const {
   ordered_json doc;
   doc["FormatVersion"] = kAttributesFormatVersion;
   doc["Tags"] = tags_json(tags);
+  if (!policy.empty()) doc["Policy"] = policy;
+  if (!shard_level_metrics.empty()) doc["ShardLevelMetrics"] = shard_level_metrics;
   doc["Consumers"] = ordered_json::array();
   for (const auto& consumer : consumers) {
-    doc["Consumers"].push_back({{"ConsumerName", consumer.name},
-                                {"CreatedMs", consumer.created_ms},
-                                {"Tags", tags_json(consumer.tags)}});
+    ordered_json item = {{"ConsumerName", consumer.name},
+                         {"CreatedMs", consumer.created_ms},
+                         {"Tags", tags_json(consumer.tags)}};
+    if (!consumer.policy.empty()) item["Policy"] = consumer.policy;
+    doc["Consumers"].push_back(std::move(item));
   }
   return doc.dump(1) + "\n";
 }
@@ -70,6 +79,11 @@ Result<StreamAttributes> StreamAttributes::from_json(std::string_view text, std:
                             kAttributesFormatVersion));
     }
     attributes.tags = tags_of(doc.at("Tags"));
+    attributes.policy = optional_string(doc, "Policy");
+    if (doc.contains("ShardLevelMetrics")) {
+      for (const auto& metric : doc.at("ShardLevelMetrics"))
+        attributes.shard_level_metrics.push_back(metric.get<std::string>());
+    }
     for (const auto& item : doc.at("Consumers")) {
       ConsumerEntry consumer;
       consumer.name = item.at("ConsumerName").get<std::string>();
@@ -77,6 +91,7 @@ Result<StreamAttributes> StreamAttributes::from_json(std::string_view text, std:
       if (!created.is_number_integer()) throw std::invalid_argument("CreatedMs is not an integer");
       consumer.created_ms = created.get<int64_t>();
       consumer.tags = tags_of(item.at("Tags"));
+      consumer.policy = optional_string(item, "Policy");
       if (consumer.name.empty() || attributes.find_consumer(consumer.name) != nullptr)
         throw std::invalid_argument("a consumer name is empty or given twice");
       attributes.consumers.push_back(std::move(consumer));

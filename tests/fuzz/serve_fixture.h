@@ -19,7 +19,7 @@ struct ServeFixture {
       : store(std::move(kds::Store::open(scratch_dir(name)).value())) {
     context.store = &store;
     context.iterators = &iterators;
-    context.sync_puts = false;
+    context.sync = kds::SyncMode::kNone;
   }
 
   kds::Store store;

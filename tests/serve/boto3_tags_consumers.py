@@ -1,5 +1,5 @@
-"""boto3 against kds-serve: tags of a stream by pages, registered consumers by pages and by ARN, and
-Kinesis's error codes for them. Run by test-tags-consumers.sh with the endpoint."""
+"""boto3 against kds-serve: tags of a stream by pages, registered consumers by pages and by ARN, enhanced
+monitoring, the capacity mode, and Kinesis's error codes for them. Run by test-tags-consumers.sh with the endpoint."""
 import sys
 
 from boto3_checks import check, client, error_code, finish
@@ -43,4 +43,15 @@ check(kinesis.describe_stream_summary(StreamName="orders")["StreamDescriptionSum
       "ConsumerCount")
 check(error_code(kinesis.delete_stream, StreamName="orders")[0] == "ResourceInUseException",
       "DeleteStream with consumers, without EnforceConsumerDeletion")
+
+enabled = kinesis.enable_enhanced_monitoring(StreamName="orders", ShardLevelMetrics=["IteratorAgeMilliseconds",
+                                                                                    "IncomingBytes"])
+check(enabled["DesiredShardLevelMetrics"] == ["IncomingBytes", "IteratorAgeMilliseconds"], f"enabled {enabled}")
+monitoring = kinesis.describe_stream(StreamName="orders")["StreamDescription"]["EnhancedMonitoring"]
+check(monitoring == [{"ShardLevelMetrics": ["IncomingBytes", "IteratorAgeMilliseconds"]}], f"described {monitoring}")
+disabled = kinesis.disable_enhanced_monitoring(StreamName="orders", ShardLevelMetrics=["ALL"])
+check(disabled["DesiredShardLevelMetrics"] == [], f"disabled {disabled}")
+kinesis.update_stream_mode(StreamARN=arn, StreamModeDetails={"StreamMode": "PROVISIONED"})
+check(error_code(kinesis.update_stream_mode, StreamARN=arn,
+                 StreamModeDetails={"StreamMode": "ON_DEMAND"})[0] == "InvalidArgumentException", "ON_DEMAND")
 finish()

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# kill -9 of kds-serve under PutRecords load (--sync batch): every record it answered 200 for is in the
-# store afterwards with its exact bytes, as kds-get and a restarted server read it.
+# kill -9 of kds-serve under PutRecords load, with --sync batch and with --sync interval: every record it
+# answered 200 for is in the store afterwards with its exact bytes, as a restarted server reads it.
 source "$(dirname "$0")/lib.sh"
-start_server
+for mode in batch interval:20; do
+rm -f "$TEST_DIR/acked"
+start_server --sync "$mode"
 kds-create-stream load --shard-count 4
 "$PYTHON" - "$ENDPOINT" "$TEST_DIR/acked" <<'PY' &
 import base64, json, os, sys
@@ -29,7 +31,7 @@ kill -9 "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
 wait "$client" || true
 acked=$(wc -l <"$TEST_DIR/acked")
-[[ $acked -ge 1000 ]] || fail "only $acked records acknowledged"
+[[ $acked -ge 1000 ]] || fail "--sync $mode: only $acked records acknowledged"
 
 start_server
 "$PYTHON" - "$ENDPOINT" "$TEST_DIR/acked" <<'PY' || fail "an acknowledged record is missing or altered"
@@ -54,4 +56,6 @@ for line in open(sys.argv[2]):
 PY
 expect_status 0 kds-fsck load
 stop_server || fail "kds-serve exits 0 on SIGTERM"
+kds-delete-stream load
+done
 pass

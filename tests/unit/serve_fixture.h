@@ -21,7 +21,7 @@ struct ServeFixture {
   ServeFixture() {
     context.store = &store;
     context.iterators = &iterators;
-    context.sync_puts = false;
+    context.sync = kds::SyncMode::kNone;
   }
   kds::serve::HttpResponse handle(const kds::serve::HttpRequest& request) { return service.handle(request); }
 };

@@ -54,7 +54,7 @@ json registered(ApiFixture& f, const std::string& stream, const std::string& nam
 TEST_CASE("attributes.json: round trip, absent file, damage named with the file") {
   StreamAttributes attributes;
   attributes.tags = {{"team", "data"}, {"env", ""}};
-  attributes.consumers.push_back({"app", 1796585497608, {{"tier", "gold"}}});
+  attributes.consumers.push_back({"app", 1796585497608, {{"tier", "gold"}}, R"({"Statement":[]})"});
   auto back = StreamAttributes::from_json(attributes.to_json(), "attributes.json");
   REQUIRE(back.ok());
   CHECK(back->tags == attributes.tags);
@@ -62,6 +62,13 @@ TEST_CASE("attributes.json: round trip, absent file, damage named with the file"
   CHECK(back->consumers[0].name == "app");
   CHECK(back->consumers[0].created_ms == 1796585497608);
   CHECK(back->consumers[0].tags == attributes.consumers[0].tags);
+  CHECK(back->consumers[0].policy == attributes.consumers[0].policy);
+  attributes.policy = R"({"Version":"2012-10-17","Statement":[]})";
+  attributes.shard_level_metrics = {"IncomingBytes", "IteratorAgeMilliseconds"};
+  back = StreamAttributes::from_json(attributes.to_json(), "attributes.json");
+  REQUIRE(back.ok());
+  CHECK(back->policy == attributes.policy);
+  CHECK(back->shard_level_metrics == attributes.shard_level_metrics);
 
   const char* const bad[] = {
       "",
@@ -324,4 +331,104 @@ TEST_CASE("TagResource, UntagResource, ListTagsForResource: streams and consumer
   CHECK(f.error_of<TagResourceRequest>({{"Tags", {{"a", "1"}}}}, tag_resource) ==
         "ValidationException: 1 validation error detected: Value null at 'resourceARN' failed to satisfy "
         "constraint: Member must not be null");
+}
+
+TEST_CASE("resource policies: kept per stream and per consumer, checked to be policy documents") {
+  ApiFixture f;
+  f.create("s", 1);
+  const std::string consumer = registered(f, "s", "app")["ConsumerARN"];
+  const std::string policy =
+      R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kinesis:*"}]})";
+  auto get = [&](const std::string& arn) {
+    auto request = read<ResourcePolicyRequest>({{"ResourceARN", arn}});
+    REQUIRE(request.ok());
+    auto got = get_resource_policy(f.context, *request);
+    REQUIRE(got.ok());
+    return got->to_json()["Policy"].get<std::string>();
+  };
+  CHECK(get(kArn + "s") == "{}");
+  CHECK(f.error_of<PutResourcePolicyRequest>({{"ResourceARN", kArn + "s"}, {"Policy", policy}},
+                                             put_resource_policy) == "");
+  CHECK(f.error_of<PutResourcePolicyRequest>({{"ResourceARN", consumer}, {"Policy", R"({"Statement":[]})"}},
+                                             put_resource_policy) == "");
+  CHECK(get(kArn + "s") == policy);
+  CHECK(get(consumer) == R"({"Statement":[]})");
+  CHECK(f.error_of<ResourcePolicyRequest>({{"ResourceARN", kArn + "s"}}, delete_resource_policy) == "");
+  CHECK(get(kArn + "s") == "{}");
+  CHECK(get(consumer) == R"({"Statement":[]})");
+  CHECK(f.error_of<PutResourcePolicyRequest>({{"ResourceARN", kArn + "s"}, {"Policy", "[1]"}},
+                                             put_resource_policy) ==
+        "InvalidArgumentException: The policy is not a JSON object: a policy document is one.");
+  CHECK(f.error_of<PutResourcePolicyRequest>({{"ResourceARN", kArn + "s"}, {"Policy", "{}"}},
+                                             put_resource_policy) ==
+        "InvalidArgumentException: The policy has no Statement: a policy document needs one.");
+  CHECK(f.error_of<PutResourcePolicyRequest>(
+             {{"ResourceARN", kArn + "s"}, {"Policy", R"({"Statement":")" + std::string(20480, 'x') + "\"}"}},
+             put_resource_policy)
+            .starts_with("InvalidArgumentException: The policy is 20496 bytes long"));
+  CHECK(f.error_of<PutResourcePolicyRequest>({{"ResourceARN", kArn + "s"}}, put_resource_policy) ==
+        "ValidationException: 1 validation error detected: Value null at 'policy' failed to satisfy "
+        "constraint: "
+        "Member must not be null");
+  CHECK(f.error_of<ResourcePolicyRequest>({{"ResourceARN", consumer + "7"}}, get_resource_policy)
+            .starts_with("ResourceNotFoundException: Consumer"));
+}
+
+TEST_CASE("enhanced monitoring: enabled and disabled by name or ALL, in the model's order, and described") {
+  ApiFixture f;
+  f.create("s", 1);
+  auto change = [&](const json& metrics, bool enable) {
+    auto request = read<EnhancedMonitoringRequest>({{"StreamName", "s"}, {"ShardLevelMetrics", metrics}});
+    REQUIRE(request.ok());
+    auto response = enable ? enable_enhanced_monitoring(f.context, *request)
+                           : disable_enhanced_monitoring(f.context, *request);
+    REQUIRE(response.ok());
+    return json::parse(response->to_json().dump());
+  };
+  json answer = change({"OutgoingBytes", "IncomingBytes"}, true);
+  CHECK(answer["CurrentShardLevelMetrics"] == json::array());
+  CHECK(answer["DesiredShardLevelMetrics"] == json({"IncomingBytes", "OutgoingBytes"}));
+  CHECK(answer["StreamARN"] == kArn + "s");
+  answer = change({"ALL"}, true);
+  CHECK(answer["DesiredShardLevelMetrics"].size() == 7);
+  answer = change({"IncomingBytes"}, false);
+  CHECK(answer["CurrentShardLevelMetrics"].size() == 7);
+  CHECK(answer["DesiredShardLevelMetrics"].size() == 6);
+  DescribeStreamSummaryRequest summary;
+  summary.stream.name = "s";
+  json described = json::parse(describe_stream_summary(f.context, summary)->to_json().dump());
+  CHECK(described["StreamDescriptionSummary"]["EnhancedMonitoring"][0]["ShardLevelMetrics"] ==
+        answer["DesiredShardLevelMetrics"]);
+  CHECK(change({"ALL"}, false)["DesiredShardLevelMetrics"] == json::array());
+  CHECK(
+      f.error_of<EnhancedMonitoringRequest>({{"StreamName", "s"}, {"ShardLevelMetrics", {"Bytes"}}},
+                                            enable_enhanced_monitoring) ==
+      "ValidationException: 1 validation error detected: Value '[Bytes]' at 'shardLevelMetrics' failed to "
+      "satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: "
+      "[IncomingBytes, IncomingRecords, OutgoingBytes, OutgoingRecords, WriteProvisionedThroughputExceeded, "
+      "ReadProvisionedThroughputExceeded, IteratorAgeMilliseconds, ALL]]");
+}
+
+TEST_CASE("UpdateStreamMode and UpdateStreamWarmThroughput: kds streams are PROVISIONED") {
+  ApiFixture f;
+  f.create("s", 1);
+  auto mode = [&](const std::string& to) {
+    return f.error_of<UpdateStreamModeRequest>(
+        {{"StreamARN", kArn + "s"}, {"StreamModeDetails", {{"StreamMode", to}}}}, update_stream_mode);
+  };
+  CHECK(mode("PROVISIONED") == "");
+  CHECK(mode("ON_DEMAND").starts_with("InvalidArgumentException: StreamMode ON_DEMAND is not supported"));
+  CHECK(
+      mode("FAST").starts_with("ValidationException: 1 validation error detected: Value 'FAST' at "
+                               "'streamModeDetails.streamMode'"));
+  CHECK(f.error_of<UpdateStreamModeRequest>(
+             {{"StreamARN", kArn + "none"}, {"StreamModeDetails", {{"StreamMode", "PROVISIONED"}}}},
+             update_stream_mode)
+            .starts_with("ResourceNotFoundException"));
+  CHECK(f.error_of<UpdateStreamWarmThroughputRequest>({{"StreamName", "s"}, {"WarmThroughputMiBps", 10}},
+                                                      update_stream_warm_throughput) ==
+        "InvalidArgumentException: WarmThroughputMiBps is only valid for on-demand streams");
+  CHECK(f.error_of<UpdateStreamWarmThroughputRequest>({{"StreamName", "s"}, {"WarmThroughputMiBps", -1}},
+                                                      update_stream_warm_throughput)
+            .starts_with("ValidationException"));
 }

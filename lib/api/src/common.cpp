@@ -36,6 +36,16 @@ Result<Stream> open_stream(const Context& context, const StreamRef& stream) {
   return context.store->open_stream(name);
 }
 
+Error on_demand_unsupported() {
+  return Error(Errc::kInvalidArgument,
+               "StreamMode ON_DEMAND is not supported by this store: its streams are PROVISIONED, with a "
+               "ShardCount");
+}
+
+Error warm_throughput_unsupported() {
+  return Error(Errc::kInvalidArgument, "WarmThroughputMiBps is only valid for on-demand streams");
+}
+
 std::string make_token(char kind, int64_t created_ms, std::string_view last, std::string_view stream) {
   std::string text;
   base64_encode(fmt::format("{}:{}:{}:{}:{}", kind, now_ms(), created_ms, last, stream), &text);

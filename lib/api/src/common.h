@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,11 @@ void validate_stream(Validator& validator, const StreamRef& stream);
 Result<std::string> stream_name(const StreamRef& stream);
 Result<Stream> open_stream(const Context& context, const StreamRef& stream);
 
+// InvalidArgumentException for asking a stream to be ON_DEMAND, or for a warm throughput (which only
+// on-demand streams have): kds streams are PROVISIONED.
+Error on_demand_unsupported();
+Error warm_throughput_unsupported();
+
 // LimitExceededException when `added` more open shards would take the store past context.shard_limit.
 Status check_shard_limit(const Context& context, int64_t added);
 
@@ -45,9 +51,22 @@ struct ArnTarget {
 void validate_resource_arn(Validator& validator, const std::optional<std::string>& arn);
 // Call after validation (the ARN matches the ResourceARN or ConsumerARN pattern).
 Result<ArnTarget> parse_resource_arn(std::string_view arn);
-// The consumer `target` names, when the stream has it with that creation time; else null.
-ConsumerEntry* find_consumer(StreamAttributes& attributes, const ArnTarget& target);
-const ConsumerEntry* find_consumer(const StreamAttributes& attributes, const ArnTarget& target);
+
+// A stream or a consumer as the operations on either see it (tags, resource policies): what names it in
+// texts, and its members in the StreamAttributes it lives in.
+struct Resource {
+  std::string_view kind;  // "stream" or "consumer"
+  std::string_view name;
+  Tags* tags = nullptr;
+  std::string* policy = nullptr;
+};
+// Under the stream's control lock, lets `edit` change the stream or consumer `arn` names (after
+// validation) and keeps the change unless `edit` fails; ResourceNotFoundException when there is none.
+Status change_resource(const Context& context, std::string_view arn,
+                       const std::function<Status(Resource&)>& edit);
+// Hands the stream or consumer `arn` names, as stored, to `read` (valid during the call only).
+Status read_resource(const Context& context, std::string_view arn,
+                     const std::function<void(const Resource&)>& read);
 
 // Pagination tokens (ListStreams, ListShards, ListStreamConsumers): "<kind>:<issued ms>:<stream created
 // ms>:<last item>:<stream>", base64, valid for 300 s as Kinesis's. They are not secret: a changed token

@@ -93,6 +93,9 @@ Result<ArnTarget> parse_resource_arn(std::string_view arn) {
   return target;
 }
 
+namespace {
+
+// The consumer `target` names, when the stream has it with that creation time; else null.
 const ConsumerEntry* find_consumer(const StreamAttributes& attributes, const ArnTarget& target) {
   const ConsumerEntry* consumer = attributes.find_consumer(*target.consumer);
   if (consumer == nullptr) return nullptr;
@@ -103,6 +106,34 @@ const ConsumerEntry* find_consumer(const StreamAttributes& attributes, const Arn
 
 ConsumerEntry* find_consumer(StreamAttributes& attributes, const ArnTarget& target) {
   return const_cast<ConsumerEntry*>(find_consumer(std::as_const(attributes), target));
+}
+
+Result<Resource> resource_in(StreamAttributes& attributes, const ArnTarget& target, std::string_view arn) {
+  if (!target.consumer) return Resource{"stream", target.stream, &attributes.tags, &attributes.policy};
+  ConsumerEntry* consumer = find_consumer(attributes, target);
+  if (consumer == nullptr) return consumer_not_found(arn, target.stream);
+  return Resource{"consumer", consumer->name, &consumer->tags, &consumer->policy};
+}
+}  // namespace
+
+Status change_resource(const Context& context, std::string_view arn,
+                       const std::function<Status(Resource&)>& edit) {
+  KDS_ASSIGN(ArnTarget target, parse_resource_arn(arn));
+  KDS_ASSIGN(Stream stream, context.store->open_stream(target.stream));
+  return change_attributes(stream, [&](StreamAttributes& attributes) -> Status {
+    KDS_ASSIGN(Resource resource, resource_in(attributes, target, arn));
+    return edit(resource);
+  });
+}
+
+Status read_resource(const Context& context, std::string_view arn,
+                     const std::function<void(const Resource&)>& read) {
+  KDS_ASSIGN(ArnTarget target, parse_resource_arn(arn));
+  KDS_ASSIGN(Stream stream, context.store->open_stream(target.stream));
+  KDS_ASSIGN(StreamAttributes attributes, read_attributes(stream));
+  KDS_ASSIGN(Resource resource, resource_in(attributes, target, arn));
+  read(resource);
+  return {};
 }
 
 // ---- Shapes ----
@@ -157,7 +188,7 @@ Result<RegisterStreamConsumerResponse> register_stream_consumer(
   KDS_TRY(validator.finish());
   KDS_ASSIGN(std::string name, stream_from(std::nullopt, request.stream_arn));
   KDS_ASSIGN(Stream stream, context.store->open_stream(name));
-  ConsumerEntry added{*request.consumer_name, now_ms(), {}};
+  ConsumerEntry added{*request.consumer_name, now_ms(), {}, {}};
   if (request.tags) {
     KDS_ASSIGN(added.tags, new_tags(*request.tags, "consumer", added.name));
   }

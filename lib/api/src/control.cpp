@@ -1,6 +1,10 @@
 // SplitShard, MergeShards, UpdateShardCount, Increase/DecreaseStreamRetentionPeriod,
 // Start/StopStreamEncryption: the request rules; reshard.h, retention.h and stream_settings.h act.
+// UpdateStreamMode and UpdateStreamWarmThroughput: every kds stream is PROVISIONED (on-demand scaling is
+// not built yet), so they change nothing or say why not.
 #include <fmt/format.h>
+
+#include <limits>
 
 #include "common.h"
 #include "kds/errors.h"
@@ -174,6 +178,52 @@ Status start_stream_encryption(const Context& context, const StreamEncryptionReq
 Status stop_stream_encryption(const Context& context, const StreamEncryptionRequest& request) {
   KDS_ASSIGN(std::string name, check_encryption_request(request));
   return stop_encryption(*context.store, name);
+}
+
+Result<UpdateStreamModeRequest> UpdateStreamModeRequest::from_json(Body body) {
+  JsonReader reader(body);
+  UpdateStreamModeRequest request;
+  request.stream_arn = reader.string("StreamARN");
+  if (auto details = reader.structure("StreamModeDetails")) {
+    JsonReader mode(*details);
+    request.stream_mode = mode.string("StreamMode");
+    if (!mode.status().ok()) return mode.status().error();
+  }
+  request.warm_throughput_mibps = reader.integer("WarmThroughputMiBps");
+  return finish_reading(reader, std::move(request));
+}
+
+Status update_stream_mode(const Context& context, const UpdateStreamModeRequest& request) {
+  Validator validator;
+  validator.string("streamARN", request.stream_arn, true, Pattern::kStreamArn, 1, 2048);
+  validator.enumeration("streamModeDetails.streamMode", request.stream_mode, true,
+                        {"PROVISIONED", "ON_DEMAND"});
+  validator.integer("warmThroughputMiBps", request.warm_throughput_mibps, false, 0,
+                    std::numeric_limits<int32_t>::max());
+  KDS_TRY(validator.finish());
+  KDS_ASSIGN(Stream stream, open_stream(context, StreamRef{std::nullopt, request.stream_arn}));
+  if (*request.stream_mode == "ON_DEMAND") return on_demand_unsupported();
+  if (request.warm_throughput_mibps) return warm_throughput_unsupported();
+  return {};  // PROVISIONED already: nothing changes
+}
+
+Result<UpdateStreamWarmThroughputRequest> UpdateStreamWarmThroughputRequest::from_json(Body body) {
+  JsonReader reader(body);
+  UpdateStreamWarmThroughputRequest request;
+  request.stream = read_stream(reader);
+  request.warm_throughput_mibps = reader.integer("WarmThroughputMiBps");
+  return finish_reading(reader, std::move(request));
+}
+
+Status update_stream_warm_throughput(const Context& context,
+                                     const UpdateStreamWarmThroughputRequest& request) {
+  Validator validator;
+  validate_stream(validator, request.stream);
+  validator.integer("warmThroughputMiBps", request.warm_throughput_mibps, true, 0,
+                    std::numeric_limits<int32_t>::max());
+  KDS_TRY(validator.finish());
+  KDS_ASSIGN(Stream stream, open_stream(context, request.stream));
+  return warm_throughput_unsupported();  // every kds stream is PROVISIONED
 }
 
 }  // namespace kds::api

@@ -73,7 +73,8 @@ PutRecordResponse response_for(const RecordAck& ack) {
 
 ProducerOptions put_producer_options(const Context& context) {
   ProducerOptions options;
-  options.sync = context.sync_puts ? SyncMode::kBatch : SyncMode::kNone;
+  options.sync = context.sync;
+  options.sync_interval_ms = context.sync_interval_ms;
   options.keys = context.keys;
   options.compress_on_worker = false;  // one request's records: no pipeline to fill
   return options;

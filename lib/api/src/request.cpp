@@ -481,6 +481,24 @@ Validator& Validator::string_list(std::string_view member,
   return *this;
 }
 
+Validator& Validator::enumeration_list(std::string_view member,
+                                       const std::optional<std::vector<std::string>>& value, bool is_required,
+                                       size_t max_entries, const std::vector<std::string_view>& values) {
+  if (!value) return is_required ? required(member, false) : *this;
+  const std::string shown = list_text(*value);
+  if (value->empty()) fail(member, shown, "Member must have length greater than or equal to 1");
+  if (value->size() > max_entries)
+    fail(member, shown, fmt::format("Member must have length less than or equal to {}", max_entries));
+  if (!std::all_of(value->begin(), value->end(), [&](const std::string& entry) {
+        return std::find(values.begin(), values.end(), entry) != values.end();
+      })) {
+    fail(member, shown,
+         fmt::format("Member must satisfy constraint: [Member must satisfy enum value set: [{}]]",
+                     fmt::join(values, ", ")));
+  }
+  return *this;
+}
+
 Validator& Validator::string(std::string_view member, const std::optional<std::string>& value,
                              bool is_required, Pattern pattern, size_t min_length, size_t max_length) {
   if (!value) return is_required ? required(member, false) : *this;

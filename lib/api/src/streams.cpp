@@ -28,10 +28,11 @@ void describe_common(const StreamMeta& meta, ordered_json* out) {
   (*out)["StreamModeDetails"] = {{"StreamMode", "PROVISIONED"}};
 }
 
-void describe_settings(const StreamMeta& meta, ordered_json* out) {
+void describe_settings(const StreamMeta& meta, const std::vector<std::string>& shard_level_metrics,
+                       ordered_json* out) {
   (*out)["RetentionPeriodHours"] = meta.retention_hours;
   (*out)["StreamCreationTimestamp"] = epoch_seconds(meta.created_ms);
-  (*out)["EnhancedMonitoring"] = ordered_json::array({{{"ShardLevelMetrics", ordered_json::array()}}});
+  (*out)["EnhancedMonitoring"] = ordered_json::array({{{"ShardLevelMetrics", shard_level_metrics}}});
   (*out)["EncryptionType"] = meta.encryption_type;
   // AWS names the KMS key here; a local store knows only the key's fingerprint.
   if (!meta.key_fingerprint.empty()) (*out)["KeyId"] = "fingerprint:" + meta.key_fingerprint;
@@ -71,11 +72,7 @@ Status create_stream(const Context& context, const CreateStreamRequest& request)
   validate_tags(validator, request.tags, false);
   KDS_TRY(validator.finish());
   KDS_ASSIGN(std::string name, stream_name(request.stream));
-  if (on_demand) {
-    return Error(Errc::kInvalidArgument,
-                 "StreamMode ON_DEMAND is not supported by this store: create the stream PROVISIONED with a "
-                 "ShardCount");
-  }
+  if (on_demand) return on_demand_unsupported();
   KDS_TRY(check_shard_limit(context, *request.shard_count));
   StreamOptions options = request.local;
   options.shard_count = *request.shard_count;
@@ -118,7 +115,7 @@ ordered_json DescribeStreamResponse::to_json() const {
     list.push_back(shard_json(shard));
   description["Shards"] = std::move(list);
   description["HasMoreShards"] = has_more_shards;
-  describe_settings(meta, &description);
+  describe_settings(meta, shard_level_metrics, &description);
   // Not an AWS member: the per-shard size cap kds adds to the retention period.
   if (meta.max_shard_bytes > 0) description["MaxShardBytes"] = meta.max_shard_bytes;
   return {{"StreamDescription", std::move(description)}};
@@ -133,6 +130,8 @@ Result<DescribeStreamResponse> describe_stream(const Context& context, const Des
   KDS_ASSIGN(Stream stream, open_stream(context, request.stream));
   DescribeStreamResponse response;
   response.meta = stream.meta();
+  KDS_ASSIGN(StreamAttributes attributes, read_attributes(stream));
+  response.shard_level_metrics = std::move(attributes.shard_level_metrics);
   const size_t limit =
       static_cast<size_t>(std::min(request.limit.value_or(kDescribeStreamPage), kDescribeStreamPage));
   for (auto& shard : listed_shards(stream.meta(), now_ms())) {
@@ -158,7 +157,7 @@ Result<DescribeStreamSummaryRequest> DescribeStreamSummaryRequest::from_json(Bod
 ordered_json DescribeStreamSummaryResponse::to_json() const {
   ordered_json summary;
   describe_common(meta, &summary);
-  describe_settings(meta, &summary);
+  describe_settings(meta, shard_level_metrics, &summary);
   summary["OpenShardCount"] = open_shard_count;
   summary["ConsumerCount"] = consumer_count;
   return {{"StreamDescriptionSummary", std::move(summary)}};
@@ -175,6 +174,7 @@ Result<DescribeStreamSummaryResponse> describe_stream_summary(const Context& con
   response.open_shard_count = static_cast<int64_t>(stream.meta().open_shards().size());
   KDS_ASSIGN(StreamAttributes attributes, read_attributes(stream));
   response.consumer_count = static_cast<int64_t>(attributes.consumers.size());
+  response.shard_level_metrics = std::move(attributes.shard_level_metrics);
   response.meta.shards.clear();
   return response;
 }

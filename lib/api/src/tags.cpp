@@ -143,18 +143,6 @@ Status change_stream_tags(const Context& context, const StreamRef& ref, const Ta
   });
 }
 
-// The tags of the stream or consumer `arn` names, edited under the stream's control lock by `edit`.
-Status change_resource_tags(const Context& context, std::string_view arn, const TagEdit& edit) {
-  KDS_ASSIGN(ArnTarget target, parse_resource_arn(arn));
-  KDS_ASSIGN(Stream stream, context.store->open_stream(target.stream));
-  return change_attributes(stream, [&](StreamAttributes& attributes) -> Status {
-    if (!target.consumer) return edit(Subject{"stream", target.stream}, &attributes.tags);
-    auto* consumer = find_consumer(attributes, target);
-    if (consumer == nullptr) return consumer_not_found(arn, target.stream);
-    return edit(Subject{"consumer", consumer->name}, &consumer->tags);
-  });
-}
-
 }  // namespace
 
 Result<Tags> new_tags(const StringMap& tags, std::string_view subject_kind, std::string_view subject_name) {
@@ -255,8 +243,8 @@ Status tag_resource(const Context& context, const TagResourceRequest& request) {
   validate_tags(validator, request.tags, true);
   validate_resource_arn(validator, request.resource_arn);
   KDS_TRY(validator.finish());
-  return change_resource_tags(context, *request.resource_arn, [&](const Subject& subject, Tags* tags) {
-    return add_tags(*request.tags, subject, tags);
+  return change_resource(context, *request.resource_arn, [&](Resource& resource) {
+    return add_tags(*request.tags, Subject{resource.kind, resource.name}, resource.tags);
   });
 }
 
@@ -273,8 +261,8 @@ Status untag_resource(const Context& context, const UntagResourceRequest& reques
   validator.string_list("tagKeys", request.tag_keys, true, kMaxTagKeysInRequest, kMaxTagKeyLength);
   validate_resource_arn(validator, request.resource_arn);
   KDS_TRY(validator.finish());
-  return change_resource_tags(context, *request.resource_arn, [&](const Subject& subject, Tags* tags) {
-    return remove_tags(*request.tag_keys, subject, tags);
+  return change_resource(context, *request.resource_arn, [&](Resource& resource) {
+    return remove_tags(*request.tag_keys, Subject{resource.kind, resource.name}, resource.tags);
   });
 }
 
@@ -290,17 +278,9 @@ Result<ListTagsResponse> list_tags_for_resource(const Context& context,
   Validator validator;
   validate_resource_arn(validator, request.resource_arn);
   KDS_TRY(validator.finish());
-  KDS_ASSIGN(ArnTarget target, parse_resource_arn(*request.resource_arn));
-  KDS_ASSIGN(Stream stream, context.store->open_stream(target.stream));
-  KDS_ASSIGN(StreamAttributes attributes, read_attributes(stream));
   ListTagsResponse response;
-  if (!target.consumer) {
-    response.tags = tag_list(attributes.tags);
-    return response;
-  }
-  const auto* consumer = find_consumer(attributes, target);
-  if (consumer == nullptr) return consumer_not_found(*request.resource_arn, target.stream);
-  response.tags = tag_list(consumer->tags);
+  KDS_TRY(read_resource(context, *request.resource_arn,
+                        [&](const Resource& resource) { response.tags = tag_list(*resource.tags); }));
   return response;
 }
 

@@ -1,5 +1,6 @@
-// What Kinesis keeps about a stream besides its shards and records: its tags and its registered
-// (enhanced fan-out) consumers with their tags. No reader or writer of records needs any of it, so it
+// What Kinesis keeps about a stream besides its shards and records: its tags, resource policy and
+// shard-level metrics setting, and its registered (enhanced fan-out) consumers with their tags and
+// policies. No reader or writer of records needs any of it, so it
 // lives in its own file, `attributes.json` in the stream directory (docs/format.md §7a), not in
 // `stream.json`: changing a tag does not make every writer re-read the stream's metadata, and kds
 // versions that predate the file ignore it and never rewrite it.
@@ -27,11 +28,14 @@ struct ConsumerEntry {
   std::string name;
   int64_t created_ms = 0;  // its ARN carries the seconds: {stream ARN}/consumer/{name}:{seconds}
   Tags tags;
+  std::string policy;  // PutResourcePolicy's document; empty: none
 };
 
 struct StreamAttributes {
   Tags tags;
-  std::vector<ConsumerEntry> consumers;  // in the order they were registered
+  std::string policy;                            // PutResourcePolicy's document; empty: none
+  std::vector<std::string> shard_level_metrics;  // EnableEnhancedMonitoring's, in Kinesis's order
+  std::vector<ConsumerEntry> consumers;          // in the order they were registered
 
   const ConsumerEntry* find_consumer(std::string_view name) const;
 

@@ -1,12 +1,16 @@
 // The AWS SDK for JavaScript v3 against kds-serve at argv[2] (HTTP/2, JSON 1.1, SigV4): tags on a stream and on
-// a consumer, by stream name and by ARN, and the lifecycle of an enhanced fan-out consumer.
+// a consumer, by stream name and by ARN, the lifecycle of an enhanced fan-out consumer, resource policies on the
+// stream and on the consumer, the stream mode and warm throughput a PROVISIONED stream refuses, and enhanced
+// monitoring.
 // Exits non-zero on the first answer that is not what Kinesis gives; deletes the stream it made.
 import assert from "node:assert/strict";
 import {
   KinesisClient, CreateStreamCommand, DeleteStreamCommand, DescribeStreamSummaryCommand,
   ListTagsForStreamCommand, TagResourceCommand, UntagResourceCommand, ListTagsForResourceCommand,
   RegisterStreamConsumerCommand, DescribeStreamConsumerCommand, ListStreamConsumersCommand,
-  DeregisterStreamConsumerCommand, waitUntilStreamExists,
+  DeregisterStreamConsumerCommand, PutResourcePolicyCommand, GetResourcePolicyCommand,
+  DeleteResourcePolicyCommand, UpdateStreamWarmThroughputCommand, UpdateStreamModeCommand,
+  EnableEnhancedMonitoringCommand, DisableEnhancedMonitoringCommand, waitUntilStreamExists,
 } from "@aws-sdk/client-kinesis";
 
 const endpoint = process.argv[2];
@@ -24,6 +28,9 @@ async function rejectsWith(promise, name) {
 }
 async function tagsOf(arn) {
   return (await client.send(new ListTagsForResourceCommand({ ResourceARN: arn }))).Tags;
+}
+async function policyOf(arn) {
+  return (await client.send(new GetResourcePolicyCommand({ ResourceARN: arn }))).Policy;
 }
 
 // Tags given at creation, listed by stream name, sorted by key.
@@ -87,6 +94,68 @@ await rejectsWith(client.send(new ListTagsForResourceCommand({
 await rejectsWith(client.send(new ListTagsForResourceCommand({ ResourceARN: `${consumerArn}0` })),
   "ResourceNotFoundException");
 await rejectsWith(client.send(new DeleteStreamCommand({ StreamName: "tagged" })), "ResourceInUseException");
+
+// A resource policy on the stream: stored, returned exactly, and "{}" once deleted (none attached).
+const streamPolicy = JSON.stringify({ Version: "2012-10-17", Statement: [{
+  Effect: "Allow", Principal: { AWS: "arn:aws:iam::000000000000:root" }, Action: "kinesis:GetRecords",
+  Resource: streamArn,
+}] });
+assert.equal(await policyOf(streamArn), "{}");
+await client.send(new PutResourcePolicyCommand({ ResourceARN: streamArn, Policy: streamPolicy }));
+assert.equal(await policyOf(streamArn), streamPolicy);
+await client.send(new DeleteResourcePolicyCommand({ ResourceARN: streamArn }));
+assert.equal(await policyOf(streamArn), "{}");
+
+// A consumer's policy is its own, not the stream's.
+const consumerPolicy = JSON.stringify({ Version: "2012-10-17", Statement: [{
+  Effect: "Allow", Principal: { AWS: "arn:aws:iam::000000000000:root" }, Action: "kinesis:SubscribeToShard",
+  Resource: consumerArn,
+}] });
+await client.send(new PutResourcePolicyCommand({ ResourceARN: consumerArn, Policy: consumerPolicy }));
+assert.equal(await policyOf(consumerArn), consumerPolicy);
+assert.equal(await policyOf(streamArn), "{}", "the consumer's policy is not the stream's");
+await client.send(new PutResourcePolicyCommand({ ResourceARN: streamArn, Policy: streamPolicy }));
+await client.send(new DeleteResourcePolicyCommand({ ResourceARN: consumerArn }));
+assert.equal(await policyOf(consumerArn), "{}");
+assert.equal(await policyOf(streamArn), streamPolicy, "deleting the consumer's policy keeps the stream's");
+await client.send(new DeleteResourcePolicyCommand({ ResourceARN: streamArn }));
+assert.equal(await policyOf(streamArn), "{}");
+
+// A policy that is no JSON, or has no Statement, is refused; so is a policy on a stream that does not exist.
+await rejectsWith(client.send(new PutResourcePolicyCommand({ ResourceARN: streamArn, Policy: "not json" })),
+  "InvalidArgumentException");
+await rejectsWith(client.send(new PutResourcePolicyCommand({ ResourceARN: streamArn, Policy: "{}" })),
+  "InvalidArgumentException");
+assert.equal(await policyOf(streamArn), "{}", "a refused PutResourcePolicy changes nothing");
+await rejectsWith(client.send(new PutResourcePolicyCommand({
+  ResourceARN: "arn:aws:kinesis:us-east-1:000000000000:stream/nope", Policy: streamPolicy,
+})), "ResourceNotFoundException");
+
+// Every kds stream is PROVISIONED: no warm throughput, no ON_DEMAND; PROVISIONED is accepted as it is.
+await rejectsWith(client.send(new UpdateStreamWarmThroughputCommand({
+  StreamName: "tagged", WarmThroughputMiBps: 100,
+})), "InvalidArgumentException");
+await rejectsWith(client.send(new UpdateStreamModeCommand({
+  StreamARN: streamArn, StreamModeDetails: { StreamMode: "ON_DEMAND" },
+})), "InvalidArgumentException");
+await client.send(new UpdateStreamModeCommand({
+  StreamARN: streamArn, StreamModeDetails: { StreamMode: "PROVISIONED" },
+}));
+
+// Enhanced monitoring: the metrics enabled are kept and shown by DescribeStreamSummary; "ALL" disables them all.
+const enabled = await client.send(new EnableEnhancedMonitoringCommand({
+  StreamName: "tagged", ShardLevelMetrics: ["IncomingBytes", "OutgoingRecords"],
+}));
+assert.deepEqual(enabled.CurrentShardLevelMetrics, []);
+assert.deepEqual(enabled.DesiredShardLevelMetrics, ["IncomingBytes", "OutgoingRecords"]);
+const monitored = (await client.send(new DescribeStreamSummaryCommand({ StreamName: "tagged" })))
+  .StreamDescriptionSummary;
+assert.deepEqual(monitored.EnhancedMonitoring[0].ShardLevelMetrics, ["IncomingBytes", "OutgoingRecords"]);
+const disabled = await client.send(new DisableEnhancedMonitoringCommand({
+  StreamName: "tagged", ShardLevelMetrics: ["ALL"],
+}));
+assert.deepEqual(disabled.CurrentShardLevelMetrics, ["IncomingBytes", "OutgoingRecords"]);
+assert.deepEqual(disabled.DesiredShardLevelMetrics, []);
 
 // Deregistered, the consumer is gone; then the stream is deleted, even with consumer deletion enforced.
 await client.send(new DeregisterStreamConsumerCommand({ ConsumerARN: consumerArn }));

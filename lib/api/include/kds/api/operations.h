@@ -23,6 +23,7 @@
 #include "kds/api/shard_iterator.h"
 #include "kds/cipher.h"
 #include "kds/metadata.h"
+#include "kds/producer.h"
 #include "kds/report.h"
 #include "kds/reshard.h"
 #include "kds/shard_reader.h"
@@ -47,11 +48,13 @@ struct Context {
   Reporter* reporter = nullptr;
   // Issues and checks shard iterators (GetShardIterator, GetRecords); IteratorCodec::open makes one.
   const IteratorCodec* iterators = nullptr;
-  // When PutRecord(s) answer: kBatch after fdatasync (a Kinesis acknowledgement is durable), kNone once
-  // the records are in the page cache (they survive a crash of the process, not of the machine).
-  bool sync_puts = true;
+  // When PutRecord(s) answer: kBatch after fdatasync (a Kinesis acknowledgement is durable); kInterval and
+  // kNone once the records are in the page cache (they survive a crash of the process, not of the
+  // machine), kInterval with an fdatasync at least every sync_interval_ms.
+  SyncMode sync = SyncMode::kBatch;
+  int64_t sync_interval_ms = 1000;
   // Where PutRecord(s) find an open producer (may be null: each request opens its own). Its options, not
-  // sync_puts and keys, then decide how records are written.
+  // sync and keys, then decide how records are written.
   ProducerPool* producers = nullptr;
   // The account's shard quota (kds-serve --shard-limit): CreateStream, SplitShard and UpdateShardCount
   // refuse what would take the store's open shards past it, and DescribeLimits reports it. Unset: none
@@ -109,6 +112,7 @@ struct DescribeStreamResponse {
   StreamMeta meta;
   std::vector<ShardMeta> shards;  // unexpired, ascending index, after ExclusiveStartShardId, at most Limit
   bool has_more_shards = false;
+  std::vector<std::string> shard_level_metrics;
   ordered_json to_json() const;
 };
 Result<DescribeStreamResponse> describe_stream(const Context& context, const DescribeStreamRequest& request);
@@ -121,6 +125,7 @@ struct DescribeStreamSummaryResponse {
   StreamMeta meta;
   int64_t open_shard_count = 0;
   int64_t consumer_count = 0;
+  std::vector<std::string> shard_level_metrics;
   ordered_json to_json() const;
 };
 Result<DescribeStreamSummaryResponse> describe_stream_summary(const Context& context,
@@ -404,5 +409,62 @@ struct ListStreamConsumersResponse {
 };
 Result<ListStreamConsumersResponse> list_stream_consumers(const Context& context,
                                                           const ListStreamConsumersRequest& request);
+
+// ---- Resource policies (kept, not enforced: kds has no IAM) ----
+
+struct PutResourcePolicyRequest {
+  std::optional<std::string> resource_arn;
+  std::optional<std::string> policy;
+  static Result<PutResourcePolicyRequest> from_json(Body body);
+};
+Status put_resource_policy(const Context& context, const PutResourcePolicyRequest& request);
+
+struct ResourcePolicyRequest {  // GetResourcePolicy's and DeleteResourcePolicy's
+  std::optional<std::string> resource_arn;
+  static Result<ResourcePolicyRequest> from_json(Body body);
+};
+struct GetResourcePolicyResponse {
+  std::string policy;  // "{}" when none is attached
+  ordered_json to_json() const;
+};
+Result<GetResourcePolicyResponse> get_resource_policy(const Context& context,
+                                                      const ResourcePolicyRequest& request);
+Status delete_resource_policy(const Context& context, const ResourcePolicyRequest& request);
+
+// ---- Enhanced monitoring (the setting is kept and described; kds records no CloudWatch metrics yet) ----
+
+struct EnhancedMonitoringRequest {  // Enable- and DisableEnhancedMonitoring's
+  StreamRef stream;
+  std::optional<std::vector<std::string>> shard_level_metrics;
+  static Result<EnhancedMonitoringRequest> from_json(Body body);
+};
+struct EnhancedMonitoringResponse {
+  std::string stream_name;
+  std::vector<std::string> current;  // before the change
+  std::vector<std::string> desired;  // after it
+  ordered_json to_json() const;
+};
+Result<EnhancedMonitoringResponse> enable_enhanced_monitoring(const Context& context,
+                                                              const EnhancedMonitoringRequest& request);
+Result<EnhancedMonitoringResponse> disable_enhanced_monitoring(const Context& context,
+                                                               const EnhancedMonitoringRequest& request);
+
+// ---- Capacity mode (every kds stream is PROVISIONED: on-demand scaling is not built yet) ----
+
+struct UpdateStreamModeRequest {
+  std::optional<std::string> stream_arn;
+  std::optional<std::string> stream_mode;  // StreamModeDetails.StreamMode
+  std::optional<int64_t> warm_throughput_mibps;
+  static Result<UpdateStreamModeRequest> from_json(Body body);
+};
+Status update_stream_mode(const Context& context, const UpdateStreamModeRequest& request);
+
+struct UpdateStreamWarmThroughputRequest {
+  StreamRef stream;
+  std::optional<int64_t> warm_throughput_mibps;
+  static Result<UpdateStreamWarmThroughputRequest> from_json(Body body);
+};
+Status update_stream_warm_throughput(const Context& context,
+                                     const UpdateStreamWarmThroughputRequest& request);
 
 }  // namespace kds::api

@@ -111,6 +111,9 @@ class Validator {
   // A List of strings: its number of entries, then its members' lengths (1..max_length characters).
   Validator& string_list(std::string_view member, const std::optional<std::vector<std::string>>& value,
                          bool required, size_t max_entries, size_t max_length);
+  // A List of enum strings: its number of entries (1..max_entries), then its members' values.
+  Validator& enumeration_list(std::string_view member, const std::optional<std::vector<std::string>>& value,
+                              bool required, size_t max_entries, const std::vector<std::string_view>& values);
   Validator& required(std::string_view member, bool present);
 
   // ValidationException listing the failures found, or OK.
