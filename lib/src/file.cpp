@@ -164,6 +164,13 @@ Result<std::string> Dir::read_file(std::string_view name, Fd* keep_open) const {
   return contents;
 }
 
+Result<std::optional<std::string>> Dir::read_file_if_present(std::string_view name) const {
+  auto contents = read_file(name);
+  if (contents.ok()) return std::optional<std::string>(std::move(contents).value());
+  if (contents.error().sys_errno() == ENOENT) return std::optional<std::string>();
+  return contents.error();
+}
+
 Result<std::string> read_to_end(int fd, std::string_view what) {
   std::string contents;
   char buf[65536];

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <cerrno>
 #include <nlohmann/json.hpp>
 
 #include "kds/store.h"
@@ -103,11 +102,8 @@ Result<StreamAttributes> StreamAttributes::from_json(std::string_view text, std:
 }
 
 Result<StreamAttributes> read_attributes(const Stream& stream) {
-  auto text = stream.dir().read_file(kStreamAttributesName);
-  if (!text.ok()) {
-    if (text.error().sys_errno() == ENOENT) return StreamAttributes{};
-    return text.error();
-  }
+  KDS_ASSIGN(auto text, stream.dir().read_file_if_present(kStreamAttributesName));
+  if (!text) return StreamAttributes{};
   return StreamAttributes::from_json(*text, stream.dir().path_of(kStreamAttributesName));
 }
 

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -72,6 +73,8 @@ class Dir {
 
   // Reads the whole file `name`. With `keep_open`, hands over the open descriptor too.
   Result<std::string> read_file(std::string_view name, Fd* keep_open = nullptr) const;
+  // The same, or nullopt when there is no file `name` (an optional file, such as attributes.json).
+  Result<std::optional<std::string>> read_file_if_present(std::string_view name) const;
   // Replaces `name` atomically: writes `name`.tmp, fsyncs it, renames it over `name`, fsyncs this
   // directory. A reader sees the old or the new contents, never a mix.
   Status write_file_atomic(std::string_view name, std::string_view contents) const;

@@ -26,7 +26,8 @@ bool is_request_timestamp(std::string_view key) {
 }
 bool is_answer_timestamp(std::string_view key) {
   return key == "ApproximateArrivalTimestamp" || key == "StreamCreationTimestamp" ||
-         key == "ConsumerCreationTimestamp";
+         key == "ConsumerCreationTimestamp" || key == "StartedAt" || key == "EndedAt" ||
+         key == "EarliestAllowedEndAt";
 }
 // Blob members of answers (GetRecords' records).
 bool is_answer_blob(std::string_view key) {

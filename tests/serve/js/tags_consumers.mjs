@@ -1,7 +1,7 @@
 // The AWS SDK for JavaScript v3 against kds-serve at argv[2] (HTTP/2, JSON 1.1, SigV4): tags on a stream and on
 // a consumer, by stream name and by ARN, the lifecycle of an enhanced fan-out consumer, resource policies on the
 // stream and on the consumer, the stream mode and warm throughput a PROVISIONED stream refuses, and enhanced
-// monitoring.
+// monitoring; the account's billing commitment.
 // Exits non-zero on the first answer that is not what Kinesis gives; deletes the stream it made.
 import assert from "node:assert/strict";
 import {
@@ -10,7 +10,8 @@ import {
   RegisterStreamConsumerCommand, DescribeStreamConsumerCommand, ListStreamConsumersCommand,
   DeregisterStreamConsumerCommand, PutResourcePolicyCommand, GetResourcePolicyCommand,
   DeleteResourcePolicyCommand, UpdateStreamWarmThroughputCommand, UpdateStreamModeCommand,
-  EnableEnhancedMonitoringCommand, DisableEnhancedMonitoringCommand, waitUntilStreamExists,
+  EnableEnhancedMonitoringCommand, DisableEnhancedMonitoringCommand, DescribeAccountSettingsCommand,
+  UpdateAccountSettingsCommand, waitUntilStreamExists,
 } from "@aws-sdk/client-kinesis";
 
 const endpoint = process.argv[2];
@@ -164,5 +165,16 @@ await rejectsWith(client.send(new DescribeStreamConsumerCommand({ ConsumerARN: c
 await client.send(new DeleteStreamCommand({ StreamName: "tagged", EnforceConsumerDeletion: true }));
 await rejectsWith(client.send(new DescribeStreamSummaryCommand({ StreamName: "tagged" })),
   "ResourceNotFoundException");
+
+// The billing commitment: a day at least, so a disable right after enabling is pending until then.
+const enabledAccount = (await client.send(new UpdateAccountSettingsCommand({
+  MinimumThroughputBillingCommitment: { Status: "ENABLED" } }))).MinimumThroughputBillingCommitment;
+assert.equal(enabledAccount.Status, "ENABLED");
+assert.ok(enabledAccount.StartedAt instanceof Date);
+assert.equal(enabledAccount.EarliestAllowedEndAt - enabledAccount.StartedAt, 86400 * 1000);
+await client.send(new UpdateAccountSettingsCommand({ MinimumThroughputBillingCommitment: { Status: "DISABLED" } }));
+const account = (await client.send(new DescribeAccountSettingsCommand({}))).MinimumThroughputBillingCommitment;
+assert.equal(account.Status, "ENABLED_UNTIL_EARLIEST_ALLOWED_END");
+assert.equal(account.EndedAt.getTime(), enabledAccount.EarliestAllowedEndAt.getTime());
 client.destroy();
 console.log("js sdk tags and consumers: ok");

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kds/account_settings.h"
 #include "kds/api/request.h"
 #include "kds/api/shard_iterator.h"
 #include "kds/cipher.h"
@@ -82,6 +83,25 @@ struct DescribeLimitsResponse {
   ordered_json to_json() const;
 };
 Result<DescribeLimitsResponse> describe_limits(const Context& context, const DescribeLimitsRequest& request);
+
+// DescribeAccountSettings and UpdateAccountSettings: the minimum throughput billing commitment, kept in the
+// store (account_settings.h), though a local store bills nothing.
+struct DescribeAccountSettingsRequest {
+  static Result<DescribeAccountSettingsRequest> from_json(Body body);
+};
+struct UpdateAccountSettingsRequest {
+  bool commitment_given = false;  // MinimumThroughputBillingCommitment
+  std::optional<std::string> commitment_status;
+  static Result<UpdateAccountSettingsRequest> from_json(Body body);
+};
+struct AccountSettingsResponse {
+  BillingCommitment commitment;
+  ordered_json to_json() const;
+};
+Result<AccountSettingsResponse> describe_account_settings(const Context& context,
+                                                          const DescribeAccountSettingsRequest& request);
+Result<AccountSettingsResponse> update_account_settings(const Context& context,
+                                                        const UpdateAccountSettingsRequest& request);
 
 // ---- Streams ----
 
