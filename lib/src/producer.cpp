@@ -56,6 +56,12 @@ Result<Producer::Slot*> Producer::route_key(std::string_view key, u128* hash) {
   return route_slots_[route];
 }
 
+Producer::~Producer() {
+  // Moved from: nothing to sync (syncer_ is null). A failure has no one left to tell: the records were
+  // acknowledged when written, which is what interval mode promises short of a power loss.
+  if (syncer_ && !unsynced_.empty()) (void)sync_written();
+}
+
 int64_t Producer::ms_until_sync() const {
   if (unsynced_.empty()) return -1;
   return std::max<int64_t>(0, last_sync_ms_ + options_.sync_interval_ms - now_ms());

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
 #include "kds/store.h"
@@ -80,14 +81,20 @@ Result<StreamAttributes> StreamAttributes::from_json(std::string_view text, std:
     attributes.tags = tags_of(doc.at("Tags"));
     attributes.policy = optional_string(doc, "Policy");
     if (doc.contains("ShardLevelMetrics")) {
+      if (!doc.at("ShardLevelMetrics").is_array())
+        throw std::invalid_argument("ShardLevelMetrics is not an array");
       for (const auto& metric : doc.at("ShardLevelMetrics"))
         attributes.shard_level_metrics.push_back(metric.get<std::string>());
     }
+    if (!doc.at("Consumers").is_array()) throw std::invalid_argument("Consumers is not an array");
     for (const auto& item : doc.at("Consumers")) {
       ConsumerEntry consumer;
       consumer.name = item.at("ConsumerName").get<std::string>();
       const auto& created = item.at("CreatedMs");
-      if (!created.is_number_integer()) throw std::invalid_argument("CreatedMs is not an integer");
+      if (!created.is_number_integer() ||
+          (created.is_number_unsigned() && created.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))) {
+        throw std::invalid_argument("CreatedMs is not an integer of 64 bits");
+      }
       consumer.created_ms = created.get<int64_t>();
       consumer.tags = tags_of(item.at("Tags"));
       consumer.policy = optional_string(item, "Policy");
@@ -111,8 +118,12 @@ Status change_attributes(Stream& stream, const std::function<Status(StreamAttrib
   KDS_ASSIGN(Fd control, stream.lock_control());
   KDS_TRY(stream.check_exists());
   KDS_ASSIGN(StreamAttributes attributes, read_attributes(stream));
+  const std::string before = attributes.to_json();
   KDS_TRY(change(attributes));
-  return stream.dir().write_file_atomic(kStreamAttributesName, attributes.to_json());
+  const std::string after = attributes.to_json();
+  // A change that changed nothing (removing a tag the stream lacks) leaves the file, or its absence, alone.
+  if (after == before) return {};
+  return stream.dir().write_file_atomic(kStreamAttributesName, after);
 }
 
 }  // namespace kds

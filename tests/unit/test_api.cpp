@@ -4,8 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <deque>
 #include <string>
+#include <thread>
 
 #include "api_fixture.h"
 #include "kds/api/operations.h"
@@ -303,4 +305,31 @@ TEST_CASE("api: pooled producers are lent again, and never to a stream deleted o
   auto missing = pool.borrow("nope");
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().to_string().find("ResourceNotFoundException") == 0);
+}
+
+TEST_CASE("api: in interval mode the pool syncs what its idle producers wrote, with no request after") {
+  ApiFixture f;
+  f.create("s", 1);
+  ProducerOptions options = put_producer_options(f.context);
+  options.sync = SyncMode::kInterval;
+  options.sync_interval_ms = 20;
+  ProducerPool pool(f.store, options, nullptr);
+  {
+    auto lease = pool.borrow("s");
+    REQUIRE(lease.ok());
+    REQUIRE((*lease)->add("k", "v").ok());
+    REQUIRE((*lease)->flush(nullptr).ok());
+    CHECK((*lease)->ms_until_sync() >= 0);  // written, not yet synced
+    lease->keep();
+  }
+  // The pool's thread syncs it once due; looked at now and then (each look lends it out for a moment).
+  bool synced = false;
+  for (int look = 0; look < 500 && !synced; ++look) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    auto lease = pool.borrow("s");
+    REQUIRE(lease.ok());
+    synced = (*lease)->ms_until_sync() == -1;
+    lease->keep();
+  }
+  CHECK(synced);
 }

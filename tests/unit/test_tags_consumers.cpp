@@ -77,6 +77,9 @@ TEST_CASE("attributes.json: round trip, absent file, damage named with the file"
       R"({"FormatVersion":1,"Tags":{"a":1},"Consumers":[]})",
       R"({"FormatVersion":1,"Tags":[],"Consumers":[]})",
       R"({"FormatVersion":1,"Tags":{},"Consumers":[{"ConsumerName":"a","CreatedMs":1.5,"Tags":{}}]})",
+      R"({"FormatVersion":1,"Tags":{},"Consumers":[{"ConsumerName":"a","CreatedMs":18446744073709551615,"Tags":{}}]})",
+      R"({"FormatVersion":1,"Tags":{},"Consumers":{}})",
+      R"({"FormatVersion":1,"Tags":{},"ShardLevelMetrics":"ALL","Consumers":[]})",
       R"({"FormatVersion":1,"Tags":{},"Consumers":[{"ConsumerName":"a","CreatedMs":1,"Tags":{}},)"
       R"({"ConsumerName":"a","CreatedMs":2,"Tags":{}}]})",
   };
@@ -136,6 +139,11 @@ TEST_CASE("tags: added, listed in key order by pages, removed; CreateStream take
         json::parse(R"({"Tags":[{"Key":"c","Value":""}],"HasMoreTags":false})"));
   CHECK(f.error_of<RemoveTagsFromStreamRequest>({{"StreamName", "s"}, {"TagKeys", {"b", "absent"}}},
                                                 remove_tags_from_stream) == "");
+  // A change that changes nothing writes nothing: a stream without attributes keeps none.
+  f.create("bare", 1);
+  CHECK(f.error_of<RemoveTagsFromStreamRequest>({{"StreamName", "bare"}, {"TagKeys", {"absent"}}},
+                                                remove_tags_from_stream) == "");
+  CHECK_FALSE(open(f, "bare").dir().stat_entry(kStreamAttributesName).ok());
   CHECK(attributes_of(f, "s").tags == Tags{{"a", "1"}, {"c", ""}});
 
   CHECK(f.error_of<CreateStreamRequest>(
@@ -147,6 +155,14 @@ TEST_CASE("tags: added, listed in key order by pages, removed; CreateStream take
                                         create_stream)
             .starts_with("InvalidArgumentException: Failed to add tags to stream never under account"));
   CHECK_FALSE(f.store.open_stream("never").ok());
+}
+
+TEST_CASE("tags: a key given twice in one request counts once, with its last value") {
+  RequestBody body;
+  REQUIRE(body.parse(R"({"StreamName":"s","Tags":{"a":"1","b":"2","a":"3","c":null}})"));
+  auto request = AddTagsToStreamRequest::from_json(body.root());
+  REQUIRE(request.ok());
+  CHECK(*request->tags == StringMap{{"a", "3"}, {"b", "2"}});
 }
 
 TEST_CASE("tags: Kinesis's limits and texts") {
@@ -267,6 +283,10 @@ TEST_CASE("consumers: registered, described by ARN or by stream and name, listed
                                                 register_stream_consumer) ==
       "LimitExceededException: Stream s under account 000000000000 already has 20 registered consumers, the "
       "most a stream can have.");
+  CHECK(f.error_of<ListStreamConsumersRequest>(
+            {{"StreamARN", kArn + "s"}, {"NextToken", "x"}, {"StreamCreationTimestamp", 1}},
+            list_stream_consumers) ==
+        "InvalidArgumentException: NextToken and StreamCreationTimestamp cannot be provided together.");
   std::vector<std::string> names;
   json body = {{"StreamARN", kArn + "s"}, {"MaxResults", 6}};
   for (int page = 0; page < 10; ++page) {

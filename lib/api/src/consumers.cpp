@@ -264,6 +264,10 @@ Result<ListStreamConsumersResponse> list_stream_consumers(const Context& context
   KDS_ASSIGN(std::string name, stream_from(std::nullopt, request.stream_arn));
   std::optional<int64_t> created = request.stream_creation_timestamp_ms;
   std::string after;
+  if (request.next_token && request.stream_creation_timestamp_ms) {
+    return Error(Errc::kInvalidArgument,
+                 "NextToken and StreamCreationTimestamp cannot be provided together.");
+  }
   if (request.next_token) {
     KDS_ASSIGN(Token token, parse_token('C', *request.next_token));
     if (token.stream != name) {

@@ -1,5 +1,7 @@
 #include "kds/api/producer_pool.h"
 
+#include <algorithm>
+#include <chrono>
 #include <utility>
 #include <vector>
 
@@ -13,9 +15,32 @@ ProducerPool::ProducerPool(const Store& store, ProducerOptions options, Reporter
       options_(std::move(options)),
       reporter_(reporter),
       max_idle_(max_idle),
-      max_age_ms_(max_age_ms) {}
+      max_age_ms_(max_age_ms) {
+  if (options_.sync == SyncMode::kInterval) syncing_ = std::thread([this] { sync_idle(); });
+}
 
-ProducerPool::~ProducerPool() = default;
+ProducerPool::~ProducerPool() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  stop_wanted_.notify_all();
+  if (syncing_.joinable()) syncing_.join();
+  // The idle producers close with idle_, each syncing what it wrote.
+}
+
+void ProducerPool::sync_idle() {
+  // A tenth of the interval (at least 1 ms) between looks: a record is synced at most 10 % late.
+  const auto step = std::chrono::milliseconds(std::max<int64_t>(1, options_.sync_interval_ms / 10));
+  std::unique_lock lock(mutex_);
+  while (!stop_wanted_.wait_for(lock, step, [this] { return stopping_; })) {
+    for (auto& idle : idle_) {
+      // Starts the fdatasync on the producer's worker; a failure is returned by the producer's next
+      // sync_written(), in a later request's flush (which fails, and the producer is dropped).
+      if (idle.producer->ms_until_sync() == 0) (void)idle.producer->sync_written();
+    }
+  }
+}
 
 ProducerPool::Lease::~Lease() {
   if (pool_ != nullptr && producer_ && keep_ && producer_->empty())

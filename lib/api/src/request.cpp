@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cmath>
 #include <limits>
+#include <unordered_map>
 
 #include "kds/base64.h"
 #include "kds/validate.h"
@@ -229,17 +230,17 @@ std::optional<StringMap> JsonReader::string_map(std::string_view name) {
     return std::nullopt;
   }
   StringMap map;
+  std::unordered_map<std::string_view, size_t> index;  // key (in the parsed body) to its entry in `map`
   const simdjson::dom::object object = value->get_object().value_unsafe();
   for (auto field : object) {
     if (field.value.is_null()) continue;
     auto text = string_of(field.value);
     if (!text) return std::nullopt;
-    auto same =
-        std::find_if(map.begin(), map.end(), [&](const auto& entry) { return entry.first == field.key; });
-    if (same != map.end()) {
-      same->second = std::move(*text);
-    } else {
+    auto [at, added] = index.emplace(field.key, map.size());
+    if (added) {
       map.emplace_back(std::string(field.key), std::move(*text));
+    } else {
+      map[at->second].second = std::move(*text);
     }
   }
   return map;

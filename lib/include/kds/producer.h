@@ -56,6 +56,11 @@ class Producer {
   // Opens `stream` for writing. `reporter` (may be null) must outlive the producer.
   static Result<Producer> open(const Store& store, std::string_view stream, const ProducerOptions& options,
                                Reporter* reporter);
+  Producer(Producer&&) = default;
+  Producer& operator=(Producer&&) = default;
+  // Interval mode: what was written and not yet synced is synced before the producer closes, so a
+  // producer dropped between flushes (a server's idle one) still keeps the interval's promise.
+  ~Producer();
 
   // Checks a record as PutRecord does: key of 1..256 characters in UTF-8, data of at most 1 MiB, key and
   // data together at most 1 MiB.

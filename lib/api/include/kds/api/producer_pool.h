@@ -7,8 +7,13 @@
 // dropped rather than lent when their stream was deleted (or deleted and created again) since they were
 // opened, and once they are `max_age_ms` old, so that what Producer::open does now and then (removing
 // closed shards whose records have all expired) still happens on a server that runs for months.
+//
+// In interval mode (ProducerOptions::sync) a thread of the pool syncs what idle producers wrote once it is
+// due, as kds-put's loop does between reads: an acknowledged record is on disk within the interval even
+// when no request follows it. (A producer that is closed syncs what it wrote first.)
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <list>
@@ -16,6 +21,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "kds/api/operations.h"
 #include "kds/producer.h"
@@ -76,6 +82,8 @@ class ProducerPool {
     int64_t opened_ms = 0;
   };
   void give_back(Idle idle);
+  // Interval mode: until the pool is destroyed, syncs the idle producers whose written records are due.
+  void sync_idle();
 
   const Store& store_;
   const ProducerOptions options_;
@@ -84,6 +92,9 @@ class ProducerPool {
   const int64_t max_age_ms_;
   std::mutex mutex_;
   std::list<Idle> idle_;  // most recently returned first; guarded by mutex_
+  std::condition_variable stop_wanted_;
+  bool stopping_ = false;  // guarded by mutex_
+  std::thread syncing_;    // interval mode only: sync_idle()
 };
 
 }  // namespace kds::api
