@@ -57,12 +57,16 @@ check 2 "sync" sh -c 'echo x | kds-put s --sync sometimes'
 # A bad line after good ones in a small input stores none of them.
 check 6 "line 3: ValidationException" sh -c 'printf "k1:a\nk2:b\n:c\n" | kds-put s -K :'
 # kds-put takes records in groups of 64: a bad one inside a later group is still named by its own line.
-check 6 "stdin: line 130: no key delimiter" \
-  sh -c 'seq 1 200 | awk "NR == 130 { print; next } { print \"k\" \$0 \":v\" }" | kds-put s -K :'
-check 6 "stdin: line 65: ValidationException" \
-  sh -c 'seq 1 200 | awk "NR == 65 { print \":v\"; next } { print \"k\" \$0 \":v\" }" | kds-put s -K :'
+# The inputs are files, read whole without waiting: kds-put stores what it has read whenever its input
+# makes it wait (so a slow pipe's records are not held back), and a pipe that is slow to bring the bad
+# line would have the lines before it stored.
+seq 1 200 | awk 'NR == 130 { print; next } { print "k" $0 ":v" }' >"$TEST_DIR/no-delimiter"
+seq 1 200 | awk 'NR == 65 { print ":v"; next } { print "k" $0 ":v" }' >"$TEST_DIR/empty-key"
+seq 1 100 | awk 'NR == 70 { printf "%1100000s\n", "x"; next } { print }' >"$TEST_DIR/too-long"
+check 6 "stdin: line 130: no key delimiter" sh -c 'kds-put s -K : <"$1"' sh "$TEST_DIR/no-delimiter"
+check 6 "stdin: line 65: ValidationException" sh -c 'kds-put s -K : <"$1"' sh "$TEST_DIR/empty-key"
 check 6 "stdin: line 70: ValidationException: record is longer than the 1048576 byte limit" \
-  sh -c 'seq 1 100 | awk "NR == 70 { printf \"%1100000s\\n\", \"x\"; next } { print }" | kds-put s'
+  sh -c 'kds-put s <"$1"' sh "$TEST_DIR/too-long"
 
 check 2 "ValidationException: .*sequenceNumber.*regular expression" kds-get s abc
 check 2 "ValidationException: .*regular expression" kds-get s 01
