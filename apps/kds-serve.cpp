@@ -1,4 +1,5 @@
 // kds-serve: the Kinesis API over HTTP on a store, for AWS SDKs, the AWS CLI and any Kinesis client.
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -33,6 +34,8 @@ struct Options {
   std::string tls_key;
   std::string credentials;  // empty: signatures are not verified
   int64_t shard_limit = 10000;
+  int64_t subscription_lifetime_s = 300;
+  int64_t idle_timeout_s = 60;
 };
 
 bool is_loopback(const std::string& host) {
@@ -72,8 +75,8 @@ int run_server(Options& options) {
     credentials = std::move(read).value();
   }
   api::Context context;
-  const serve::Service service(context, credentials);
-  serve::HttpServer server(service, {options.threads});
+  const serve::Service service(context, credentials, {.lifetime_ms = options.subscription_lifetime_s * 1000});
+  serve::HttpServer server(service, {options.threads, std::chrono::seconds(options.idle_timeout_s)});
   if (!options.tls_cert.empty()) {
     if (auto tls = server.use_tls(options.tls_cert, options.tls_key); !tls.ok()) return fail(tls.error());
   }
@@ -145,6 +148,16 @@ int main(int argc, char** argv) {
                        "The account's shard quota: open shards across the store (default: 10000)")
             ->type_name("N")
             ->check(CLI::Range(int64_t{1}, int64_t{1000000}));
+        app.add_option("--subscription-lifetime", options.subscription_lifetime_s,
+                       "Seconds a SubscribeToShard event stream lasts before the client must subscribe "
+                       "again (default: 300, as Kinesis)")
+            ->type_name("SECONDS")
+            ->check(CLI::Range(int64_t{1}, int64_t{86400}));
+        app.add_option("--idle-timeout", options.idle_timeout_s,
+                       "Seconds a connection may stay idle, or take to send a request, before it is closed "
+                       "(default: 60)")
+            ->type_name("SECONDS")
+            ->check(CLI::Range(int64_t{1}, int64_t{86400}));
         app.add_option("--credentials", options.credentials,
                        "Verify SigV4 signatures against the keys of this AWS credentials file (default: any "
                        "credentials are accepted)")

@@ -231,11 +231,12 @@ Result<uint64_t> StreamFollower::deliver_available(const Deliver& deliver) {
   }
 }
 
-Result<bool> StreamFollower::wait(int timeout_ms, int watch_fd) {
-  pollfd fds[2] = {{inotify_.valid() ? inotify_.get() : -1, POLLIN, 0}, {watch_fd, 0, 0}};
-  const int ready = ::poll(fds, 2, timeout_ms);
+Result<bool> StreamFollower::wait(int timeout_ms, int watch_fd, int wake_fd) {
+  pollfd fds[3] = {
+      {inotify_.valid() ? inotify_.get() : -1, POLLIN, 0}, {watch_fd, 0, 0}, {wake_fd, POLLIN, 0}};
+  const int ready = ::poll(fds, 3, timeout_ms);
   if (ready < 0) return false;  // a signal: let the caller look at it
-  if ((fds[1].revents & (POLLERR | POLLHUP)) != 0) return true;
+  if ((fds[1].revents & (POLLERR | POLLHUP)) != 0 || (fds[2].revents & POLLIN) != 0) return true;
   if (ready > 0 && (fds[0].revents & POLLIN) != 0) {
     alignas(inotify_event) char buffer[16384];
     for (;;) {

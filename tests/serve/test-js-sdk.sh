@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The AWS SDK for JavaScript v3 (HTTP/2 with prior knowledge, its default) and h2load against kds-serve;
-# a stop with an HTTP/2 connection open sends GOAWAY and exits 0.
+# The AWS SDK for JavaScript v3 (HTTP/2 with prior knowledge, its default) and h2load against kds-serve,
+# SubscribeToShard's event stream among the calls; a stop with an HTTP/2 connection open sends GOAWAY and
+# exits 0.
 source "$(dirname "$0")/lib.sh"
 JS_DIR="$(cd "$(dirname "$0")/js" && pwd)"
 [[ -d $JS_DIR/node_modules/@aws-sdk/client-kinesis ]] ||
@@ -9,6 +10,7 @@ JS_DIR="$(cd "$(dirname "$0")/js" && pwd)"
 start_server
 node "$JS_DIR/sdk_client.mjs" "$ENDPOINT" || fail "JS SDK client"
 node "$JS_DIR/tags_consumers.mjs" "$ENDPOINT" || fail "JS SDK tags and consumers"
+node "$JS_DIR/subscribe.mjs" "$ENDPOINT" || fail "JS SDK SubscribeToShard"
 assert_eq "$(kds-get js -f '%k\n' | wc -l)" 521 "kds-get reads the 521 records the JS SDK put"
 
 # curl with HTTP/2 prior knowledge.
@@ -50,4 +52,14 @@ stop_server || fail "kds-serve exits 0 on SIGTERM with an HTTP/2 connection open
 wait "$holder" || fail "the HTTP/2 client failed: $(cat "$TEST_DIR/hold.out")"
 assert_eq "$(tr '\n' ' ' <"$TEST_DIR/hold.out")" "status 200 ready goaway 0 closed " \
   "the held connection gets GOAWAY (NO_ERROR) and is closed"
+
+# An event stream outlives the idle timeout: the client sends nothing while it reads, yet the stream runs its
+# lifetime out and ends cleanly.
+start_server --idle-timeout 2 --subscription-lifetime 8
+kds-create-stream quiet
+consumer=$(aws_kinesis register-stream-consumer --stream-arn arn:aws:kinesis:us-east-1:000000000000:stream/quiet \
+  --consumer-name idle --query Consumer.ConsumerARN --output text) || fail "register-stream-consumer"
+node "$JS_DIR/subscribe_long.mjs" "$ENDPOINT" "$consumer" shardId-000000000000 ||
+  fail "an HTTP/2 event stream longer than the idle timeout"
+stop_server || fail "kds-serve exits 0 on SIGTERM"
 pass

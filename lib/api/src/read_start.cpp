@@ -64,7 +64,7 @@ Result<uint64_t> shard_end_offset(const Stream& stream, const ShardMeta& shard) 
   return summary.next_offset;
 }
 
-Result<SequencePosition> starting_position(const Stream& stream, std::string_view number,
+Result<SequencePosition> starting_position(const Stream& stream, std::string_view number, bool after,
                                            std::optional<uint32_t> shard) {
   KDS_ASSIGN(SequencePosition position, parse_sequence_number(number, "startingSequenceNumber"));
   if (shard && position.shard_index != *shard) {
@@ -79,9 +79,28 @@ Result<SequencePosition> starting_position(const Stream& stream, std::string_vie
     return invalid_starting_number(number, position.shard_index, stream.name(),
                                    " because it did not come from this stream");
   }
+  if (after && position.offset == kBeforeFirstOffset) return SequencePosition{position.shard_index, 0};
   KDS_ASSIGN(uint64_t end, shard_end_offset(stream, *named));
   if (position.offset >= end) return invalid_starting_number(number, position.shard_index, stream.name(), "");
+  if (after) ++position.offset;
   return position;
+}
+
+Result<uint64_t> iterator_start_offset(const Stream& stream, const ShardMeta& shard, std::string_view type,
+                                       const std::optional<std::string>& sequence_number,
+                                       std::optional<int64_t> timestamp_ms, Reporter* reporter) {
+  if (type == "TRIM_HORIZON") return uint64_t{0};
+  if (type == "LATEST") return shard_end_offset(stream, shard);
+  if (type == "AT_TIMESTAMP") {
+    KDS_ASSIGN(ShardReader reader, stream.open_reader(shard.index, reporter));
+    KDS_TRY(reader.seek_timestamp(*timestamp_ms));
+    std::vector<ReadRecord> first;
+    KDS_ASSIGN(bool found, reader.next_batch(&first, 1));
+    return found && !first.empty() ? first.front().offset : reader.next_offset();
+  }
+  KDS_ASSIGN(SequencePosition start,
+             starting_position(stream, *sequence_number, type == "AFTER_SEQUENCE_NUMBER", shard.index));
+  return start.offset;
 }
 
 namespace {
@@ -108,10 +127,10 @@ Result<ReadStart> first_start(const Stream& stream, const StreamReadRequest& req
   if (type == "TRIM_HORIZON") return ReadStart{ReadStart::Kind::kOffset, 0, 0};
   if (type == "LATEST") return ReadStart{ReadStart::Kind::kLatest, 0, 0};
   if (type == "AT_TIMESTAMP") return ReadStart{ReadStart::Kind::kTimestamp, 0, *request.timestamp_ms};
-  KDS_ASSIGN(SequencePosition position, starting_position(stream, *request.sequence_number, request.shard));
+  KDS_ASSIGN(SequencePosition position, starting_position(stream, *request.sequence_number,
+                                                          type == "AFTER_SEQUENCE_NUMBER", request.shard));
   *named = position.shard_index;
-  return ReadStart{ReadStart::Kind::kOffset,
-                   type == "AFTER_SEQUENCE_NUMBER" ? position.offset + 1 : position.offset, 0};
+  return ReadStart{ReadStart::Kind::kOffset, position.offset, 0};
 }
 
 }  // namespace

@@ -258,19 +258,9 @@ Result<GetShardIteratorResponse> get_shard_iterator(const Context& context,
   GetShardIteratorResponse response;
   ShardIterator& position = response.position;
   position = {name, stream->meta().created_ms, *index, 0, now};
-  if (type == "LATEST") {
-    KDS_ASSIGN(position.offset, shard_end_offset(*stream, *shard));
-  } else if (type == "AT_TIMESTAMP") {
-    KDS_TRY(stream->use_keys(context.keys));
-    KDS_ASSIGN(ShardReader reader, stream->open_reader(*index, context.reporter));
-    KDS_TRY(reader.seek_timestamp(*request.timestamp_ms));
-    std::vector<ReadRecord> first;
-    KDS_ASSIGN(bool found, reader.next_batch(&first, 1));
-    position.offset = found && !first.empty() ? first.front().offset : reader.next_offset();
-  } else if (type != "TRIM_HORIZON") {
-    KDS_ASSIGN(SequencePosition start, starting_position(*stream, *request.starting_sequence_number, *index));
-    position.offset = type == "AFTER_SEQUENCE_NUMBER" ? start.offset + 1 : start.offset;
-  }
+  if (type == "AT_TIMESTAMP") KDS_TRY(stream->use_keys(context.keys));
+  KDS_ASSIGN(position.offset, iterator_start_offset(*stream, *shard, type, request.starting_sequence_number,
+                                                    request.timestamp_ms, context.reporter));
   response.shard_iterator = context.iterators->encode(position);
   return response;
 }
@@ -283,20 +273,32 @@ Result<GetRecordsRequest> GetRecordsRequest::from_json(Body body) {
   return finish_reading(reader, std::move(request));
 }
 
-std::string GetRecordsResponse::to_json_text() const {
-  std::string out = R"({"Records":[)";
+void append_records_json(uint32_t shard_index, const std::vector<StoredRecord>& records, std::string* out) {
   size_t bytes = 0;
   for (const auto& record : records)
     bytes += record.key.size() + record.data.size() * 4 / 3 + 160;
-  out.reserve(bytes + 1024);
+  out->reserve(out->size() + bytes + 1024);
+  *out += '[';
   for (size_t i = 0; i < records.size(); ++i) {
     const StoredRecord& record = records[i];
-    if (i > 0) out += ',';
+    if (i > 0) *out += ',';
     append_record_json(
         {shard_index, record.offset, record.arrival_ms, record.key, record.data, record.encrypted}, false,
-        &out);
+        out);
   }
-  out += ']';
+  *out += ']';
+}
+
+std::string child_shards_json(const std::vector<ShardMeta>& children) {
+  ordered_json list = ordered_json::array();
+  for (const auto& child : children)
+    list.push_back(child_shard_json(child));
+  return list.dump();
+}
+
+std::string GetRecordsResponse::to_json_text() const {
+  std::string out = R"({"Records":)";
+  append_records_json(shard_index, records, &out);
   if (next_shard_iterator) {
     out += R"(,"NextShardIterator":")";
     append_json_escaped(*next_shard_iterator, &out);
@@ -304,11 +306,8 @@ std::string GetRecordsResponse::to_json_text() const {
   }
   out += fmt::format(R"(,"MillisBehindLatest":{})", millis_behind_latest);
   if (!child_shards.empty()) {
-    ordered_json children = ordered_json::array();
-    for (const auto& child : child_shards)
-      children.push_back(child_shard_json(child));
     out += R"(,"ChildShards":)";
-    out += children.dump();
+    out += child_shards_json(child_shards);
   }
   out += '}';
   return out;

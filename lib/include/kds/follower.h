@@ -27,15 +27,15 @@
 namespace kds {
 
 struct FollowPlan {
-  std::set<uint32_t> scope;             // shards to read
+  std::set<uint32_t> scope;              // shards to read
   std::map<uint32_t, ReadStart> starts;  // where to start; shards of the scope not listed start at offset 0
   bool follow_children = true;           // children of shards in scope join it
 };
 
 // The first offset, per shard of `shards`, of the last `count` records of those shards by arrival time.
 // Shards with none of them map to their end. Damage met on the way is not reported here.
-Result<std::map<uint32_t, uint64_t>> last_records_start(const Stream& stream, const std::vector<uint32_t>& shards,
-                                                        uint64_t count);
+Result<std::map<uint32_t, uint64_t>> last_records_start(const Stream& stream,
+                                                        const std::vector<uint32_t>& shards, uint64_t count);
 
 class StreamFollower {
  public:
@@ -53,9 +53,10 @@ class StreamFollower {
   Result<uint64_t> deliver_available(const Deliver& deliver);
 
   // Waits until a shard or the stream may have changed, or `timeout_ms` passes, or a signal arrives, or
-  // `watch_fd` (if >= 0; e.g. standard output) reports an error or hang-up, which makes it return true:
-  // a follower writing into a pipe whose reader has gone should stop even while no record arrives.
-  Result<bool> wait(int timeout_ms, int watch_fd = -1);
+  // `watch_fd` (if >= 0; e.g. standard output) reports an error or hang-up, or `wake_fd` (if >= 0; e.g.
+  // an eventfd) is readable; those two make it return true: a follower writing into a pipe whose reader
+  // has gone should stop even while no record arrives, and another thread may want it to stop.
+  Result<bool> wait(int timeout_ms, int watch_fd = -1, int wake_fd = -1);
 
   // True when nothing in scope can produce more records (every shard closed and drained).
   bool finished() const;
@@ -92,7 +93,7 @@ class StreamFollower {
   uint64_t clock_ = 0;
   std::map<uint32_t, Tracked> tracked_;  // shards of the scope not yet drained
   std::set<uint32_t> drained_;
-  std::map<int, uint32_t> watches_;      // inotify watch -> shard index
+  std::map<int, uint32_t> watches_;  // inotify watch -> shard index
   size_t open_readers_ = 0;
 };
 

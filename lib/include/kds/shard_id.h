@@ -32,6 +32,12 @@ inline u128 make_sequence_number(uint32_t shard_index, uint64_t offset) {
   return (static_cast<u128>(shard_index) << 64) | offset;
 }
 
+// The offset whose number stands for "before the shard's first record": offset 0 has a record's number
+// already (a shard's StartingSequenceNumber is its first record's), so a position there has no number of
+// its own. SubscribeToShard gives this one as ContinuationSequenceNumber until it has delivered a record
+// from offset 0, and AFTER_SEQUENCE_NUMBER takes it (AFTER wraps to offset 0; AT refuses it).
+inline constexpr uint64_t kBeforeFirstOffset = ~uint64_t{0};
+
 // Splits a sequence number into shard and offset; nullopt when its shard part exceeds kMaxShardIndex.
 std::optional<SequencePosition> split_sequence_number(u128 number);
 

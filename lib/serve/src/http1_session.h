@@ -7,6 +7,7 @@
 #pragma once
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
 #include <boost/beast/core.hpp>
@@ -53,7 +54,6 @@ class Http1Session : public Connection, public std::enable_shared_from_this<Http
   // `state` must outlive the session.
   Http1Session(ServerState& state, Stream stream)
       : state_(state), executor_(stream.get_executor()), stream_(std::move(stream)) {}
-  ~Http1Session() override { state_.forget(this); }
 
   void start() {
     boost::asio::dispatch(executor_, [self = this->shared_from_this()] {
@@ -67,10 +67,16 @@ class Http1Session : public Connection, public std::enable_shared_from_this<Http
 
   // Closes the connection if it is waiting for a request; one under way is finished first. (executor_,
   // not stream_'s: stream_ may be on its way to an Http2Session on the connection's thread.)
+  // A streamed answer under way is ended (its last chunk sent) and the connection closed after it.
   void close_if_idle() override {
     boost::asio::post(executor_, [self = this->shared_from_this()] {
       if (self->reading_) self->tcp().socket().close();
+      if (self->body_) self->body_->cancel();
     });
+  }
+  ~Http1Session() override {
+    if (body_) body_->cancel();
+    state_.forget(this);
   }
 
  private:
@@ -151,6 +157,7 @@ class Http1Session : public Connection, public std::enable_shared_from_this<Http
   }
 
   void answer(HttpResponse&& answer, bool keep_alive) {
+    if (answer.stream) return answer_streamed(std::move(answer), keep_alive);
     response_ = {};
     response_.version(11);
     response_.result(static_cast<unsigned>(answer.status));
@@ -170,6 +177,72 @@ class Http1Session : public Connection, public std::enable_shared_from_this<Http
                                     });
   }
 
+  // An answer whose body is made while it is sent: the header with Transfer-Encoding: chunked, then a
+  // chunk per piece the body stream gives (as the client reads: one write at a time), then the last chunk.
+  void answer_streamed(HttpResponse&& answer, bool keep_alive) {
+    namespace http = boost::beast::http;
+    stream_header_.emplace();
+    stream_header_->version(11);
+    stream_header_->result(static_cast<unsigned>(answer.status));
+    for (auto& [name, value] : answer.headers)
+      stream_header_->set(name, value);
+    stream_header_->chunked(true);
+    stream_header_->keep_alive(keep_alive && !state_.stopping);
+    serializer_.emplace(*stream_header_);
+    body_ = std::move(answer.stream);
+    // Between writes the session waits for the body stream with nothing pending on its thread's event loop,
+    // which a stop would otherwise let run out of work before the last chunk is sent.
+    streaming_work_.emplace(executor_);
+    writing_ = true;
+    // The body stream holds the session while it lasts (between writes nothing else does); end_streamed()
+    // lets go of the stream, and so of the session.
+    body_->start([self = this->shared_from_this()] {
+      boost::asio::post(self->executor_, [self] { self->send_pieces(); });
+    });
+    tcp().expires_after(state_.options.idle_timeout);
+    http::async_write_header(stream_, *serializer_,
+                             [self = this->shared_from_this()](error_code error, size_t) {
+                               self->writing_ = false;
+                               if (error) return self->end_streamed(false);
+                               self->send_pieces();
+                             });
+  }
+
+  void send_pieces() {
+    namespace http = boost::beast::http;
+    if (writing_ || !body_) return;  // called again when the write under way is done
+    BodyStream::Piece piece = body_->take();
+    if (piece.bytes.empty() && !piece.last) return;
+    writing_ = true;
+    tcp().expires_after(state_.options.idle_timeout);
+    if (piece.bytes.empty()) {
+      return boost::asio::async_write(stream_, http::make_chunk_last(),
+                                      [self = this->shared_from_this()](error_code error, size_t) {
+                                        self->writing_ = false;
+                                        self->end_streamed(!error);
+                                      });
+    }
+    // A last piece with bytes: they go first, and the next take() says last again with none.
+    chunk_ = std::move(piece.bytes);
+    boost::asio::async_write(stream_, http::make_chunk(boost::asio::buffer(chunk_)),
+                             [self = this->shared_from_this()](error_code error, size_t) {
+                               self->writing_ = false;
+                               if (error) return self->end_streamed(false);
+                               self->send_pieces();
+                             });
+  }
+
+  // The streamed answer is over: all sent (`complete`), or the client gone.
+  void end_streamed(bool complete) {
+    body_->cancel();
+    body_.reset();
+    streaming_work_.reset();
+    if (!complete || !stream_header_->keep_alive() || state_.stopping) return close();
+    stream_header_.reset();
+    serializer_.reset();
+    read();
+  }
+
   // Closes the TCP connection (under TLS without a close_notify: the answer said Connection: close, or
   // the client is gone).
   void close() { close_socket(stream_); }
@@ -181,6 +254,13 @@ class Http1Session : public Connection, public std::enable_shared_from_this<Http
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   boost::beast::http::response<boost::beast::http::string_body> response_;
   bool reading_ = false;
+  // A streamed answer (answer_streamed) while it is sent.
+  std::optional<boost::beast::http::response<boost::beast::http::empty_body>> stream_header_;
+  std::optional<boost::beast::http::response_serializer<boost::beast::http::empty_body>> serializer_;
+  std::shared_ptr<BodyStream> body_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::any_io_executor>> streaming_work_;
+  std::string chunk_;
+  bool writing_ = false;
 };
 
 }  // namespace kds::serve

@@ -27,7 +27,8 @@ struct Stream {
   bool too_large = false;  // the body passed kMaxRequestBytes: the rest is dropped, the answer is 413
   std::string authority;   // also the "host" header, unless the request has one of its own
   HttpResponse response;
-  size_t sent = 0;  // bytes of response.body handed to nghttp2
+  size_t sent = 0;  // bytes of response.body handed to nghttp2 (of the pieces taken, for a streamed body)
+  bool last_taken = false;  // a streamed body: its last piece has been taken
 };
 
 }  // namespace
@@ -36,6 +37,9 @@ struct Http2Connection::Impl {
   explicit Impl(const Service& served) : service(served) {}
   ~Impl() {
     if (session != nullptr) nghttp2_session_del(session);
+    for (auto& [id, stream] : streams) {
+      if (stream.response.stream) stream.response.stream->cancel();
+    }
   }
 
   Stream* stream(int32_t id) {
@@ -110,6 +114,9 @@ int on_frame(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
 
 int on_stream_close(nghttp2_session* session, int32_t stream_id, uint32_t, void* user_data) {
   auto& impl = impl_of(user_data);
+  if (Stream* stream = impl.stream(stream_id); stream != nullptr && stream->response.stream) {
+    stream->response.stream->cancel();  // reset by the client, say
+  }
   nghttp2_session_set_stream_user_data(session, stream_id, nullptr);
   impl.streams.erase(stream_id);
   return 0;
@@ -127,6 +134,28 @@ ssize_t read_body(nghttp2_session* session, int32_t stream_id, uint8_t* buffer, 
   return static_cast<ssize_t>(count);
 }
 
+// A streamed body: what its stream has made so far, taken as nghttp2 may send it; deferred (to be resumed
+// by resume()) when there is nothing yet.
+ssize_t read_streamed_body(nghttp2_session* session, int32_t stream_id, uint8_t* buffer, size_t length,
+                           uint32_t* flags, nghttp2_data_source*, void*) {
+  auto* stream = static_cast<Stream*>(nghttp2_session_get_stream_user_data(session, stream_id));
+  if (stream == nullptr) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+  std::string& pending = stream->response.body;
+  if (stream->sent == pending.size() && !stream->last_taken) {
+    BodyStream::Piece piece = stream->response.stream->take();
+    pending.erase(0, stream->sent);
+    stream->sent = 0;
+    pending += piece.bytes;
+    stream->last_taken = piece.last;
+  }
+  const size_t count = std::min(length, pending.size() - stream->sent);
+  if (count == 0 && !stream->last_taken) return NGHTTP2_ERR_DEFERRED;
+  std::memcpy(buffer, pending.data() + stream->sent, count);
+  stream->sent += count;
+  if (stream->last_taken && stream->sent == pending.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
+  return static_cast<ssize_t>(count);
+}
+
 nghttp2_nv header_entry(const std::string& name, const std::string& value) {
   return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
           reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
@@ -141,15 +170,16 @@ void Http2Connection::Impl::submit(int32_t id, Stream& stream) {
   fields.emplace_back(":status", std::to_string(stream.response.status));
   for (const auto& [name, value] : stream.response.headers)
     fields.emplace_back(lower_case(name), value);
-  fields.emplace_back("content-length", std::to_string(stream.response.body.size()));
+  const bool streamed = stream.response.stream != nullptr;
+  if (!streamed) fields.emplace_back("content-length", std::to_string(stream.response.body.size()));
   std::vector<nghttp2_nv> entries;
   entries.reserve(fields.size());
   for (const auto& [name, value] : fields)
     entries.push_back(header_entry(name, value));
   nghttp2_data_provider body{};
-  body.read_callback = read_body;
+  body.read_callback = streamed ? read_streamed_body : read_body;
   nghttp2_submit_response(session, id, entries.data(), entries.size(),
-                          stream.response.body.empty() ? nullptr : &body);
+                          streamed || !stream.response.body.empty() ? &body : nullptr);
 }
 
 Http2Connection::Http2Connection(const Service& service) : impl_(std::make_unique<Impl>(service)) {
@@ -206,6 +236,16 @@ void Http2Connection::respond(int32_t stream_id, HttpResponse response) {
   impl_->submit(stream_id, *stream);
 }
 
+void Http2Connection::resume(int32_t stream_id) {
+  if (impl_->stream(stream_id) != nullptr) nghttp2_session_resume_data(impl_->session, stream_id);
+}
+
+size_t Http2Connection::streaming() const {
+  return static_cast<size_t>(
+      std::count_if(impl_->streams.begin(), impl_->streams.end(),
+                    [](const auto& entry) { return entry.second.response.stream != nullptr; }));
+}
+
 void Http2Connection::answer() {
   for (auto& [id, request] : take_requests())
     respond(id, impl_->service.handle(request));
@@ -225,6 +265,9 @@ bool Http2Connection::alive() const {
 }
 
 void Http2Connection::shut_down() {
+  for (auto& [id, stream] : impl_->streams) {
+    if (stream.response.stream) stream.response.stream->cancel();
+  }
   nghttp2_submit_goaway(impl_->session, NGHTTP2_FLAG_NONE,
                         nghttp2_session_get_last_proc_stream_id(impl_->session), NGHTTP2_NO_ERROR, nullptr,
                         0);

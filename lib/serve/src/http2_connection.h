@@ -44,7 +44,12 @@ class Http2Connection {
   std::vector<std::pair<int32_t, HttpRequest>> take_requests();
 
   // Queues the answer to the request of `stream_id`; nothing when the stream is gone (reset by the client).
+  // A streamed answer's body (HttpResponse::stream, started by the caller) is taken as flow control allows;
+  // resume() the stream when its body stream says it has more. A stream's end or reset cancels it.
   void respond(int32_t stream_id, HttpResponse response);
+  void resume(int32_t stream_id);
+  // Streamed answers under way.
+  size_t streaming() const;
 
   // take_requests(), each answered by the service here and now.
   void answer();
@@ -56,7 +61,7 @@ class Http2Connection {
   bool alive() const;
 
   // Queues a GOAWAY: the requests begun are still read and answered, later ones refused (the client
-  // may retry them); alive() turns false once the last is answered.
+  // may retry them), streamed answers are ended; alive() turns false once the last is answered.
   void shut_down();
 
   struct Impl;  // public only for nghttp2's callbacks in the .cpp

@@ -8,6 +8,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 
@@ -26,13 +27,21 @@ class Http2Session : public Connection, public std::enable_shared_from_this<Http
  public:
   // `state` must outlive the session.
   Http2Session(ServerState& state, Stream stream)
-      : state_(state), stream_(std::move(stream)), http2_(state.service) {}
+      : state_(state),
+        stream_(std::move(stream)),
+        http2_(state.service),
+        idle_timer_(stream_.get_executor()) {}
   ~Http2Session() override { state_.forget(this); }
 
   // Takes the bytes read so far, the preface among them. Runs on the connection's thread, after the
   // session is tracked: a stop begun before that is seen here.
   void start(std::string_view first_bytes) {
     if (state_.stopping) http2_.shut_down();
+    // The connection is timed by watch_idle(), not by the stream's per-operation deadlines: a read stays
+    // pending for the connection's whole life, and a SubscribeToShard answer keeps it busy for minutes
+    // while the client sends nothing.
+    boost::beast::get_lowest_layer(stream_).expires_never();
+    watch_idle();
     received(first_bytes);
   }
 
@@ -46,12 +55,27 @@ class Http2Session : public Connection, public std::enable_shared_from_this<Http
 
  private:
   void read() {
-    boost::beast::get_lowest_layer(stream_).expires_after(state_.options.idle_timeout);
     stream_.async_read_some(boost::asio::buffer(input_),
                             [self = this->shared_from_this()](boost::beast::error_code error, size_t count) {
                               if (error) return self->close();
+                              ++self->activity_;
                               self->received({self->input_.data(), count});
                             });
+  }
+
+  // Closes the connection after an idle_timeout in which nothing was read or written, unless it was only
+  // waiting: for an answer being made on another thread, or for a streamed answer's next piece. (A write
+  // that made no progress is a client that stopped reading: closed too.)
+  void watch_idle() {
+    idle_timer_.expires_after(state_.options.idle_timeout);
+    idle_timer_.async_wait([weak = this->weak_from_this()](boost::beast::error_code error) {
+      auto self = weak.lock();
+      if (!self || error) return;
+      const bool waiting = !self->writing_ && (self->answering_ > 0 || self->http2_.streaming() > 0);
+      if (self->activity_ == self->activity_seen_ && !waiting) return self->close();
+      self->activity_seen_ = self->activity_;
+      self->watch_idle();
+    });
   }
 
   void received(std::string_view bytes) {
@@ -59,7 +83,7 @@ class Http2Session : public Connection, public std::enable_shared_from_this<Http
       auto requests = http2_.take_requests();
       if (requests.size() == 1 && answering_ == 0) {
         // The common case, one request at a time: answered here, with no hand-off between threads.
-        http2_.respond(requests[0].first, state_.service.handle(requests[0].second));
+        respond(requests[0].first, state_.service.handle(requests[0].second));
       } else {
         for (auto& [id, request] : requests)
           answer_elsewhere(id, std::move(request));
@@ -80,10 +104,26 @@ class Http2Session : public Connection, public std::enable_shared_from_this<Http
       HttpResponse response = self->state_.service.handle(request);
       boost::asio::post(work.get_executor(), [self, id, response = std::move(response)]() mutable {
         --self->answering_;
-        self->http2_.respond(id, std::move(response));
+        self->respond(id, std::move(response));
         self->flush();
       });
     });
+  }
+
+  // Queues an answer; a streamed one's body stream is started, and each piece it makes resumes the
+  // stream on this connection's thread.
+  void respond(int32_t id, HttpResponse response) {
+    if (response.stream) {
+      response.stream->start([weak = this->weak_from_this(), executor = stream_.get_executor(), id] {
+        boost::asio::post(executor, [weak, id] {
+          if (auto self = weak.lock()) {
+            self->http2_.resume(id);
+            self->flush();
+          }
+        });
+      });
+    }
+    http2_.respond(id, std::move(response));
   }
 
   void flush() {
@@ -99,16 +139,23 @@ class Http2Session : public Connection, public std::enable_shared_from_this<Http
                              [self = this->shared_from_this()](boost::beast::error_code error, size_t) {
                                self->writing_ = false;
                                if (error) return self->close();
+                               ++self->activity_;
                                self->flush();
                              });
   }
 
   // Closes the TCP connection (under TLS without a close_notify: HTTP/2 has said goodbye with GOAWAY).
-  void close() { close_socket(stream_); }
+  void close() {
+    idle_timer_.cancel();
+    close_socket(stream_);
+  }
 
   ServerState& state_;
   Stream stream_;
   Http2Connection http2_;
+  boost::asio::steady_timer idle_timer_;
+  uint64_t activity_ = 0;       // reads and writes completed
+  uint64_t activity_seen_ = 0;  // activity_ at the last look of watch_idle()
   // 32 KiB: two frames of the default size per read, while 1,000 idle connections hold 32 MiB.
   std::array<char, 32 << 10> input_;
   std::string output_;

@@ -15,10 +15,14 @@
 #include "operation_table.h"
 #include "signature_presence.h"
 #include "signature_verifier.h"
+#include "subscription_stream.h"
 
 namespace kds::serve {
 
 namespace {
+
+// Answered with an event stream, so not in the operation table (which answers in one body).
+constexpr std::string_view kSubscribeToShard = "SubscribeToShard";
 
 // A random (version 4) UUID, as AWS's x-amzn-RequestId.
 std::string request_id() {
@@ -136,12 +140,15 @@ HttpResponse status_only_response(int status) {
 }
 
 bool Service::knows_operation(std::string_view operation) {
-  return find_operation(operation) != nullptr;
+  return operation == kSubscribeToShard || find_operation(operation) != nullptr;
 }
 
 Service::Service(const api::Context& context,
-                 const std::optional<std::vector<api::AwsCredentials>>& credentials)
-    : context_(context) {
+                 const std::optional<std::vector<api::AwsCredentials>>& credentials,
+                 SubscriptionTimes subscription_times)
+    : context_(context),
+      subscription_times_(subscription_times),
+      subscriptions_(std::make_unique<api::SubscriptionRegistry>()) {
   if (credentials) verifier_ = std::make_unique<const SignatureVerifier>(*credentials, std::string(region()));
 }
 
@@ -173,6 +180,7 @@ HttpResponse Service::answer(const HttpRequest& request) const {
   const std::string_view service = target.substr(0, dot);
   const std::string_view operation_name = dot == std::string_view::npos ? "" : target.substr(dot + 1);
   const Operation operation = service == kTargetPrefix ? find_operation(operation_name) : nullptr;
+  const bool subscribe = service == kTargetPrefix && operation_name == kSubscribeToShard;
   const bool cbor_body = content_type == kCborContentType;
   const bool json_body = content_type == kJsonContentType || content_type == "application/json";
 
@@ -180,8 +188,8 @@ HttpResponse Service::answer(const HttpRequest& request) const {
     const std::string_view answer_type =
         content_type == kJsonContentType ? kJsonContentType : kCborContentType;
     return error_response(std::move(response), answer_type,
-                          operation ? "SerializationException" : "UnknownOperationException", 400,
-                          std::nullopt);
+                          operation || subscribe ? "SerializationException" : "UnknownOperationException",
+                          400, std::nullopt);
   }
   if (!json_body && !cbor_body) {
     if (service.empty() || operation_name.empty()) {
@@ -208,7 +216,7 @@ HttpResponse Service::answer(const HttpRequest& request) const {
                                {"Version", "1.0"}};
     return json_response(std::move(response), 404, content_type, coral);
   }
-  if (operation == nullptr) {
+  if (operation == nullptr && !subscribe) {
     return error_response(std::move(response), content_type, "UnknownOperationException", 400, std::nullopt);
   }
   if (auto refused = check_signature_presence(request)) {
@@ -221,6 +229,7 @@ HttpResponse Service::answer(const HttpRequest& request) const {
                             refused->message);
     }
   }
+  if (subscribe) return this->subscribe(std::move(response), content_type, body.root());
   OperationResult result = operation(context_, body.root());
   if (!result.ok()) return error_response(std::move(response), content_type, result.error());
   if (!*result) {
@@ -229,6 +238,18 @@ HttpResponse Service::answer(const HttpRequest& request) const {
     return response;
   }
   return answer_response(std::move(response), 200, content_type, std::move(**result));
+}
+
+HttpResponse Service::subscribe(HttpResponse response, std::string_view content_type, api::Body body) const {
+  auto request = api::SubscribeToShardRequest::from_json(body);
+  if (!request.ok()) return error_response(std::move(response), content_type, request.error());
+  auto subscription = api::ShardSubscription::open(context_, *request, subscriptions_.get());
+  if (!subscription.ok()) return error_response(std::move(response), content_type, subscription.error());
+  response.status = 200;
+  response.set_header("Content-Type", "application/vnd.amazon.eventstream");
+  response.stream = std::make_shared<SubscriptionStream>(
+      std::move(*subscription), content_type == kCborContentType, subscription_times_);
+  return response;
 }
 
 }  // namespace kds::serve

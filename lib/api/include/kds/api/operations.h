@@ -263,6 +263,10 @@ struct GetRecordsResponse {
   std::string to_json_text() const;
 };
 Result<GetRecordsResponse> get_records(const Context& context, const GetRecordsRequest& request);
+// GetRecords' and SubscribeToShard's pieces of JSON: `records` of `shard_index` as a Records list appended to
+// `out`, and a ChildShards list.
+void append_records_json(uint32_t shard_index, const std::vector<StoredRecord>& records, std::string* out);
+std::string child_shards_json(const std::vector<ShardMeta>& children);
 
 // ---- Shards and settings ----
 

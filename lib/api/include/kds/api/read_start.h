@@ -25,10 +25,18 @@ inline const std::vector<std::string_view> kIteratorTypes = {
 Status check_iterator_arguments(std::string_view type, bool has_sequence_number,
                                 std::optional<int64_t> timestamp_ms, int64_t now_ms);
 
-// A StartingSequenceNumber checked against `stream`: well-formed, naming `shard` when a call names one,
-// a shard the stream has and a record stored there (now or before it expired).
-Result<SequencePosition> starting_position(const Stream& stream, std::string_view number,
+// Where AT_SEQUENCE_NUMBER (`after` false) or AFTER_SEQUENCE_NUMBER `number` starts reading, the number
+// checked against `stream`: well-formed, naming `shard` when a call names one, a shard the stream has and a
+// record stored there (now or before it expired) — or, after, the shard's kBeforeFirstOffset.
+Result<SequencePosition> starting_position(const Stream& stream, std::string_view number, bool after,
                                            std::optional<uint32_t> shard);
+
+// The offset of `shard` where an iterator of `type` starts (GetShardIterator's rules, SubscribeToShard's
+// too), the arguments already checked by check_iterator_arguments. `stream` must have its keys for
+// AT_TIMESTAMP in an encrypted shard; `reporter` (may be null) hears of damage read past.
+Result<uint64_t> iterator_start_offset(const Stream& stream, const ShardMeta& shard, std::string_view type,
+                                       const std::optional<std::string>& sequence_number,
+                                       std::optional<int64_t> timestamp_ms, Reporter* reporter);
 
 // The offset after the newest record of `shard` (its end, for a closed shard).
 Result<uint64_t> shard_end_offset(const Stream& stream, const ShardMeta& shard);

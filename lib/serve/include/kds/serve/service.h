@@ -14,6 +14,7 @@
 
 #include "kds/api/aws_credentials.h"
 #include "kds/api/operations.h"
+#include "kds/api/subscription.h"
 #include "kds/serve/http_message.h"
 
 namespace kds::serve {
@@ -28,13 +29,21 @@ inline constexpr std::string_view kTargetPrefix = "Kinesis_20131202";
 
 class SignatureVerifier;
 
+// How SubscribeToShard's event streams are timed.
+struct SubscriptionTimes {
+  int64_t heartbeat_ms = 5000;  // an event at least this often, with records or without
+  int64_t lifetime_ms =
+      300000;  // Kinesis ends a subscription after 5 minutes (kds-serve --subscription-lifetime)
+};
+
 class Service {
  public:
   // `context` and everything it points to must outlive the service. With `credentials`, signatures are
   // verified (kds-serve --credentials): only these keys are accepted, for the region of kds::region();
   // without, only their presence is checked.
   explicit Service(const api::Context& context,
-                   const std::optional<std::vector<api::AwsCredentials>>& credentials = std::nullopt);
+                   const std::optional<std::vector<api::AwsCredentials>>& credentials = std::nullopt,
+                   SubscriptionTimes subscription_times = {});
   ~Service();
 
   HttpResponse handle(const HttpRequest& request) const;
@@ -44,9 +53,14 @@ class Service {
 
  private:
   HttpResponse answer(const HttpRequest& request) const;
+  // SubscribeToShard: an answer whose body is an event stream (subscription_stream.h), or an error.
+  HttpResponse subscribe(HttpResponse response, std::string_view content_type, api::Body body) const;
 
   const api::Context& context_;
   std::unique_ptr<const SignatureVerifier> verifier_;  // null: presence checks only
+  const SubscriptionTimes subscription_times_;
+  // One subscription per consumer and shard; the registry is thread-safe.
+  const std::unique_ptr<api::SubscriptionRegistry> subscriptions_;
 };
 
 // The response for a request that could not be read at all (a body past kMaxRequestBytes): status only.
