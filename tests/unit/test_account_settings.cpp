@@ -14,7 +14,7 @@ using namespace kds::api;
 using kds_test::ApiFixture;
 using kds_test::read;
 
-TEST_CASE("billing commitment: a day at least; an early disable waits for it; enabling again cancels it") {
+TEST_CASE("billing commitment: a day at least, an early disable waits for it, enabling again cancels it") {
   constexpr int64_t kDay = kCommitmentMinimumMs;
   const BillingCommitment off;
   CHECK(off.status == "DISABLED");

@@ -156,7 +156,7 @@ TEST_CASE("http2: requests on one connection are answered, each on its stream") 
   CHECK(server.alive());
 }
 
-TEST_CASE("http2: bodies past the flow-control windows both ways; past 16 MiB, 413") {
+TEST_CASE("http2: bodies past the flow-control windows both ways, past 16 MiB, 413") {
   kds_test::ServeFixture fixture;
   Http2Connection server(fixture.service);
   Client client;

@@ -88,7 +88,7 @@ TEST_CASE("retention: the period must be 24..8760 hours, with Kinesis's texts") 
   CHECK(missing.error().message() == "Stream nosuch under account 000000000000 not found.");
 }
 
-TEST_CASE("retention: raising the period does not bring expired records back; lowering it expires at once") {
+TEST_CASE("retention: raising the period does not bring expired records back, lowering it expires at once") {
   kds_test::TempDir tmp;
   kds_test::ClockGuard clock(kT0);
   const kds::Store store = kds_test::open_store(tmp);

@@ -140,7 +140,7 @@ TEST_CASE("serve: the order of checks before an operation runs") {
   }
 }
 
-TEST_CASE("serve: every answer has a request id; CORS for browsers") {
+TEST_CASE("serve: every answer has a request id, CORS for browsers") {
   Server server;
   HttpResponse response = server.handle(call("ListStreams", "{}"));
   CHECK(response.status == 200);

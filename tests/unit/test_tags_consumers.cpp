@@ -122,7 +122,7 @@ TEST_CASE("ARN patterns: ResourceARN and ConsumerARN as the model writes them") 
   CHECK_FALSE(matches(Pattern::kConsumerArn, "arn:aws:kinesis:x:123456789012:" + repeated + "a:1"));
 }
 
-TEST_CASE("tags: added, listed in key order by pages, removed; CreateStream takes them") {
+TEST_CASE("tags: added, listed in key order by pages, removed, CreateStream takes them") {
   ApiFixture f;
   f.create("s", 1);
   CHECK(f.error_of<AddTagsToStreamRequest>(
