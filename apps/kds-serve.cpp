@@ -60,6 +60,7 @@ int run_server(Options& options) {
     throw UsageError("--tls-cert and --tls-key go together");
   }
   set_identity(options.region, options.account_id);  // before any thread starts
+  raise_descriptor_limit();  // each connection, and each subscription's shard reader and inotify, takes some
   std::vector<serve::ListenAddress> addresses;
   for (const auto& text : options.listen) {
     auto address = serve::parse_listen_address(text);

@@ -1,6 +1,5 @@
 #include "kds/reshard.h"
 
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -122,15 +121,6 @@ class Change {
   int64_t now_;
   std::vector<Fd> held_;  // locked writer.lock files of the shards being closed
 };
-
-// Holding one append lock per closed shard can take thousands of descriptors.
-void raise_descriptor_limit() {
-  rlimit limit{};
-  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
-    limit.rlim_cur = limit.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &limit);
-  }
-}
 
 }  // namespace
 

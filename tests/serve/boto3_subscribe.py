@@ -5,7 +5,9 @@ test-subscribe.sh with the endpoint, the consumer's ARN, a command that puts a r
              closed shard;
   takeover   (a longer lifetime) a subscription more than 5 s old is taken over, and ends with
              ResourceInUseException;
-  hold       prints "subscribed" once a subscription has begun and "ended" when the server ends it early."""
+  hold       prints "subscribed" once a subscription has begun and "ended" when the server ends it early;
+  big        (the consumer of a stream of 30 records of 100,000 bytes) all of them, in several events and
+             many chunks."""
 import subprocess
 import sys
 import threading
@@ -102,5 +104,13 @@ def hold():
     print("ended", flush=True)
 
 
-{"lifetime": lifetime, "takeover": takeover, "hold": hold}[mode]()
+def big():
+    events = subscribe({"Type": "TRIM_HORIZON"})
+    records = records_of(events)
+    check(len(records) == 30 and all(r["Data"] == b"%02d" % i + b"x" * 99998 for i, r in enumerate(records)),
+          f"{len(records)} records of {sorted(set(len(r['Data']) for r in records))} bytes")
+    check(sum(1 for e in events if e["Records"]) >= 2, "3 MB of records come in more than one event")
+
+
+{"lifetime": lifetime, "takeover": takeover, "hold": hold, "big": big}[mode]()
 finish()

@@ -16,6 +16,13 @@ consumer=$(aws_kinesis register-stream-consumer --stream-arn "$arn" --consumer-n
 "$PYTHON" "$(dirname "$0")/boto3_subscribe.py" "$ENDPOINT" "$consumer" "$put" lifetime ||
   fail "boto3: SubscribeToShard with a 3 s lifetime"
 
+# 3 MB of records: several events (at most 2 MiB each), each written in chunks of at most 256 KiB.
+kds-create-stream big
+"$PYTHON" -c 'import sys
+for i in range(30): sys.stdout.write("%02d" % i + "x" * 99998 + "\n")' | kds-put big -k key
+big=$(aws_kinesis register-stream-consumer --stream-arn arn:aws:kinesis:us-east-1:000000000000:stream/big \
+  --consumer-name fanout --query Consumer.ConsumerARN --output text) || fail "register-stream-consumer"
+"$PYTHON" "$(dirname "$0")/boto3_subscribe.py" "$ENDPOINT" "$big" "$put" big || fail "boto3: 3 MB through a subscription"
 stop_server || fail "kds-serve exits 0 on SIGTERM"
 
 # A longer lifetime: a subscription older than 5 s is taken over.

@@ -214,7 +214,7 @@ TEST_CASE("subscription: at a closed shard's end the event names the children an
   CHECK(shape["ChildShards"][0]["ParentShards"] == json::array({"shardId-000000000000"}));
 }
 
-TEST_CASE("subscription: one per consumer and shard; after 5 s a new one takes over") {
+TEST_CASE("subscription: one per consumer and shard, after 5 s a new one takes over") {
   SubscriptionRegistry registry;
   auto first = std::make_shared<SubscriptionRegistry::Signal>();
   auto second = std::make_shared<SubscriptionRegistry::Signal>();
@@ -321,7 +321,7 @@ TEST_CASE("subscription stream: initial-response, then events with the records, 
   CHECK(again.status == 200);
 }
 
-TEST_CASE("subscription stream: a cancelled stream ends; a deleted stream ends with an exception event") {
+TEST_CASE("subscription stream: a cancelled stream ends, a deleted stream ends with an exception event") {
   ApiFixture f;
   f.create("s", 1);
   const std::string consumer = register_consumer(f, "s", "app");

@@ -6,6 +6,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "common.h"
@@ -132,9 +134,6 @@ Result<ShardSubscription> ShardSubscription::open(const Context& context,
   KDS_ASSIGN(uint64_t offset, iterator_start_offset(stream, *shard, *start.type, start.sequence_number,
                                                     start.timestamp_ms, context.reporter));
 
-  auto signal = std::make_shared<SubscriptionRegistry::Signal>();
-  if (registry != nullptr)
-    KDS_TRY(registry->enter(*request.consumer_arn, *index, *request.shard_id, now, signal));
   FollowPlan plan;
   plan.scope = {*index};
   plan.starts[*index] = ReadStart{ReadStart::Kind::kOffset, offset, 0};
@@ -142,6 +141,10 @@ Result<ShardSubscription> ShardSubscription::open(const Context& context,
   std::string name = stream.name();
   KDS_ASSIGN(StreamFollower follower,
              StreamFollower::open(std::move(stream), std::move(plan), context.reporter));
+  // Last: a subscription that fails to open takes nothing over.
+  auto signal = std::make_shared<SubscriptionRegistry::Signal>();
+  if (registry != nullptr)
+    KDS_TRY(registry->enter(*request.consumer_arn, *index, *request.shard_id, now, signal));
   return ShardSubscription(context, std::move(follower), *request.consumer_arn, std::move(name), *index,
                            offset, std::move(signal));
 }
@@ -193,6 +196,9 @@ Result<SubscribeToShardEvent> ShardSubscription::next_event() {
 
 Result<bool> ShardSubscription::wait(int timeout_ms) {
   if (signal_->cancelled() || signal_->taken_over()) return true;
+  // Without inotify (the per-user limit on instances reached, say) or an eventfd, the wait only times out:
+  // kept short, records and a cancel are noticed soon anyway.
+  if (!follower_.watching() || signal_->fd() < 0) timeout_ms = std::min(timeout_ms, kPollMs);
   return follower_.wait(timeout_ms, -1, signal_->fd());
 }
 

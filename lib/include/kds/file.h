@@ -110,4 +110,8 @@ Result<bool> try_lock_file(const Fd& fd, std::string_view path);
 // Requires `fd` open and locked by lock_file or try_lock_file.
 void unlock_file(const Fd& fd);
 
+// Raises the soft limit on open descriptors to the hard limit, for a process that may hold thousands (a
+// reshard's append locks, kds-serve's subscriptions). Failure is ignored: the limit stays as it was.
+void raise_descriptor_limit();
+
 }  // namespace kds

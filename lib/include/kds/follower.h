@@ -60,6 +60,9 @@ class StreamFollower {
 
   // True when nothing in scope can produce more records (every shard closed and drained).
   bool finished() const;
+  // Whether wait() is woken by inotify; without it (a file system that lacks it, or the per-user limit on
+  // instances reached) it only times out.
+  bool watching() const { return inotify_.valid(); }
 
  private:
   struct Tracked {

@@ -199,6 +199,7 @@ class Http1Session : public Connection, public std::enable_shared_from_this<Http
     body_->start([self = this->shared_from_this()] {
       boost::asio::post(self->executor_, [self] { self->send_pieces(); });
     });
+    if (state_.stopping) body_->cancel();  // answered after the stop went by: ends at once
     tcp().expires_after(state_.options.idle_timeout);
     http::async_write_header(stream_, *serializer_,
                              [self = this->shared_from_this()](error_code error, size_t) {
@@ -208,22 +209,30 @@ class Http1Session : public Connection, public std::enable_shared_from_this<Http
                              });
   }
 
+  // Writes what the body stream has made, a chunk of at most kMaxChunk at a time (each write must finish
+  // within the idle timeout, so a slow reader is not cut off in the middle of a large one).
   void send_pieces() {
     namespace http = boost::beast::http;
+    static constexpr size_t kMaxChunk = 256 << 10;
     if (writing_ || !body_) return;  // called again when the write under way is done
-    BodyStream::Piece piece = body_->take();
-    if (piece.bytes.empty() && !piece.last) return;
+    if (unsent_.empty() && !last_taken_) {
+      BodyStream::Piece piece = body_->take();
+      unsent_ = std::move(piece.bytes);
+      last_taken_ = piece.last;
+    }
+    if (unsent_.empty() && !last_taken_) return;
     writing_ = true;
     tcp().expires_after(state_.options.idle_timeout);
-    if (piece.bytes.empty()) {
+    if (unsent_.empty()) {
       return boost::asio::async_write(stream_, http::make_chunk_last(),
                                       [self = this->shared_from_this()](error_code error, size_t) {
                                         self->writing_ = false;
                                         self->end_streamed(!error);
                                       });
     }
-    // A last piece with bytes: they go first, and the next take() says last again with none.
-    chunk_ = std::move(piece.bytes);
+    const size_t count = std::min(unsent_.size(), kMaxChunk);
+    chunk_.assign(unsent_, 0, count);
+    unsent_.erase(0, count);
     boost::asio::async_write(stream_, http::make_chunk(boost::asio::buffer(chunk_)),
                              [self = this->shared_from_this()](error_code error, size_t) {
                                self->writing_ = false;
@@ -240,6 +249,8 @@ class Http1Session : public Connection, public std::enable_shared_from_this<Http
     if (!complete || !stream_header_->keep_alive() || state_.stopping) return close();
     stream_header_.reset();
     serializer_.reset();
+    unsent_.clear();
+    last_taken_ = false;
     read();
   }
 
@@ -259,7 +270,9 @@ class Http1Session : public Connection, public std::enable_shared_from_this<Http
   std::optional<boost::beast::http::response_serializer<boost::beast::http::empty_body>> serializer_;
   std::shared_ptr<BodyStream> body_;
   std::optional<boost::asio::executor_work_guard<boost::asio::any_io_executor>> streaming_work_;
-  std::string chunk_;
+  std::string unsent_;  // taken from the body stream, not yet written
+  std::string chunk_;   // being written
+  bool last_taken_ = false;
   bool writing_ = false;
 };
 

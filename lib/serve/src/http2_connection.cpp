@@ -29,6 +29,7 @@ struct Stream {
   HttpResponse response;
   size_t sent = 0;  // bytes of response.body handed to nghttp2 (of the pieces taken, for a streamed body)
   bool last_taken = false;  // a streamed body: its last piece has been taken
+  bool deferred = false;    // a streamed body: nghttp2 was told to wait for more (its stream has made none)
 };
 
 }  // namespace
@@ -149,7 +150,8 @@ ssize_t read_streamed_body(nghttp2_session* session, int32_t stream_id, uint8_t*
     stream->last_taken = piece.last;
   }
   const size_t count = std::min(length, pending.size() - stream->sent);
-  if (count == 0 && !stream->last_taken) return NGHTTP2_ERR_DEFERRED;
+  stream->deferred = count == 0 && !stream->last_taken;
+  if (stream->deferred) return NGHTTP2_ERR_DEFERRED;
   std::memcpy(buffer, pending.data() + stream->sent, count);
   stream->sent += count;
   if (stream->last_taken && stream->sent == pending.size()) *flags |= NGHTTP2_DATA_FLAG_EOF;
@@ -240,10 +242,10 @@ void Http2Connection::resume(int32_t stream_id) {
   if (impl_->stream(stream_id) != nullptr) nghttp2_session_resume_data(impl_->session, stream_id);
 }
 
-size_t Http2Connection::streaming() const {
-  return static_cast<size_t>(
-      std::count_if(impl_->streams.begin(), impl_->streams.end(),
-                    [](const auto& entry) { return entry.second.response.stream != nullptr; }));
+bool Http2Connection::waiting_for_body() const {
+  return std::any_of(impl_->streams.begin(), impl_->streams.end(), [](const auto& entry) {
+    return entry.second.response.stream != nullptr && entry.second.deferred;
+  });
 }
 
 void Http2Connection::answer() {

@@ -48,8 +48,9 @@ class Http2Connection {
   // resume() the stream when its body stream says it has more. A stream's end or reset cancels it.
   void respond(int32_t stream_id, HttpResponse response);
   void resume(int32_t stream_id);
-  // Streamed answers under way.
-  size_t streaming() const;
+  // Whether a streamed answer is waiting for its body stream to make more (as opposed to waiting for the
+  // client to take what was made: flow control).
+  bool waiting_for_body() const;
 
   // take_requests(), each answered by the service here and now.
   void answer();

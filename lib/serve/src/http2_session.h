@@ -64,14 +64,14 @@ class Http2Session : public Connection, public std::enable_shared_from_this<Http
   }
 
   // Closes the connection after an idle_timeout in which nothing was read or written, unless it was only
-  // waiting: for an answer being made on another thread, or for a streamed answer's next piece. (A write
-  // that made no progress is a client that stopped reading: closed too.)
+  // waiting: for an answer being made on another thread, or for an event stream's next event. A client
+  // that stops reading (its flow-control window stays shut, or a write stalls) is closed.
   void watch_idle() {
     idle_timer_.expires_after(state_.options.idle_timeout);
     idle_timer_.async_wait([weak = this->weak_from_this()](boost::beast::error_code error) {
       auto self = weak.lock();
       if (!self || error) return;
-      const bool waiting = !self->writing_ && (self->answering_ > 0 || self->http2_.streaming() > 0);
+      const bool waiting = !self->writing_ && (self->answering_ > 0 || self->http2_.waiting_for_body());
       if (self->activity_ == self->activity_seen_ && !waiting) return self->close();
       self->activity_seen_ = self->activity_;
       self->watch_idle();
@@ -122,6 +122,7 @@ class Http2Session : public Connection, public std::enable_shared_from_this<Http
           }
         });
       });
+      if (state_.stopping) response.stream->cancel();  // answered after the stop's shut_down(): ends at once
     }
     http2_.respond(id, std::move(response));
   }

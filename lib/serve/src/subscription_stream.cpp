@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <system_error>
 
 #include <nlohmann/json.hpp>
 
@@ -24,7 +25,18 @@ SubscriptionStream::~SubscriptionStream() {
 
 void SubscriptionStream::start(std::function<void()> ready) {
   ready_ = std::move(ready);
-  maker_ = std::thread([this] { run(); });
+  try {
+    maker_ = std::thread([this] { run(); });
+  } catch (const std::system_error& error) {
+    // No thread to be had (a process limit): the stream ends at once, saying why.
+    {
+      std::lock_guard lock(mutex_);
+      untaken_ =
+          exception_message("InternalFailure", std::string("cannot start the subscription: ") + error.what());
+      finished_ = true;
+    }
+    ready_();
+  }
 }
 
 BodyStream::Piece SubscriptionStream::take() {
@@ -47,8 +59,11 @@ void SubscriptionStream::cancel() {
 bool SubscriptionStream::put(std::string bytes) {
   {
     std::unique_lock lock(mutex_);
-    taken_.wait(lock, [&] { return untaken_.size() < kMaxUntaken || subscription_.signal()->cancelled(); });
-    if (subscription_.signal()->cancelled()) return false;
+    // Taken over while waiting for room: the client is not reading, and another subscription is.
+    const auto& signal = *subscription_.signal();
+    taken_.wait(lock,
+                [&] { return untaken_.size() < kMaxUntaken || signal.cancelled() || signal.taken_over(); });
+    if (signal.cancelled() || untaken_.size() >= kMaxUntaken) return false;
     untaken_ += bytes;
   }
   ready_();
@@ -70,6 +85,22 @@ std::string SubscriptionStream::exception_message(std::string_view exception_typ
 }
 
 void SubscriptionStream::run() {
+  // An exception here would end the whole server (nothing above a thread catches it): it ends this stream
+  // with an InternalFailure event instead, as Service::handle answers one request with it.
+  try {
+    make_events();
+  } catch (const std::exception& error) {
+    put(exception_message("InternalFailure", std::string("internal error: ") + error.what()));
+  }
+  subscription_.signal()->cancel();  // over: the consumer's shard is free for another subscription
+  {
+    std::lock_guard lock(mutex_);
+    finished_ = true;
+  }
+  ready_();
+}
+
+void SubscriptionStream::make_events() {
   const int64_t started = now_ms();
   const int64_t end = started + times_.lifetime_ms;
   int64_t next_heartbeat = started;  // the first event goes at once, with records or without
@@ -102,12 +133,6 @@ void SubscriptionStream::run() {
       break;
     }
   }
-  subscription_.signal()->cancel();  // over: the consumer's shard is free for another subscription
-  {
-    std::lock_guard lock(mutex_);
-    finished_ = true;
-  }
-  ready_();
 }
 
 }  // namespace kds::serve

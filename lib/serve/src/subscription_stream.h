@@ -34,6 +34,7 @@ class SubscriptionStream : public BodyStream {
 
  private:
   void run();
+  void make_events();
   // Queues `bytes` for take() and calls ready_; false when cancelled while waiting for room.
   bool put(std::string bytes);
   std::string event_message(std::string_view event_type, std::string_view json_payload) const;

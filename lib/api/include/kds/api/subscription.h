@@ -97,6 +97,8 @@ class ShardSubscription {
   // one enhanced fan-out consumer is 2 MiB).
   static constexpr size_t kMaxEventRecords = 10000;
   static constexpr size_t kMaxEventBytes = 2 << 20;
+  // How often a subscription looks for records when it cannot be woken by inotify.
+  static constexpr int kPollMs = 200;
 
   // Checks `request` as SubscribeToShard does (the members; a registered consumer of an existing stream;
   // the shard; the starting position as GetShardIterator checks it) and enters it in `registry` (may be
