@@ -1,6 +1,5 @@
 #include "kds/reshard.h"
 
-
 #include <algorithm>
 #include <cerrno>
 #include <map>

@@ -126,7 +126,6 @@ Result<ShardSubscription> ShardSubscription::open(const Context& context,
   }
   const auto index = parse_shard_id(*request.shard_id);
   if (!index) return shard_not_found(*request.shard_id, target.stream);
-  if (stream.meta().find_shard(*index) == nullptr) return shard_does_not_exist(*index, target.stream);
   KDS_ASSIGN(const ShardMeta* shard, stream.shard(*index));
   const int64_t now = now_ms();
   KDS_TRY(check_iterator_arguments(*start.type, start.sequence_number.has_value(), start.timestamp_ms, now));

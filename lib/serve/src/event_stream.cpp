@@ -51,20 +51,28 @@ std::string encode_event_message(const EventHeaders& headers, std::string_view p
   return out;
 }
 
-std::string encode_event(std::string_view event_type, std::string_view content_type,
-                         std::string_view payload) {
-  return encode_event_message({{":message-type", "event"},
-                               {":event-type", std::string(event_type)},
+namespace {
+
+// A message of `message_type` ("event", "exception") whose kind is `type_header` (":event-type",
+// ":exception-type") = `type`.
+std::string encode_typed(std::string_view message_type, std::string_view type_header, std::string_view type,
+                         std::string_view content_type, std::string_view payload) {
+  return encode_event_message({{":message-type", std::string(message_type)},
+                               {std::string(type_header), std::string(type)},
                                {":content-type", std::string(content_type)}},
                               payload);
 }
 
+}  // namespace
+
+std::string encode_event(std::string_view event_type, std::string_view content_type,
+                         std::string_view payload) {
+  return encode_typed("event", ":event-type", event_type, content_type, payload);
+}
+
 std::string encode_exception(std::string_view exception_type, std::string_view content_type,
                              std::string_view payload) {
-  return encode_event_message({{":message-type", "exception"},
-                               {":exception-type", std::string(exception_type)},
-                               {":content-type", std::string(content_type)}},
-                              payload);
+  return encode_typed("exception", ":exception-type", exception_type, content_type, payload);
 }
 
 std::optional<EventMessage> read_event_message(std::string_view bytes) {
