@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -238,22 +239,26 @@ namespace {
 
 // Everything a body stream makes until its last piece, read as event-stream messages.
 std::vector<serve::EventMessage> drain(serve::BodyStream& body) {
-  std::mutex mutex;
-  std::condition_variable ready;
-  bool woken = false;
-  body.start([&] {
-    std::lock_guard lock(mutex);
-    woken = true;
-    ready.notify_all();
+  // Shared with the callback: the stream's thread may still be in it after the last piece is taken.
+  struct Wake {
+    std::mutex mutex;
+    std::condition_variable ready;
+    bool woken = false;
+  };
+  auto wake = std::make_shared<Wake>();
+  body.start([wake] {
+    std::lock_guard lock(wake->mutex);
+    wake->woken = true;
+    wake->ready.notify_all();
   });
   std::string bytes;
   for (;;) {
     auto piece = body.take();
     bytes += piece.bytes;
     if (piece.last) break;
-    std::unique_lock lock(mutex);
-    ready.wait_for(lock, std::chrono::seconds(5), [&] { return woken; });
-    woken = false;
+    std::unique_lock lock(wake->mutex);
+    wake->ready.wait_for(lock, std::chrono::seconds(5), [&] { return wake->woken; });
+    wake->woken = false;
   }
   std::vector<serve::EventMessage> messages;
   std::string_view rest = bytes;
