@@ -16,6 +16,7 @@ struct Options {
   std::string retention_hours = "24";
   std::string max_bytes;
   std::string segment_size;
+  std::string max_record_size;
   std::string compression = "none";
   std::vector<std::string> key_files;
 };
@@ -42,6 +43,14 @@ int create(const CLI::App& app, const Options& options) {
     if (!size)
       throw UsageError("--segment-size: '" + options.segment_size + "' is not a size (e.g. 64M, 512K, 1G)");
     stream_options.segment_bytes = *size;
+  }
+  if (app.count("--max-record-size") > 0) {
+    auto size = parse_size(options.max_record_size);
+    if (!size || *size % 1024 != 0) {
+      throw UsageError("--max-record-size: '" + options.max_record_size +
+                       "' is not a size in whole KiB (e.g. 2M, 1536K)");
+    }
+    request.max_record_kib = static_cast<int64_t>(std::min<uint64_t>(*size / 1024, INT32_MAX));
   }
   const auto level = parse_compression(options.compression);
   if (!level) throw UsageError("--compression: '" + options.compression + "' is not " + kCompressionForms);
@@ -78,6 +87,9 @@ int main(int argc, char** argv) {
             ->type_name("SIZE");
         app.add_option("--segment-size", options.segment_size,
                        "Roll segment files at this size, 4K..1G (default 64M)")
+            ->type_name("SIZE");
+        app.add_option("--max-record-size", options.max_record_size,
+                       "Take records (key and data) of up to SIZE, 1M..10M (default 1M)")
             ->type_name("SIZE");
         app.add_option("--compression", options.compression,
                        std::string("Compress new batches: ") + kCompressionForms + " (default none)")

@@ -58,8 +58,9 @@ class Putter {
 
   // Reads one input to its end; returns an exit status.
   int put_all(const Input& input) {
-    // Room for the largest record Kinesis accepts plus its key and the key delimiter.
-    const size_t max_record = kMaxRecordDataBytes + 4 * kMaxPartitionKeyChars + 16;
+    // Room for the largest record the stream accepts plus its key and the key delimiter.
+    const size_t max_data = producer_.stream().meta().max_record_bytes();
+    const size_t max_record = max_data + 4 * kMaxPartitionKeyChars + 16;
     RecordSplitter splitter(input.fd, delimiter_, max_record);
     splitter.also_wake_on(producer_.ack_wake_fd());  // print acknowledgements as their syncs complete
     splitter.wait_at_most([this] { return static_cast<int>(producer_.ms_until_sync()); });
@@ -83,7 +84,7 @@ class Putter {
         case RecordSplitter::Event::kTooLong:
           print_error(fmt::format(
               "{}: {}: ValidationException: record is longer than the {} byte limit ({} bytes)", input.name,
-              location(splitter.record_number()), kMaxRecordDataBytes, splitter.too_long_size()));
+              location(splitter.record_number()), max_data, splitter.too_long_size()));
           return kExitBadInput;
         case RecordSplitter::Event::kIdle:
           if (const Status synced = producer_.sync_written(); !synced.ok()) return fail(synced.error());

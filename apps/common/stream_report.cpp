@@ -101,6 +101,7 @@ Result<std::string> describe_text(const Stream& stream) {
   line("Retention", fmt::format("{} hours", meta.retention_hours));
   line("Size cap", meta.max_shard_bytes > 0 ? size_text(meta.max_shard_bytes) + " per shard" : "none");
   line("Segment size", size_text(meta.segment_bytes));
+  line("Max record", size_text(meta.max_record_bytes()));
   line("Compression", compression_text(meta.compression_level));
   line("Encryption", meta.key_fingerprint.empty() ? meta.encryption_type
                                                   : fmt::format("{} (AES-256-GCM, key fingerprint {})",

@@ -59,6 +59,7 @@ std::string StreamMeta::to_json() const {
   doc["EncryptionType"] = encryption_type;
   if (!key_fingerprint.empty()) doc["KeyFingerprint"] = key_fingerprint;
   if (!key_fingerprints.empty()) doc["KeyFingerprints"] = key_fingerprints;
+  if (max_record_kib != kDefaultMaxRecordKiB) doc["MaxRecordSizeInKiB"] = max_record_kib;
   doc["NextShardIndex"] = next_shard_index;
   ordered_json list = ordered_json::array();
   for (const auto& shard : shards) {
@@ -183,6 +184,8 @@ Result<StreamMeta> StreamMeta::from_json(std::string_view text, std::string_view
     meta.encryption_type = doc.value("EncryptionType", std::string("NONE"));
     meta.key_fingerprint = doc.value("KeyFingerprint", std::string());
     meta.key_fingerprints = doc.value("KeyFingerprints", std::vector<std::string>());
+    meta.max_record_kib =
+        optional_integer_field<int64_t>(doc, "MaxRecordSizeInKiB").value_or(kDefaultMaxRecordKiB);
     meta.next_shard_index = integer_field<uint32_t>(doc, "NextShardIndex");
     for (const auto& item : doc.at("Shards")) {
       ShardMeta shard;
@@ -203,6 +206,8 @@ Result<StreamMeta> StreamMeta::from_json(std::string_view text, std::string_view
   }
   if (!validate_retention_hours(meta.retention_hours).ok())
     return bad_meta(path, "RetentionPeriodHours out of range");
+  if (!validate_max_record_kib(meta.max_record_kib).ok())
+    return bad_meta(path, "MaxRecordSizeInKiB out of range");
   if (meta.segment_bytes < kMinSegmentBytes || meta.segment_bytes > kMaxSegmentBytes ||
       meta.segment_max_age_ms <= 0) {
     return bad_meta(path, "segment settings out of range");

@@ -82,9 +82,14 @@ Status Producer::sync_written() {
   return syncer_->progress().failure;
 }
 
-Status Producer::check_record(std::string_view key, size_t data_size) {
+Status Producer::check_record(std::string_view key, size_t data_size, size_t max_bytes) {
   KDS_TRY(validate_partition_key(key));
-  return validate_record_size(key, data_size);
+  return validate_record_size(key, data_size, max_bytes);
+}
+
+Result<size_t> Producer::max_record_bytes() {
+  KDS_TRY(stream_.refresh());
+  return stream_.meta().max_record_bytes();
 }
 
 void Producer::queue(Slot& slot, std::string_view key, std::string_view data, u128 hash, uint32_t ack_id) {
@@ -97,7 +102,7 @@ void Producer::queue(Slot& slot, std::string_view key, std::string_view data, u1
 }
 
 Status Producer::add(std::string_view key, std::string_view data, std::optional<u128> explicit_hash) {
-  KDS_TRY(validate_record_size(key, data.size()));
+  KDS_TRY(validate_record_size(key, data.size(), stream_.meta().max_record_bytes()));
   u128 hash = 0;
   Slot* slot = nullptr;
   if (explicit_hash) {
@@ -142,9 +147,10 @@ Status Producer::add_group(std::span<const Input> records, size_t* added) {
   Status failure;
   size_t limit = 0;
   group_keys_.clear();
+  const size_t max_bytes = stream_.meta().max_record_bytes();
   for (; limit < records.size(); ++limit) {
     const Input& record = records[limit];
-    failure = validate_record_size(record.key, record.data.size());
+    failure = validate_record_size(record.key, record.data.size(), max_bytes);
     if (failure.ok() && record.explicit_hash) failure = validate_partition_key(record.key);
     if (!failure.ok()) break;
     if (!record.explicit_hash) group_keys_.push_back(record.key);

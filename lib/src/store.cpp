@@ -57,6 +57,7 @@ Status Store::create_stream(std::string_view name, const StreamOptions& options)
   KDS_TRY(validate_stream_name(name));
   KDS_TRY(validate_shard_count(options.shard_count));
   KDS_TRY(validate_retention_hours(options.retention_hours));
+  KDS_TRY(validate_max_record_kib(options.max_record_kib));
   if (options.segment_bytes < kMinSegmentBytes || options.segment_bytes > kMaxSegmentBytes) {
     return Error(Errc::kInvalidArgument,
                  fmt::format("Segment size {} is outside {}..{} bytes", options.segment_bytes,
@@ -74,6 +75,7 @@ Status Store::create_stream(std::string_view name, const StreamOptions& options)
   meta.retention_hours = options.retention_hours;
   meta.max_shard_bytes = options.max_shard_bytes;
   meta.compression_level = options.compression_level;
+  meta.max_record_kib = options.max_record_kib;
   if (options.key) {
     meta.encryption_type = "KMS";
     meta.key_fingerprint = key_fingerprint(*options.key);

@@ -30,6 +30,11 @@ Status set_compression(const Store& store, std::string_view stream, int level) {
   return update_meta(store, stream, [&](StreamMeta& meta) { meta.compression_level = level; });
 }
 
+Status set_max_record_size(const Store& store, std::string_view stream, int64_t kib) {
+  KDS_TRY(validate_max_record_kib(kib));
+  return update_meta(store, stream, [&](StreamMeta& meta) { meta.max_record_kib = kib; });
+}
+
 Status start_encryption(const Store& store, std::string_view stream, const Key& key) {
   const std::string fingerprint = key_fingerprint(key);
   return update_meta(store, stream, [&](StreamMeta& meta) {

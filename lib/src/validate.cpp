@@ -80,17 +80,31 @@ Status validate_partition_key(std::string_view key, std::string_view member) {
   return {};
 }
 
-Status validate_record_size(std::string_view key, size_t data_size) {
-  if (data_size > kMaxRecordDataBytes) {
+Status validate_record_size(std::string_view key, size_t data_size, size_t max_bytes) {
+  if (data_size > max_bytes) {
     const std::string value = fmt::format("java.nio.HeapByteBuffer[pos=0 lim={0} cap={0}]", data_size);
-    return validation_error({{value, "data", "Member must have length less than or equal to 1048576"}});
+    const std::string constraint = fmt::format("Member must have length less than or equal to {}", max_bytes);
+    return validation_error({{value, "data", constraint}});
   }
-  if (key.size() + data_size > kMaxRecordDataBytes) {
+  if (key.size() + data_size > max_bytes) {
     return Error(
         Errc::kValidation,
         fmt::format("Record size {} bytes (partition key {} + data {}) exceeds the maximum record size of "
-                    "1048576 bytes",
-                    key.size() + data_size, key.size(), data_size));
+                    "{} bytes",
+                    key.size() + data_size, key.size(), data_size, max_bytes));
+  }
+  return {};
+}
+
+Status validate_max_record_kib(int64_t kib) {
+  const std::string value = std::to_string(kib);
+  if (kib < kDefaultMaxRecordKiB) {
+    return validation_error(
+        {{value, "maxRecordSizeInKiB", "Member must have value greater than or equal to 1024"}});
+  }
+  if (kib > kLargestMaxRecordKiB) {
+    return validation_error(
+        {{value, "maxRecordSizeInKiB", "Member must have value less than or equal to 10240"}});
   }
   return {};
 }

@@ -32,6 +32,12 @@ check 2 "segment-size" kds-create-stream t --segment-size 12Q
 check 2 "InvalidArgumentException: Segment size" kds-create-stream t --segment-size 10
 check 2 "not expected|--bogus" kds-create-stream t --bogus
 check 2 "stream name is required" kds-create-stream
+check 2 "--max-record-size: '1000' is not a size in whole KiB" kds-create-stream t --max-record-size 1000
+check 2 "ValidationException: .*maxRecordSizeInKiB.*greater than or equal to 1024" kds-create-stream t --max-record-size 512K
+check 2 "ValidationException: .*'11264' at 'maxRecordSizeInKiB'.*less than or equal to 10240" kds-set-max-record-size s 11M
+check 2 "SIZE: 'big' is not a size in whole KiB" kds-set-max-record-size s big
+check 2 "SIZE is required" kds-set-max-record-size s
+check 3 "ResourceNotFoundException: Stream nope" kds-set-max-record-size nope 2M
 
 check 3 "ResourceNotFoundException: Stream nope under account 000000000000 not found." kds-get nope
 check 3 "ResourceNotFoundException: Stream nope" kds-describe-stream nope

@@ -85,4 +85,15 @@ assert ids == ["shardId-%012d" % i for i in range(1000)], ids[:3]
 assert d["HasMoreShards"] is False' || fail "describe-stream json lists every page of shards"
 seq 1 3000 | sed "s/.*/&:&/" | kds-put wide -K :   # each number is its own key: spread over the shards
 assert_eq "$(kds-get wide | sort -n | md5sum)" "$(seq 1 3000 | md5sum)" "1000-shard stream round trip"
+
+# A raised maximum record size: a 2 MiB line less its key goes in and comes back whole; lowered again, new
+# records are held to 1 MiB and the stored one stays readable.
+kds-create-stream big --max-record-size 2M
+kds-describe-stream big | grep -qx 'Max record    2 MiB' || fail "describe-stream shows the maximum record size"
+head -c $((2 * 1024 * 1024 - 2)) /dev/zero | tr '\0' b >"$TEST_DIR/big.line"
+kds-put big -k k <"$TEST_DIR/big.line" || fail "a 2 MiB record on a stream that takes it"
+kds-set-max-record-size big 1M
+expect_error 6 "record is longer than the 1048576 byte limit" kds-put big -k k "$TEST_DIR/big.line"
+assert_eq "$(kds-get big -f '%S\n')" "2097150" "the 2 MiB record reads back whole"
+assert_eq "$(kds-get big -f '%s' | md5sum)" "$(md5sum <"$TEST_DIR/big.line")" "byte for byte"
 pass

@@ -11,6 +11,9 @@ start_server
 node "$JS_DIR/sdk_client.mjs" "$ENDPOINT" || fail "JS SDK client"
 node "$JS_DIR/tags_consumers.mjs" "$ENDPOINT" || fail "JS SDK tags and consumers"
 node "$JS_DIR/subscribe.mjs" "$ENDPOINT" || fail "JS SDK SubscribeToShard"
+node "$JS_DIR/max_record_size.mjs" "$ENDPOINT" >/dev/null || fail "JS SDK: records of up to 10 MiB"
+assert_eq "$(kds-get large -f '%S\n' | tr '\n' ' ')" "2097151 10485759 3145728 3145728 3145728 " \
+  "kds-get reads the large records the JS SDK put"
 assert_eq "$(kds-get js -f '%k\n' | wc -l)" 521 "kds-get reads the 521 records the JS SDK put"
 
 # curl with HTTP/2 prior knowledge.
@@ -20,7 +23,7 @@ curl -sS --http2-prior-knowledge -o "$TEST_DIR/curl.out" -w '%{http_version} %{h
   -H 'Authorization: AWS4-HMAC-SHA256 Credential=AKID/20261206/us-east-1/kinesis/aws4_request, SignedHeaders=host;x-amz-date, Signature=00' \
   --data '{}' "$ENDPOINT/" >"$TEST_DIR/curl.status" || fail "curl --http2-prior-knowledge"
 assert_eq "$(cat "$TEST_DIR/curl.status")" "2 200" "curl speaks HTTP/2 and is answered"
-grep -q '"StreamNames":\["js"\]' "$TEST_DIR/curl.out" || fail "curl's answer: $(cat "$TEST_DIR/curl.out")"
+grep -q '"StreamNames":\["js","large"\]' "$TEST_DIR/curl.out" || fail "curl's answer: $(cat "$TEST_DIR/curl.out")"
 
 # The preface, then bytes that are no HTTP/2 frame: that connection ends, the server goes on.
 exec 3<>"/dev/tcp/127.0.0.1/${ENDPOINT##*:}"

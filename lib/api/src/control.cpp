@@ -207,6 +207,24 @@ Status update_stream_mode(const Context& context, const UpdateStreamModeRequest&
   return {};  // PROVISIONED already: nothing changes
 }
 
+Result<UpdateMaxRecordSizeRequest> UpdateMaxRecordSizeRequest::from_json(Body body) {
+  JsonReader reader(body);
+  UpdateMaxRecordSizeRequest request;
+  request.stream_arn = reader.string("StreamARN");
+  request.max_record_kib = reader.integer("MaxRecordSizeInKiB");
+  return finish_reading(reader, std::move(request));
+}
+
+Status update_max_record_size(const Context& context, const UpdateMaxRecordSizeRequest& request) {
+  Validator validator;
+  validator.string("streamARN", request.stream_arn, false, Pattern::kStreamArn, 1, 2048);
+  validator.integer("maxRecordSizeInKiB", request.max_record_kib, true, kDefaultMaxRecordKiB,
+                    kLargestMaxRecordKiB);
+  KDS_TRY(validator.finish());
+  KDS_ASSIGN(std::string name, stream_name(StreamRef{std::nullopt, request.stream_arn}));
+  return set_max_record_size(*context.store, name, *request.max_record_kib);
+}
+
 Result<UpdateStreamWarmThroughputRequest> UpdateStreamWarmThroughputRequest::from_json(Body body) {
   JsonReader reader(body);
   UpdateStreamWarmThroughputRequest request;

@@ -22,18 +22,27 @@ constexpr int64_t kMaxGetRecordsLimit = 10000;
 constexpr size_t kMaxGetRecordsBytes = 10 << 20;
 
 // A record's members, checked in the order Kinesis checks them; `prefix` is "" for PutRecord and
-// "records.N.member." for PutRecords' entries.
+// "records.N.member." for PutRecords' entries. The data's limit is the model's (10 MiB) until the stream
+// is known; then it is the stream's maximum record size (oversized_data).
 void validate_record(Validator& validator, const std::string& prefix, const std::optional<std::string>& data,
                      const std::optional<std::string>& key, const std::optional<std::string>& explicit_hash) {
   validator.string(prefix + "partitionKey", key, true, Pattern::kNone, 1, kMaxPartitionKeyChars);
   validator.string(prefix + "explicitHashKey", explicit_hash, false, Pattern::kHashKey, 0, 0);
-  validator.blob(prefix + "data", data, true, kMaxRecordDataBytes);
+  validator.blob(prefix + "data", data, true, kLargestRecordBytes);
 }
 
-// The routing hash a record asks for, and its size within the limit (after validation).
+// Data over the stream's maximum record size: the ValidationException of the model's limit, with the
+// stream's (1048576 for a stream whose maximum was never raised, as Kinesis words it). `prefix` as above.
+Status oversized_data(const std::string& prefix, const std::optional<std::string>& data, size_t max_bytes) {
+  Validator validator;
+  validator.blob(prefix + "data", data, true, max_bytes);
+  return validator.finish();
+}
+
+// The routing hash a record asks for, and its size within the stream's maximum (after validation).
 Result<std::optional<u128>> check_record(const std::optional<std::string>& data, const std::string& key,
-                                         const std::optional<std::string>& explicit_hash) {
-  KDS_TRY(validate_record_size(key, data->size()));
+                                         const std::optional<std::string>& explicit_hash, size_t max_bytes) {
+  KDS_TRY(validate_record_size(key, data->size(), max_bytes));
   if (!explicit_hash) return std::optional<u128>();
   KDS_ASSIGN(u128 hash, parse_explicit_hash_key(*explicit_hash));
   return std::optional<u128>(hash);
@@ -105,8 +114,10 @@ Result<PutRecordResponse> put_record(const Context& context, const PutRecordRequ
   validate_stream(validator, request.stream);
   KDS_TRY(validator.finish());
   KDS_ASSIGN(std::string name, stream_name(request.stream));
-  KDS_ASSIGN(auto hash, check_record(request.data, *request.partition_key, request.explicit_hash_key));
   KDS_ASSIGN(auto producer, lend_producer(context, name));
+  KDS_ASSIGN(const size_t max_bytes, producer->max_record_bytes());
+  KDS_ASSIGN(auto hash,
+             check_record(request.data, *request.partition_key, request.explicit_hash_key, max_bytes));
   if (request.sequence_number_for_ordering) {
     // The stream as it is now: a pooled producer's view may predate a reshard.
     KDS_ASSIGN(Stream stream, context.store->open_stream(name));
@@ -186,16 +197,24 @@ Result<PutRecordsResponse> put_records(const Context& context, const PutRecordsR
   validate_stream(validator, request.stream);
   KDS_TRY(validator.finish());
   KDS_ASSIGN(std::string name, stream_name(request.stream));
+  KDS_ASSIGN(auto producer, lend_producer(context, name));
+  KDS_ASSIGN(const size_t max_bytes, producer->max_record_bytes());
+  for (size_t i = 0; i < request.records->size(); ++i) {
+    const auto& data = (*request.records)[i].data;
+    if (data->size() > max_bytes)
+      return oversized_data(fmt::format("records.{}.member.", i + 1), data, max_bytes);
+  }
   size_t total = 0;
   std::vector<std::optional<u128>> hashes;
   for (const auto& entry : *request.records) {
-    KDS_ASSIGN(auto hash, check_record(entry.data, *entry.partition_key, entry.explicit_hash_key));
+    KDS_ASSIGN(auto hash, check_record(entry.data, *entry.partition_key, entry.explicit_hash_key, max_bytes));
     hashes.push_back(hash);
     total += entry.data->size() + entry.partition_key->size();
   }
-  if (total > 5 * kMaxRecordDataBytes)
-    return Error(Errc::kInvalidArgument, "Records size exceeds 5 MB limit");
-  KDS_ASSIGN(auto producer, lend_producer(context, name));
+  // 5 MiB at the default maximum record size, 10 MiB once records may be larger than 1 MiB.
+  const size_t request_limit_mb = max_bytes > kMaxRecordDataBytes ? 10 : 5;
+  if (total > (request_limit_mb << 20))
+    return Error(Errc::kInvalidArgument, fmt::format("Records size exceeds {} MB limit", request_limit_mb));
   std::vector<Producer::Input> inputs;
   inputs.reserve(hashes.size());
   for (size_t i = 0; i < hashes.size(); ++i) {

@@ -59,6 +59,7 @@ Result<CreateStreamRequest> CreateStreamRequest::from_json(Body body) {
     if (!details.status().ok()) return details.status().error();
   }
   request.tags = reader.string_map("Tags");
+  request.max_record_kib = reader.integer("MaxRecordSizeInKiB");
   return finish_reading(reader, std::move(request));
 }
 
@@ -70,12 +71,15 @@ Status create_stream(const Context& context, const CreateStreamRequest& request)
   validator.enumeration("streamModeDetails.streamMode", request.stream_mode, false,
                         {"PROVISIONED", "ON_DEMAND"});
   validate_tags(validator, request.tags, false);
+  validator.integer("maxRecordSizeInKiB", request.max_record_kib, false, kDefaultMaxRecordKiB,
+                    kLargestMaxRecordKiB);
   KDS_TRY(validator.finish());
   KDS_ASSIGN(std::string name, stream_name(request.stream));
   if (on_demand) return on_demand_unsupported();
   KDS_TRY(check_shard_limit(context, *request.shard_count));
   StreamOptions options = request.local;
   options.shard_count = *request.shard_count;
+  options.max_record_kib = request.max_record_kib.value_or(kDefaultMaxRecordKiB);
   if (request.tags) {
     KDS_ASSIGN(options.tags, new_tags(*request.tags, "stream", name));
   }
@@ -160,6 +164,7 @@ ordered_json DescribeStreamSummaryResponse::to_json() const {
   describe_settings(meta, shard_level_metrics, &summary);
   summary["OpenShardCount"] = open_shard_count;
   summary["ConsumerCount"] = consumer_count;
+  summary["MaxRecordSizeInKiB"] = meta.max_record_kib;
   return {{"StreamDescriptionSummary", std::move(summary)}};
 }
 

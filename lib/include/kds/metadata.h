@@ -55,10 +55,12 @@ struct StreamMeta {
   std::string encryption_type = "NONE";   // "KMS" while new batches are encrypted (Kinesis's name)
   std::string key_fingerprint;            // the key new batches are encrypted with, when KMS
   std::vector<std::string> key_fingerprints;  // every key any batch of the stream was encrypted with
+  int64_t max_record_kib = 1024;  // MaxRecordSizeInKiB: key bytes + data bytes of one record, 1024..10240
   uint32_t next_shard_index = 0;
   std::vector<ShardMeta> shards;  // ascending index
 
   const ShardMeta* find_shard(uint32_t index) const;
+  size_t max_record_bytes() const { return static_cast<size_t>(max_record_kib) * 1024; }
   // Open shards in ascending order of starting hash key.
   std::vector<const ShardMeta*> open_shards() const;
 

@@ -30,6 +30,7 @@
 #include "kds/shard_writer.h"
 #include "kds/status.h"
 #include "kds/store.h"
+#include "kds/validate.h"
 
 namespace kds {
 
@@ -62,11 +63,15 @@ class Producer {
   // producer dropped between flushes (a server's idle one) still keeps the interval's promise.
   ~Producer();
 
-  // Checks a record as PutRecord does: key of 1..256 characters in UTF-8, data of at most 1 MiB, key and
-  // data together at most 1 MiB.
-  static Status check_record(std::string_view key, size_t data_size);
+  // Checks a record as PutRecord does: key of 1..256 characters in UTF-8, data of at most `max_bytes`,
+  // key and data together at most `max_bytes` (the stream's maximum record size).
+  static Status check_record(std::string_view key, size_t data_size, size_t max_bytes = kMaxRecordDataBytes);
+  // The stream's maximum record size (key bytes + data bytes) as stream.json says now: it is re-read if
+  // it changed (UpdateMaxRecordSize). add() checks against the value last read.
+  Result<size_t> max_record_bytes();
 
-  // Checks the record as check_record does (a record that fails changes nothing and gives a kValidation
+  // Checks the record as check_record does with the stream's maximum record size (a record that fails
+  // changes nothing and gives a kValidation
   // error) and queues it, routed by `explicit_hash` when given, else by the MD5 of its key. May append
   // batches that are full (they are acknowledged only by flush).
   Status add(std::string_view key, std::string_view data, std::optional<u128> explicit_hash = std::nullopt);

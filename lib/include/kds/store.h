@@ -23,6 +23,7 @@
 #include "kds/shard_writer.h"
 #include "kds/status.h"
 #include "kds/stream_attributes.h"
+#include "kds/validate.h"
 
 namespace kds {
 
@@ -32,6 +33,7 @@ struct StreamOptions {
   uint64_t max_shard_bytes = 0;  // 0: no size cap
   uint64_t segment_bytes = kDefaultSegmentBytes;
   int compression_level = 0;  // zstd level, 0 = none
+  int64_t max_record_kib = kDefaultMaxRecordKiB;  // MaxRecordSizeInKiB
   std::optional<Key> key;     // encrypt from the start
   Tags tags;                  // written to attributes.json with the stream
 };

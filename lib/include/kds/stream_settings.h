@@ -17,6 +17,10 @@ Status set_compression(const Store& store, std::string_view stream, int level);
 // Encrypts new batches with `key` (AES-256-GCM); the store records only the key's fingerprint.
 Status start_encryption(const Store& store, std::string_view stream, const Key& key);
 
+// The largest record (key bytes + data bytes) the stream takes from now on, in KiB: 1024..10240
+// (UpdateMaxRecordSize). Records already stored stay readable whatever it becomes.
+Status set_max_record_size(const Store& store, std::string_view stream, int64_t kib);
+
 // Stores new batches unencrypted. Reading older encrypted batches still needs their key.
 Status stop_encryption(const Store& store, std::string_view stream);
 

@@ -74,6 +74,7 @@ constexpr std::array kOperations = {
     Entry{"TagResource", perform<api::TagResourceRequest, api::tag_resource>},
     Entry{"UntagResource", perform<api::UntagResourceRequest, api::untag_resource>},
     Entry{"UpdateAccountSettings", perform<api::UpdateAccountSettingsRequest, api::update_account_settings>},
+    Entry{"UpdateMaxRecordSize", perform<api::UpdateMaxRecordSizeRequest, api::update_max_record_size>},
     Entry{"UpdateShardCount", perform<api::UpdateShardCountRequest, api::update_shard_count>},
     Entry{"UpdateStreamMode", perform<api::UpdateStreamModeRequest, api::update_stream_mode>},
     Entry{"UpdateStreamWarmThroughput",

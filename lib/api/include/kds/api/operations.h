@@ -110,7 +110,8 @@ struct CreateStreamRequest {
   std::optional<int64_t> shard_count;
   std::optional<std::string> stream_mode;  // StreamModeDetails.StreamMode
   std::optional<StringMap> tags;
-  StreamOptions local;  // kds's own settings, not on the wire; shard_count is ignored
+  std::optional<int64_t> max_record_kib;  // MaxRecordSizeInKiB
+  StreamOptions local;  // kds's own settings, not on the wire; shard_count and max_record_kib are ignored
   static Result<CreateStreamRequest> from_json(Body body);
 };
 Status create_stream(const Context& context, const CreateStreamRequest& request);
@@ -482,6 +483,16 @@ struct UpdateStreamModeRequest {
   static Result<UpdateStreamModeRequest> from_json(Body body);
 };
 Status update_stream_mode(const Context& context, const UpdateStreamModeRequest& request);
+
+// ---- Record size ----
+
+struct UpdateMaxRecordSizeRequest {
+  std::optional<std::string> stream_arn;
+  std::optional<int64_t> max_record_kib;  // MaxRecordSizeInKiB
+  static Result<UpdateMaxRecordSizeRequest> from_json(Body body);
+};
+// Changes the stream's maximum record size (1024..10240 KiB) at once: kds needs no UPDATING state for it.
+Status update_max_record_size(const Context& context, const UpdateMaxRecordSizeRequest& request);
 
 struct UpdateStreamWarmThroughputRequest {
   StreamRef stream;
