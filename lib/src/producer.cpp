@@ -132,22 +132,22 @@ Status Producer::add_many(std::span<const Input> records, size_t* added) {
   // In groups, so that the views of keys to hash and their results stay in cache.
   constexpr size_t kGroup = 64;
   *added = 0;
+  const size_t max_bytes = stream_.meta().max_record_bytes();
   for (size_t first = 0; first < records.size(); first += kGroup) {
     size_t queued = 0;
     const Status status =
-        add_group(records.subspan(first, std::min(kGroup, records.size() - first)), &queued);
+        add_group(records.subspan(first, std::min(kGroup, records.size() - first)), max_bytes, &queued);
     *added += queued;
     KDS_TRY(status);
   }
   return {};
 }
 
-Status Producer::add_group(std::span<const Input> records, size_t* added) {
+Status Producer::add_group(std::span<const Input> records, size_t max_bytes, size_t* added) {
   // The checks of add(), in its order: sizes and explicitly routed keys here, the other keys while routing.
   Status failure;
   size_t limit = 0;
   group_keys_.clear();
-  const size_t max_bytes = stream_.meta().max_record_bytes();
   for (; limit < records.size(); ++limit) {
     const Input& record = records[limit];
     failure = validate_record_size(record.key, record.data.size(), max_bytes);

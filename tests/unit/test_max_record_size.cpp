@@ -5,8 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 #include "api_fixture.h"
+#include "kds/api/subscription.h"
 #include "kds/base64.h"
 #include "kds/metadata.h"
 #include "kds/stream_settings.h"
@@ -34,6 +36,17 @@ json put_records_body(const std::string& stream, int count, size_t size) {
   for (int i = 0; i < count; ++i)
     records.push_back({{"PartitionKey", "k" + std::to_string(i)}, {"Data", data}});
   return {{"StreamName", stream}, {"Records", records}};
+}
+
+// PutRecord to stream "s" of one record of each size, key "k".
+void put_sized(ApiFixture& f, const std::vector<size_t>& sizes) {
+  for (size_t size : sizes) {
+    PutRecordRequest request;
+    request.stream.name = "s";
+    request.partition_key = "k";
+    request.data = std::string(size, 'r');
+    REQUIRE(put_record(f.context, request).ok());
+  }
 }
 
 }  // namespace
@@ -184,4 +197,67 @@ TEST_CASE("max record size: PutRecord and PutRecords check data against the stre
   const auto records = kds_test::read_shard(f.store, "s", 0);
   REQUIRE(records.size() == 7);
   CHECK(records[0].data == big);
+}
+
+TEST_CASE("max record size: GetRecords answers at most 10 MiB, or one record alone") {
+  ApiFixture f;
+  f.create("s", 1);
+  REQUIRE(set_max_record_size(f.store, "s", 10240).ok());
+  put_sized(f, {1000, (10u << 20) - 1, 4u << 20, 4u << 20, 4u << 20});
+  auto iterator_request = read<GetShardIteratorRequest>(
+      {{"StreamName", "s"}, {"ShardId", "shardId-000000000000"}, {"ShardIteratorType", "TRIM_HORIZON"}});
+  REQUIRE(iterator_request.ok());
+  auto iterator = get_shard_iterator(f.context, *iterator_request);
+  REQUIRE(iterator.ok());
+  std::string next = iterator->shard_iterator;
+  std::vector<std::vector<size_t>> responses;
+  while (responses.size() < 4) {
+    auto request = read<GetRecordsRequest>({{"ShardIterator", next}});
+    REQUIRE(request.ok());
+    auto got = get_records(f.context, *request);
+    REQUIRE(got.ok());
+    std::vector<size_t> got_sizes;
+    for (const auto& record : got->records)
+      got_sizes.push_back(record.data.size());
+    responses.push_back(got_sizes);
+    REQUIRE(got->next_shard_iterator);
+    next = *got->next_shard_iterator;
+  }
+  // The small record, not the big one after it; the big one alone; two of 4 MiB; the last.
+  CHECK(responses ==
+        std::vector<std::vector<size_t>>{{1000}, {(10u << 20) - 1}, {4u << 20, 4u << 20}, {4u << 20}});
+}
+
+TEST_CASE("max record size: a SubscribeToShard event holds at most 2 MiB of data, or one record alone") {
+  ApiFixture f;
+  f.create("s", 1);
+  REQUIRE(set_max_record_size(f.store, "s", 10240).ok());
+  auto consumer_request = read<RegisterStreamConsumerRequest>(
+      {{"StreamARN", "arn:aws:kinesis:us-east-1:000000000000:stream/s"}, {"ConsumerName", "app"}});
+  REQUIRE(consumer_request.ok());
+  auto consumer = register_stream_consumer(f.context, *consumer_request);
+  REQUIRE(consumer.ok());
+  put_sized(f, {1u << 20, 1u << 20, 6u << 20, 100, 100});
+  auto request = read<SubscribeToShardRequest>({{"ConsumerARN", consumer->consumer.arn()},
+                                                {"ShardId", "shardId-000000000000"},
+                                                {"StartingPosition", {{"Type", "TRIM_HORIZON"}}}});
+  REQUIRE(request.ok());
+  auto subscription = ShardSubscription::open(f.context, *request, nullptr);
+  REQUIRE(subscription.ok());
+  std::vector<std::vector<size_t>> events;
+  std::vector<std::string> continuations;
+  for (int i = 0; i < 4; ++i) {
+    auto event = subscription->next_event();
+    REQUIRE(event.ok());
+    std::vector<size_t> event_sizes;
+    for (const auto& record : event->records)
+      event_sizes.push_back(record.data.size() + record.key.size());
+    events.push_back(event_sizes);
+    continuations.push_back(event->continuation_sequence_number.value_or(""));
+  }
+  // 1 MiB + 1 byte of key twice is over 2 MiB: the second record waits for the next event, the 6 MiB
+  // record after it for the one after that, which it fills alone.
+  CHECK(events ==
+        std::vector<std::vector<size_t>>{{(1u << 20) + 1}, {(1u << 20) + 1}, {(6u << 20) + 1}, {101, 101}});
+  CHECK(continuations == std::vector<std::string>{"0", "1", "2", "4"});
 }

@@ -133,19 +133,19 @@ TEST_CASE("utf8_length") {
 
 TEST_CASE("validate_record_size: data and key + data at most 1 MiB") {
   const size_t mib = 1024 * 1024;
-  CHECK(kds::validate_record_size("", mib).ok());
-  CHECK(kds::validate_record_size("", 0).ok());
-  CHECK(kds::validate_record_size("k", mib - 1).ok());
-  CHECK(kds::validate_record_size(std::string(256, 'k'), mib - 256).ok());
+  CHECK(kds::validate_record_size("", mib, mib).ok());
+  CHECK(kds::validate_record_size("", 0, mib).ok());
+  CHECK(kds::validate_record_size("k", mib - 1, mib).ok());
+  CHECK(kds::validate_record_size(std::string(256, 'k'), mib - 256, mib).ok());
 
-  kds::Status status = kds::validate_record_size("", mib + 1);
+  kds::Status status = kds::validate_record_size("", mib + 1, mib);
   REQUIRE_FALSE(status.ok());
   CHECK(status.error().code() == kds::Errc::kValidation);
   CHECK(status.error().message() ==
         "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048577 cap=1048577]' at 'data' "
         "failed to satisfy constraint: Member must have length less than or equal to 1048576");
   // kinesis.md §5's example value.
-  status = kds::validate_record_size("k", 1048954);
+  status = kds::validate_record_size("k", 1048954, mib);
   REQUIRE_FALSE(status.ok());
   CHECK(status.error().message() ==
         "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048954 cap=1048954]' at 'data' "
@@ -154,7 +154,7 @@ TEST_CASE("validate_record_size: data and key + data at most 1 MiB") {
   // Key + data over 1 MiB with data alone within it.
   for (const auto& [key, size] : {std::pair<std::string, size_t>{"k", mib}, {std::string(256, 'k'), mib - 255}}) {
     CAPTURE(size);
-    status = kds::validate_record_size(key, size);
+    status = kds::validate_record_size(key, size, mib);
     REQUIRE_FALSE(status.ok());
     CHECK(status.error().code() == kds::Errc::kValidation);
   }

@@ -24,7 +24,7 @@ StreamRef read_stream(JsonReader& reader) {
 
 void validate_stream(Validator& validator, const StreamRef& stream) {
   validator.name("streamName", stream.name, false);
-  validator.string("streamARN", stream.arn, false, Pattern::kStreamArn, 1, 2048);
+  validator.string("streamARN", stream.arn, false, Pattern::kStreamArn, 1, kMaxArnLength);
 }
 
 Result<std::string> stream_name(const StreamRef& stream) {

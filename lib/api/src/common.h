@@ -41,8 +41,11 @@ void validate_tags(Validator& validator, const std::optional<StringMap>& tags, b
 // a resource with none yet; `kind` and `name` ("stream", "orders") name it in the texts.
 Result<Tags> new_tags(const StringMap& tags, std::string_view kind, std::string_view name);
 
+// The model's longest StreamARN, ResourceARN and ConsumerARN.
+inline constexpr size_t kMaxArnLength = 2048;
+
 // What a ResourceARN or ConsumerARN names: a stream, or a consumer of it with the creation time (in
-// seconds) its ARN carries.
+// seconds) its ARN carries (-1 when it was named by StreamARN and ConsumerName instead).
 struct ArnTarget {
   std::string stream;
   std::optional<std::string> consumer;
@@ -51,6 +54,9 @@ struct ArnTarget {
 void validate_resource_arn(Validator& validator, const std::optional<std::string>& arn);
 // Call after validation (the ARN matches the ResourceARN or ConsumerARN pattern).
 Result<ArnTarget> parse_resource_arn(std::string_view arn);
+// The consumer `target` names, when the stream has it, and with the creation time its ARN carries (an ARN
+// names one registration: a consumer registered again under the name has another); else null.
+const ConsumerEntry* find_consumer(const StreamAttributes& attributes, const ArnTarget& target);
 
 // A stream or a consumer as the operations on either see it (tags, resource policies): what names it in
 // texts, and its members in the StreamAttributes it lives in.

@@ -20,7 +20,6 @@ namespace {
 constexpr size_t kMaxConsumersPerStream = 20;
 constexpr int64_t kListConsumersPage = 100;
 constexpr int64_t kMaxListConsumersPage = 10000;
-constexpr size_t kMaxArnLength = 2048;
 
 ConsumerSummary summary_of(const ConsumerEntry& consumer, std::string_view stream) {
   return ConsumerSummary{std::string(stream), consumer.name, consumer.created_ms};
@@ -93,16 +92,14 @@ Result<ArnTarget> parse_resource_arn(std::string_view arn) {
   return target;
 }
 
-namespace {
-
-// The consumer `target` names, when the stream has it with that creation time; else null.
 const ConsumerEntry* find_consumer(const StreamAttributes& attributes, const ArnTarget& target) {
   const ConsumerEntry* consumer = attributes.find_consumer(*target.consumer);
   if (consumer == nullptr) return nullptr;
-  // An ARN names one registration: a consumer registered again under the name has another.
   if (target.consumer_seconds != -1 && consumer->created_ms / 1000 != target.consumer_seconds) return nullptr;
   return consumer;
 }
+
+namespace {
 
 ConsumerEntry* find_consumer(StreamAttributes& attributes, const ArnTarget& target) {
   return const_cast<ConsumerEntry*>(find_consumer(std::as_const(attributes), target));

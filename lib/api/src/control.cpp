@@ -195,7 +195,7 @@ Result<UpdateStreamModeRequest> UpdateStreamModeRequest::from_json(Body body) {
 
 Status update_stream_mode(const Context& context, const UpdateStreamModeRequest& request) {
   Validator validator;
-  validator.string("streamARN", request.stream_arn, true, Pattern::kStreamArn, 1, 2048);
+  validator.string("streamARN", request.stream_arn, true, Pattern::kStreamArn, 1, kMaxArnLength);
   validator.enumeration("streamModeDetails.streamMode", request.stream_mode, true,
                         {"PROVISIONED", "ON_DEMAND"});
   validator.integer("warmThroughputMiBps", request.warm_throughput_mibps, false, 0,
@@ -217,7 +217,7 @@ Result<UpdateMaxRecordSizeRequest> UpdateMaxRecordSizeRequest::from_json(Body bo
 
 Status update_max_record_size(const Context& context, const UpdateMaxRecordSizeRequest& request) {
   Validator validator;
-  validator.string("streamARN", request.stream_arn, false, Pattern::kStreamArn, 1, 2048);
+  validator.string("streamARN", request.stream_arn, false, Pattern::kStreamArn, 1, kMaxArnLength);
   validator.integer("maxRecordSizeInKiB", request.max_record_kib, true, kDefaultMaxRecordKiB,
                     kLargestMaxRecordKiB);
   KDS_TRY(validator.finish());

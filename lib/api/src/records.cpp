@@ -48,6 +48,29 @@ Result<std::optional<u128>> check_record(const std::optional<std::string>& data,
   return std::optional<u128>(hash);
 }
 
+// PutRecords' entries checked against the stream's maximum record size `max_bytes` (after validation),
+// and the request's total size: each entry's routing hash.
+Result<std::vector<std::optional<u128>>> check_entries(const std::vector<PutRecordsEntry>& entries,
+                                                       size_t max_bytes) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].data->size() > max_bytes)
+      return oversized_data(fmt::format("records.{}.member.", i + 1), entries[i].data, max_bytes);
+  }
+  size_t total = 0;
+  std::vector<std::optional<u128>> hashes;
+  hashes.reserve(entries.size());
+  for (const auto& entry : entries) {
+    KDS_ASSIGN(auto hash, check_record(entry.data, *entry.partition_key, entry.explicit_hash_key, max_bytes));
+    hashes.push_back(hash);
+    total += entry.data->size() + entry.partition_key->size();
+  }
+  // 5 MiB at the default maximum record size, 10 MiB once records may be larger than 1 MiB.
+  const size_t limit_mb = max_bytes > kMaxRecordDataBytes ? 10 : 5;
+  if (total > (limit_mb << 20))
+    return Error(Errc::kInvalidArgument, fmt::format("Records size exceeds {} MB limit", limit_mb));
+  return hashes;
+}
+
 // A producer for one request: from the context's pool, else opened for it alone.
 Result<ProducerPool::Lease> lend_producer(const Context& context, const std::string& stream) {
   if (context.producers != nullptr) return context.producers->borrow(stream);
@@ -116,14 +139,17 @@ Result<PutRecordResponse> put_record(const Context& context, const PutRecordRequ
   KDS_ASSIGN(std::string name, stream_name(request.stream));
   KDS_ASSIGN(auto producer, lend_producer(context, name));
   KDS_ASSIGN(const size_t max_bytes, producer->max_record_bytes());
-  KDS_ASSIGN(auto hash,
-             check_record(request.data, *request.partition_key, request.explicit_hash_key, max_bytes));
+  auto hash = check_record(request.data, *request.partition_key, request.explicit_hash_key, max_bytes);
+  if (!hash.ok()) {
+    producer.keep();  // nothing was queued: the producer goes back to the pool
+    return hash.error();
+  }
   if (request.sequence_number_for_ordering) {
     // The stream as it is now: a pooled producer's view may predate a reshard.
     KDS_ASSIGN(Stream stream, context.store->open_stream(name));
     KDS_TRY(check_ordering_number(stream, *request.sequence_number_for_ordering));
   }
-  KDS_TRY(producer->add(*request.partition_key, *request.data, hash));
+  KDS_TRY(producer->add(*request.partition_key, *request.data, *hash));
   std::optional<RecordAck> ack;
   KDS_TRY(producer->flush([&](const RecordAck& a) { ack = a; }));
   producer.keep();
@@ -199,22 +225,12 @@ Result<PutRecordsResponse> put_records(const Context& context, const PutRecordsR
   KDS_ASSIGN(std::string name, stream_name(request.stream));
   KDS_ASSIGN(auto producer, lend_producer(context, name));
   KDS_ASSIGN(const size_t max_bytes, producer->max_record_bytes());
-  for (size_t i = 0; i < request.records->size(); ++i) {
-    const auto& data = (*request.records)[i].data;
-    if (data->size() > max_bytes)
-      return oversized_data(fmt::format("records.{}.member.", i + 1), data, max_bytes);
+  auto checked = check_entries(*request.records, max_bytes);
+  if (!checked.ok()) {
+    producer.keep();  // nothing was queued: the producer goes back to the pool
+    return checked.error();
   }
-  size_t total = 0;
-  std::vector<std::optional<u128>> hashes;
-  for (const auto& entry : *request.records) {
-    KDS_ASSIGN(auto hash, check_record(entry.data, *entry.partition_key, entry.explicit_hash_key, max_bytes));
-    hashes.push_back(hash);
-    total += entry.data->size() + entry.partition_key->size();
-  }
-  // 5 MiB at the default maximum record size, 10 MiB once records may be larger than 1 MiB.
-  const size_t request_limit_mb = max_bytes > kMaxRecordDataBytes ? 10 : 5;
-  if (total > (request_limit_mb << 20))
-    return Error(Errc::kInvalidArgument, fmt::format("Records size exceeds {} MB limit", request_limit_mb));
+  const std::vector<std::optional<u128>>& hashes = *checked;
   std::vector<Producer::Input> inputs;
   inputs.reserve(hashes.size());
   for (size_t i = 0; i < hashes.size(); ++i) {
@@ -351,15 +367,24 @@ Result<GetRecordsResponse> get_records(const Context& context, const GetRecordsR
   const auto limit = static_cast<size_t>(request.limit.value_or(kMaxGetRecordsLimit));
   size_t bytes = 0;
   bool drained = false;
+  bool full = false;
   std::vector<ReadRecord> batch;
-  while (response.records.size() < limit && bytes < kMaxGetRecordsBytes) {
+  while (!full && response.records.size() < limit && bytes < kMaxGetRecordsBytes) {
     KDS_ASSIGN(bool more, reader.next_batch(&batch, static_cast<uint32_t>(limit - response.records.size())));
     if (!more) {
       drained = true;
       break;
     }
     for (const ReadRecord& record : batch) {
-      bytes += record.key.size() + record.data.size();
+      const size_t size = record.key.size() + record.data.size();
+      if (!response.records.empty() && bytes + size > kMaxGetRecordsBytes) {
+        // At most 10 MiB of records, or one record alone (a stream may take records of 10 MiB): the
+        // rest of the batch is left for the next call.
+        KDS_TRY(reader.seek_offset(record.offset));
+        full = true;
+        break;
+      }
+      bytes += size;
       response.records.push_back({record.offset, record.arrival_ms, record.encrypted, std::string(record.key),
                                   std::string(record.data)});
     }

@@ -20,8 +20,6 @@ namespace kds::api {
 
 namespace {
 
-constexpr size_t kMaxArnLength = 2048;
-
 std::string decimal(uint32_t shard_index, uint64_t offset) {
   return to_decimal(make_sequence_number(shard_index, offset));
 }
@@ -120,10 +118,8 @@ Result<ShardSubscription> ShardSubscription::open(const Context& context,
   KDS_ASSIGN(ArnTarget target, parse_resource_arn(*request.consumer_arn));
   KDS_ASSIGN(Stream stream, context.store->open_stream(target.stream));
   KDS_ASSIGN(StreamAttributes attributes, read_attributes(stream));
-  const ConsumerEntry* consumer = attributes.find_consumer(*target.consumer);
-  if (consumer == nullptr || consumer->created_ms / 1000 != target.consumer_seconds) {
-    return consumer_not_found(*request.consumer_arn, target.stream);
-  }
+  const ConsumerEntry* consumer = find_consumer(attributes, target);
+  if (consumer == nullptr) return consumer_not_found(*request.consumer_arn, target.stream);
   const auto index = parse_shard_id(*request.shard_id);
   if (!index) return shard_not_found(*request.shard_id, target.stream);
   KDS_ASSIGN(const ShardMeta* shard, stream.shard(*index));
@@ -167,14 +163,30 @@ Result<SubscribeToShardEvent> ShardSubscription::next_event() {
   event.shard_index = shard_index_;
   size_t bytes = 0;
   bool full = false;
-  auto delivered = follower_.deliver_available([&](uint32_t, const ReadRecord& record) {
-    bytes += record.key.size() + record.data.size();
-    event.records.push_back({record.offset, record.arrival_ms, record.encrypted, std::string(record.key),
-                             std::string(record.data)});
+  if (held_) {
+    bytes = held_->key.size() + held_->data.size();
+    event.records.push_back(std::move(*held_));
+    held_.reset();
+    full = bytes >= kMaxEventBytes;
+  }
+  auto add = [&](uint32_t, const ReadRecord& record) {
+    const size_t size = record.key.size() + record.data.size();
+    StoredRecord stored{record.offset, record.arrival_ms, record.encrypted, std::string(record.key),
+                        std::string(record.data)};
+    if (!event.records.empty() && bytes + size > kMaxEventBytes) {
+      held_ = std::move(stored);  // it would make the event too big: it opens the next one
+      full = true;
+      return false;
+    }
+    bytes += size;
+    event.records.push_back(std::move(stored));
     full = event.records.size() >= kMaxEventRecords || bytes >= kMaxEventBytes;
     return !full;
-  });
-  if (!delivered.ok()) return delivered.error();
+  };
+  if (!full) {
+    auto delivered = follower_.deliver_available(add);
+    if (!delivered.ok()) return delivered.error();
+  }
   if (!event.records.empty()) next_offset_ = event.records.back().offset + 1;
   if (full) event.millis_behind_latest = std::max<int64_t>(0, now_ms() - event.records.back().arrival_ms);
   if (!full && follower_.finished()) {

@@ -84,7 +84,10 @@ class Producer {
   };
   // add() of each record in order, the partition keys that are not remembered hashed many at a time
   // (kds-put -K with a key per record: 2.7x as fast, scripts/bench-routing). Stops at the first record
-  // add() would refuse: *added is the number queued, and that record's error is returned.
+  // add() would refuse: *added is the number queued, and that record's error is returned. The records
+  // are held to the maximum record size as it was when the call began, even if appends during the call
+  // find it changed: a caller that checked them all against max_record_bytes() first is not refused
+  // half-way.
   Status add_many(std::span<const Input> records, size_t* added);
 
   // True when enough is queued that the caller should flush before adding more.
@@ -145,7 +148,7 @@ class Producer {
   void build_routes();
   Slot& route(u128 hash) { return *route_slots_[router_.route_of_hash(hash)]; }
   Result<Slot*> route_key(std::string_view key, u128* hash);
-  Status add_group(std::span<const Input> records, size_t* added);
+  Status add_group(std::span<const Input> records, size_t max_bytes, size_t* added);
   Status place(Slot* slot, std::string_view key, std::string_view data, u128 hash);
   void queue(Slot& slot, std::string_view key, std::string_view data, u128 hash, uint32_t ack_id);
   Status append(Slot& slot);

@@ -29,7 +29,7 @@ Status validate_partition_key(std::string_view key, std::string_view member = "p
 
 // Data of at most `max_bytes`, and key bytes + data bytes at most `max_bytes` (the stream's maximum
 // record size; ValidationException naming it).
-Status validate_record_size(std::string_view key, size_t data_size, size_t max_bytes = kMaxRecordDataBytes);
+Status validate_record_size(std::string_view key, size_t data_size, size_t max_bytes);
 
 // A MaxRecordSizeInKiB of 1024..10240 (ValidationException, member maxRecordSizeInKiB).
 Status validate_max_record_kib(int64_t kib);

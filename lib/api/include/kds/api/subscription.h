@@ -109,9 +109,10 @@ class ShardSubscription {
   ~ShardSubscription();
 
   // The records that have arrived since the last event, from the starting position on (at most
-  // kMaxEventRecords and kMaxEventBytes of data; maybe none). Once the shard is closed and read to its
-  // end, the event says so with its children, and ended() turns true. Fails with ResourceNotFoundException
-  // once the stream is deleted.
+  // kMaxEventRecords and kMaxEventBytes of data, or one record alone when it is bigger: a stream may take
+  // records of 10 MiB, and an event's payload may be at most 16 MiB; maybe none). Once the shard is closed
+  // and read to its end, the event says so with its children, and ended() turns true. Fails with
+  // ResourceNotFoundException once the stream is deleted.
   Result<SubscribeToShardEvent> next_event();
   bool ended() const { return ended_; }
 
@@ -136,6 +137,7 @@ class ShardSubscription {
   std::string stream_name_;
   uint32_t shard_index_;
   uint64_t next_offset_;  // of the next record to deliver
+  std::optional<StoredRecord> held_;  // read, and left for the next event, which it would have made too big
   bool ended_ = false;
   std::shared_ptr<SubscriptionRegistry::Signal> signal_;
 };
