@@ -1,7 +1,7 @@
 """CBOR 1.1 requests as the Java SDK sends them (Content-Type application/x-amz-cbor-1.1, Blobs as byte
-strings, timestamps as tag 1 around integer milliseconds), against kds-serve at argv[1]. Encodes with
-python3-cbor2 and decodes with its pure-Python decoder, taught that tag 1 carries milliseconds (as the
-AWS SDKs read it) rather than RFC 8949's seconds."""
+strings, timestamps as tag 1 around integer milliseconds), against kds-serve at argv[1], a record of 10 MiB
+among them. Encodes with python3-cbor2 and decodes with its pure-Python decoder, taught that tag 1 carries
+milliseconds (as the AWS SDKs read it) rather than RFC 8949's seconds."""
 import io
 import sys
 import time
@@ -71,6 +71,20 @@ for shard in call("ListShards", {"StreamName": "java"})["Shards"]:
     assert isinstance(answer["MillisBehindLatest"], int)
 expected = {(f"k{i}", p) for i, p in enumerate(payloads)} | {("one", b"\xff\xfe")}
 assert set(got) == expected, got
+
+# A record of 10 MiB less its key on a stream that takes it, as raw bytes both ways (the JSON body of the same
+# request would be a third larger).
+call("CreateStream", {"StreamName": "java-large", "ShardCount": 1, "MaxRecordSizeInKiB": 10240})
+large = call("DescribeStreamSummary", {"StreamName": "java-large"})["StreamDescriptionSummary"]
+assert large["MaxRecordSizeInKiB"] == 10240, large
+big = bytes(i * 7 % 251 for i in range(10 * 1024 * 1024 - 3))
+call("PutRecord", {"StreamName": "java-large", "PartitionKey": "big", "Data": big})
+too_big = call("PutRecord", {"StreamName": "java-large", "PartitionKey": "big!", "Data": big}, expect=400)
+assert too_big["__type"] == "ValidationException", too_big
+iterator = call("GetShardIterator", {"StreamName": "java-large", "ShardId": "shardId-000000000000",
+                                     "ShardIteratorType": "TRIM_HORIZON"})["ShardIterator"]
+records = call("GetRecords", {"ShardIterator": iterator})["Records"]
+assert len(records) == 1 and records[0]["Data"] == big, [len(r["Data"]) for r in records]
 
 # Errors in CBOR too; a body that is not CBOR is a SerializationException.
 missing = call("DescribeStreamSummary", {"StreamName": "nope"}, expect=400)
