@@ -45,12 +45,11 @@ int create(const CLI::App& app, const Options& options) {
     stream_options.segment_bytes = *size;
   }
   if (app.count("--max-record-size") > 0) {
-    auto size = parse_size(options.max_record_size);
-    if (!size || *size % 1024 != 0) {
+    request.max_record_kib = parse_size_kib(options.max_record_size);
+    if (!request.max_record_kib) {
       throw UsageError("--max-record-size: '" + options.max_record_size +
                        "' is not a size in whole KiB (e.g. 2M, 1536K)");
     }
-    request.max_record_kib = static_cast<int64_t>(std::min<uint64_t>(*size / 1024, INT32_MAX));
   }
   const auto level = parse_compression(options.compression);
   if (!level) throw UsageError("--compression: '" + options.compression + "' is not " + kCompressionForms);

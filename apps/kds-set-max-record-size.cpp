@@ -23,13 +23,11 @@ int main(int argc, char** argv) {
         const std::string stream =
             resolve_stream(*app_ptr, stream_name, [&](std::string operand) { size_text = operand; });
         if (size_text.empty()) throw UsageError("SIZE is required: 1M..10M");
-        const auto size = parse_size(size_text);
-        if (!size || *size % 1024 != 0)
-          throw UsageError("SIZE: '" + size_text + "' is not a size in whole KiB (e.g. 2M, 1536K)");
+        const auto kib = parse_size_kib(size_text);
+        if (!kib) throw UsageError("SIZE: '" + size_text + "' is not a size in whole KiB (e.g. 2M, 1536K)");
         auto store = open_store(store_option);
         if (!store.ok()) return fail(store.error());
-        const auto kib = static_cast<int64_t>(std::min<uint64_t>(*size / 1024, INT32_MAX));
-        if (auto set = set_max_record_size(*store, stream, kib); !set.ok()) return fail(set.error());
+        if (auto set = set_max_record_size(*store, stream, *kib); !set.ok()) return fail(set.error());
         return static_cast<int>(kExitOk);
       });
 }

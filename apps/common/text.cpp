@@ -1,7 +1,9 @@
 #include "text.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 
 namespace kds::cli {
 
@@ -14,11 +16,21 @@ std::optional<std::string> decode_escapes(std::string_view text) {
     }
     if (++i == text.size()) return std::nullopt;
     switch (text[i]) {
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case '0': out += '\0'; break;
-      case '\\': out += '\\'; break;
+      case 'n':
+        out += '\n';
+        break;
+      case 'r':
+        out += '\r';
+        break;
+      case 't':
+        out += '\t';
+        break;
+      case '0':
+        out += '\0';
+        break;
+      case '\\':
+        out += '\\';
+        break;
       case 'x': {
         if (i + 2 >= text.size()) return std::nullopt;  // needs two hex digits after the x
         unsigned value = 0;
@@ -29,7 +41,8 @@ std::optional<std::string> decode_escapes(std::string_view text) {
         i += 2;
         break;
       }
-      default: return std::nullopt;
+      default:
+        return std::nullopt;
     }
   }
   return out;
@@ -40,7 +53,8 @@ std::optional<uint64_t> parse_size(std::string_view text) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end == text.data()) return std::nullopt;
   std::string suffix(end, text.data() + text.size());
-  for (auto& c : suffix) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (auto& c : suffix)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   int shift = 0;
   if (suffix.empty() || suffix == "B") {
     shift = 0;
@@ -63,15 +77,28 @@ std::optional<int64_t> parse_hours(std::string_view text) {
   int64_t unit = 1;
   if (!text.empty()) {
     switch (text.back()) {
-      case 'h': unit = 1, text.remove_suffix(1); break;
-      case 'd': unit = 24, text.remove_suffix(1); break;
-      case 'w': unit = 24 * 7, text.remove_suffix(1); break;
-      default: break;
+      case 'h':
+        unit = 1, text.remove_suffix(1);
+        break;
+      case 'd':
+        unit = 24, text.remove_suffix(1);
+        break;
+      case 'w':
+        unit = 24 * 7, text.remove_suffix(1);
+        break;
+      default:
+        break;
     }
   }
   auto value = parse_integer(text);
   if (!value || *value > INT64_MAX / unit || *value < INT64_MIN / unit) return std::nullopt;
   return *value * unit;
+}
+
+std::optional<int64_t> parse_size_kib(std::string_view text) {
+  const auto size = parse_size(text);
+  if (!size || *size % 1024 != 0) return std::nullopt;
+  return static_cast<int64_t>(std::min<uint64_t>(*size / 1024, INT32_MAX));
 }
 
 std::optional<uint64_t> parse_size_cap(std::string_view text) {

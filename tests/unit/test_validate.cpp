@@ -1,4 +1,5 @@
-// Request validation with Kinesis's exception names and texts (validate.h, errors.h; kinesis.md §5, §10, §13).
+// Request validation with Kinesis's exception names and texts (validate.h, errors.h; kinesis.md §5, §10,
+// §13).
 #include <doctest/doctest.h>
 
 #include <string>
@@ -20,9 +21,10 @@ const char* const kMax128 = "Member must have length less than or equal to 128";
 }  // namespace
 
 TEST_CASE("validate_stream_name accepts [a-zA-Z0-9_.-]{1,128}") {
-  for (const std::string& name : {std::string("a"), std::string("A-b_c.9"), std::string(128, 'x'), std::string("."),
-                                  std::string(".."), std::string("..."), std::string("-"), std::string("_"),
-                                  std::string("0123456789"), std::string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")}) {
+  for (const std::string& name :
+       {std::string("a"), std::string("A-b_c.9"), std::string(128, 'x'), std::string("."), std::string(".."),
+        std::string("..."), std::string("-"), std::string("_"), std::string("0123456789"),
+        std::string("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")}) {
     CAPTURE(name);
     CHECK(kds::validate_stream_name(name).ok());
   }
@@ -40,7 +42,8 @@ TEST_CASE("validate_stream_name rejects with ValidationException texts") {
   CHECK(message(long_name) == "1 validation error detected: " + violation(long_name, "streamName", kMax128));
   CHECK(message("a/b") == "1 validation error detected: " + violation("a/b", "streamName", kPattern));
   CHECK(message("a b") == "1 validation error detected: " + violation("a b", "streamName", kPattern));
-  CHECK(message("caf\xc3\xa9") == "1 validation error detected: " + violation("caf\xc3\xa9", "streamName", kPattern));
+  CHECK(message("caf\xc3\xa9") ==
+        "1 validation error detected: " + violation("caf\xc3\xa9", "streamName", kPattern));
   CHECK(message(std::string("a\0b", 3)) ==
         "1 validation error detected: " + violation(std::string("a\0b", 3), "streamName", kPattern));
   // Too long and a bad character: both violations, counted.
@@ -59,18 +62,20 @@ TEST_CASE("validate_stream_name: the empty name violates both the pattern and th
   // against live AWS) reports both, pattern first.
   const kds::Status status = kds::validate_stream_name("");
   REQUIRE_FALSE(status.ok());
-  CHECK(status.error().message() == "2 validation errors detected: " + violation("", "streamName", kPattern) + "; " +
-                                        violation("", "streamName", kMin1));
+  CHECK(status.error().message() == "2 validation errors detected: " + violation("", "streamName", kPattern) +
+                                        "; " + violation("", "streamName", kMin1));
 }
 
 TEST_CASE("validate_partition_key: 1..256 Unicode characters of valid UTF-8") {
   CHECK(kds::validate_partition_key("a").ok());
   CHECK(kds::validate_partition_key(std::string(256, 'k')).ok());
   std::string two_byte;
-  for (int i = 0; i < 256; ++i) two_byte += "\xc3\xbc";  // 256 x ü: 512 bytes, 256 characters
+  for (int i = 0; i < 256; ++i)
+    two_byte += "\xc3\xbc";  // 256 x ü: 512 bytes, 256 characters
   CHECK(kds::validate_partition_key(two_byte).ok());
   std::string four_byte;
-  for (int i = 0; i < 256; ++i) four_byte += "\xf0\x9f\x98\x80";  // 256 x U+1F600: 1024 bytes
+  for (int i = 0; i < 256; ++i)
+    four_byte += "\xf0\x9f\x98\x80";  // 256 x U+1F600: 1024 bytes
   CHECK(kds::validate_partition_key(four_byte).ok());
   CHECK(kds::validate_partition_key(std::string("a\0b", 3)).ok());  // NUL is a valid character
 
@@ -95,12 +100,14 @@ TEST_CASE("validate_partition_key: 1..256 Unicode characters of valid UTF-8") {
   status = kds::validate_partition_key("", "records.1.member.partitionKey");
   REQUIRE_FALSE(status.ok());
   CHECK(status.error().message() ==
-        "1 validation error detected: Value '' at 'records.1.member.partitionKey' failed to satisfy constraint: "
+        "1 validation error detected: Value '' at 'records.1.member.partitionKey' failed to satisfy "
+        "constraint: "
         "Member must have length greater than or equal to 1");
 
-  for (const std::string& bad : {std::string("\xff"), std::string("\xc3"), std::string("ab\xc3"),
-                                 std::string("\xc0\xaf"), std::string("\xed\xa0\x80"), std::string("\xf4\x90\x80\x80"),
-                                 std::string("\x80"), std::string("a\xe2\x82"), std::string("\xf8\x88\x80\x80\x80")}) {
+  for (const std::string& bad :
+       {std::string("\xff"), std::string("\xc3"), std::string("ab\xc3"), std::string("\xc0\xaf"),
+        std::string("\xed\xa0\x80"), std::string("\xf4\x90\x80\x80"), std::string("\x80"),
+        std::string("a\xe2\x82"), std::string("\xf8\x88\x80\x80\x80")}) {
     CAPTURE(bad);
     status = kds::validate_partition_key(bad);
     REQUIRE_FALSE(status.ok());
@@ -120,12 +127,12 @@ TEST_CASE("utf8_length") {
   CHECK(kds::utf8_length("\xef\xbf\xbf") == 1);      // U+FFFF
   CHECK(kds::utf8_length(std::string("\0", 1)) == 1);
   // Invalid: stray continuation, truncated sequences, overlong forms, surrogates, past U+10FFFF, 5-byte lead.
-  for (const std::string& bad : {std::string("\x80"), std::string("\xbf"), std::string("\xc3"),
-                                 std::string("\xe2\x82"), std::string("\xf0\x9f\x98"), std::string("\xc0\x80"),
-                                 std::string("\xc1\xbf"), std::string("\xe0\x80\xaf"), std::string("\xf0\x80\x80\xaf"),
-                                 std::string("\xed\xa0\x80"), std::string("\xed\xbf\xbf"),
-                                 std::string("\xf4\x90\x80\x80"), std::string("\xf8\x88\x80\x80\x80"),
-                                 std::string("\xfe"), std::string("\xc3\x41"), std::string("abc\xc3")}) {
+  for (const std::string& bad :
+       {std::string("\x80"), std::string("\xbf"), std::string("\xc3"), std::string("\xe2\x82"),
+        std::string("\xf0\x9f\x98"), std::string("\xc0\x80"), std::string("\xc1\xbf"),
+        std::string("\xe0\x80\xaf"), std::string("\xf0\x80\x80\xaf"), std::string("\xed\xa0\x80"),
+        std::string("\xed\xbf\xbf"), std::string("\xf4\x90\x80\x80"), std::string("\xf8\x88\x80\x80\x80"),
+        std::string("\xfe"), std::string("\xc3\x41"), std::string("abc\xc3")}) {
     CAPTURE(bad);
     CHECK(kds::utf8_length(bad) == -1);
   }
@@ -141,18 +148,21 @@ TEST_CASE("validate_record_size: data and key + data at most 1 MiB") {
   kds::Status status = kds::validate_record_size("", mib + 1, mib);
   REQUIRE_FALSE(status.ok());
   CHECK(status.error().code() == kds::Errc::kValidation);
-  CHECK(status.error().message() ==
-        "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048577 cap=1048577]' at 'data' "
-        "failed to satisfy constraint: Member must have length less than or equal to 1048576");
+  CHECK(
+      status.error().message() ==
+      "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048577 cap=1048577]' at 'data' "
+      "failed to satisfy constraint: Member must have length less than or equal to 1048576");
   // kinesis.md §5's example value.
   status = kds::validate_record_size("k", 1048954, mib);
   REQUIRE_FALSE(status.ok());
-  CHECK(status.error().message() ==
-        "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048954 cap=1048954]' at 'data' "
-        "failed to satisfy constraint: Member must have length less than or equal to 1048576");
+  CHECK(
+      status.error().message() ==
+      "1 validation error detected: Value 'java.nio.HeapByteBuffer[pos=0 lim=1048954 cap=1048954]' at 'data' "
+      "failed to satisfy constraint: Member must have length less than or equal to 1048576");
 
   // Key + data over 1 MiB with data alone within it.
-  for (const auto& [key, size] : {std::pair<std::string, size_t>{"k", mib}, {std::string(256, 'k'), mib - 255}}) {
+  for (const auto& [key, size] :
+       {std::pair<std::string, size_t>{"k", mib}, {std::string(256, 'k'), mib - 255}}) {
     CAPTURE(size);
     status = kds::validate_record_size(key, size, mib);
     REQUIRE_FALSE(status.ok());
@@ -168,18 +178,21 @@ TEST_CASE("validate_shard_count: 1..10000") {
     REQUIRE_FALSE(status.ok());
     CHECK(status.error().code() == kds::Errc::kValidation);
     CHECK(status.error().message() ==
-          "1 validation error detected: " +
-              violation(std::to_string(count), "shardCount", "Member must have value greater than or equal to 1"));
+          "1 validation error detected: " + violation(std::to_string(count), "shardCount",
+                                                      "Member must have value greater than or equal to 1"));
   }
   const kds::Status status = kds::validate_shard_count(10001);
   REQUIRE_FALSE(status.ok());
   CHECK(status.error().code() == kds::Errc::kLimitExceeded);
-  CHECK(status.error().message() ==
-        "This request would exceed the shard limit for the account 000000000000 in us-east-1. Current shard count "
-        "for the account: 0. Limit: 10000. Number of additional shards that would have resulted from this request: "
-        "10001. Refer to the AWS Service Limits page "
-        "(http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to "
-        "request higher limits.");
+  CHECK(
+      status.error().message() ==
+      "This request would exceed the shard limit for the account 000000000000 in us-east-1. Current shard "
+      "count "
+      "for the account: 0. Limit: 10000. Number of additional shards that would have resulted from this "
+      "request: "
+      "10001. Refer to the AWS Service Limits page "
+      "(http://docs.aws.amazon.com/general/latest/gr/aws_service_limits.html) for current limits and how to "
+      "request higher limits.");
   CHECK(status.error().to_string().rfind("LimitExceededException: ", 0) == 0);
 }
 

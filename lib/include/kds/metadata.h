@@ -51,9 +51,9 @@ struct StreamMeta {
   uint64_t max_shard_bytes = 0;  // per-shard size cap (Kafka's retention.bytes); 0 = none
   uint64_t segment_bytes = kDefaultSegmentBytes;
   int64_t segment_max_age_ms = kDefaultSegmentMaxAgeMs;
-  int compression_level = 0;              // zstd level for new batches; 0 = none
-  std::string encryption_type = "NONE";   // "KMS" while new batches are encrypted (Kinesis's name)
-  std::string key_fingerprint;            // the key new batches are encrypted with, when KMS
+  int compression_level = 0;                  // zstd level for new batches; 0 = none
+  std::string encryption_type = "NONE";       // "KMS" while new batches are encrypted (Kinesis's name)
+  std::string key_fingerprint;                // the key new batches are encrypted with, when KMS
   std::vector<std::string> key_fingerprints;  // every key any batch of the stream was encrypted with
   int64_t max_record_kib = 1024;  // MaxRecordSizeInKiB: key bytes + data bytes of one record, 1024..10240
   uint32_t next_shard_index = 0;

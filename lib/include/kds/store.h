@@ -32,10 +32,10 @@ struct StreamOptions {
   int64_t retention_hours = 24;
   uint64_t max_shard_bytes = 0;  // 0: no size cap
   uint64_t segment_bytes = kDefaultSegmentBytes;
-  int compression_level = 0;  // zstd level, 0 = none
+  int compression_level = 0;                      // zstd level, 0 = none
   int64_t max_record_kib = kDefaultMaxRecordKiB;  // MaxRecordSizeInKiB
-  std::optional<Key> key;     // encrypt from the start
-  Tags tags;                  // written to attributes.json with the stream
+  std::optional<Key> key;                         // encrypt from the start
+  Tags tags;                                      // written to attributes.json with the stream
 };
 
 class Stream;

@@ -136,7 +136,7 @@ class ShardSubscription {
   std::string consumer_arn_;
   std::string stream_name_;
   uint32_t shard_index_;
-  uint64_t next_offset_;  // of the next record to deliver
+  uint64_t next_offset_;              // of the next record to deliver
   std::optional<StoredRecord> held_;  // read, and left for the next event, which it would have made too big
   bool ended_ = false;
   std::shared_ptr<SubscriptionRegistry::Signal> signal_;
