@@ -1,4 +1,5 @@
 // kds-serve: the Kinesis API over HTTP on a store, for AWS SDKs, the AWS CLI and any Kinesis client.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -26,7 +27,9 @@ struct Options {
   std::string store;
   std::vector<std::string> listen = {"127.0.0.1:4567"};
   std::string sync = "batch";
-  size_t threads = std::max(4u, 2 * std::thread::hardware_concurrency());
+  // Under --sync batch a writing request holds its thread through its fdatasync; concurrent writers share
+  // fdatasyncs only if each has a thread (16 writers: 1.5x the records/s of 4 threads on 2 CPUs).
+  size_t threads = std::clamp(4 * std::thread::hardware_concurrency(), 16u, 1024u);
   std::vector<std::string> key_files;
   std::string region;  // default: $AWS_REGION, else us-east-1
   std::string account_id{kDefaultAccountId};
@@ -136,7 +139,7 @@ int main(int argc, char** argv) {
                "fdatasync at least every MS ms, default 1000) or none (once written)")
             ->type_name("MODE");
         app.add_option("--threads", options.threads,
-                       "Requests handled at once (default: 2 per CPU, at least 4)")
+                       "Requests handled at once (default: 4 per CPU, at least 16)")
             ->type_name("N")
             ->check(CLI::Range(1, 1024));
         app.add_option("--region", options.region,

@@ -16,7 +16,7 @@ BackgroundSyncer::~BackgroundSyncer() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
-  changed_.notify_all();
+  work_.notify_all();
   worker_.join();
 }
 
@@ -27,7 +27,7 @@ uint64_t BackgroundSyncer::submit(std::vector<File> files) {
     number = ++progress_.submitted;
     queue_.push_back({number, std::move(files)});
   }
-  changed_.notify_all();
+  work_.notify_one();
   return number;
 }
 
@@ -36,8 +36,8 @@ uint64_t BackgroundSyncer::commit_and_wait(std::vector<File> files) {
   if (!queue_.empty() || running_) {
     const uint64_t number = ++progress_.submitted;
     queue_.push_back({number, std::move(files)});
-    changed_.notify_all();
-    changed_.wait(lock, [&] { return progress_.done >= number; });
+    work_.notify_one();
+    done_.wait(lock, [&] { return progress_.done >= number; });
     return number;
   }
   const uint64_t number = ++progress_.submitted;
@@ -52,12 +52,12 @@ BackgroundSyncer::Progress BackgroundSyncer::progress() {
 
 void BackgroundSyncer::wait(uint64_t number) {
   std::unique_lock lock(mutex_);
-  changed_.wait(lock, [&] { return progress_.done >= number; });
+  done_.wait(lock, [&] { return progress_.done >= number; });
 }
 
 void BackgroundSyncer::clear_wake() {
   uint64_t count = 0;
-  if (wake_.valid()) (void)!::read(wake_.get(), &count, sizeof count);
+  if (wake_.valid() && wake_wanted_) (void)!::read(wake_.get(), &count, sizeof count);
 }
 
 void BackgroundSyncer::run() {
@@ -65,7 +65,7 @@ void BackgroundSyncer::run() {
   for (;;) {
     // Stopping waits for the queue to drain: a submitted commit is always carried out. Commits complete in
     // order, so none starts while a caller carries out the one before it.
-    changed_.wait(lock, [this] { return (!queue_.empty() || stopping_) && !running_; });
+    work_.wait(lock, [this] { return (!queue_.empty() || stopping_) && !running_; });
     if (queue_.empty()) return;
     Commit commit = std::move(queue_.front());
     queue_.pop_front();
@@ -86,8 +86,11 @@ void BackgroundSyncer::carry_out(Commit commit, std::unique_lock<std::mutex>& lo
     progress_.failure = std::move(status);
   }
   progress_.done = commit.number;
-  changed_.notify_all();
-  if (wake_.valid()) {
+  done_.notify_all();
+  // The worker is woken only when there is work for it: on a small machine a needless wake-up per commit
+  // costs a context switch.
+  if (!queue_.empty() || stopping_) work_.notify_one();
+  if (wake_.valid() && wake_wanted_) {
     const uint64_t one = 1;
     (void)!::write(wake_.get(), &one, sizeof one);
   }

@@ -6,11 +6,91 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 namespace kds {
 
 namespace {
+
+// Runs the fdatasyncs of one round at the same time, on the leader's thread and on helper threads kept for
+// the next round: a device flush costs the same for one file or several, so four shards' files synced at
+// once take little longer than one, where one after the other they take four times as long.
+class ParallelSync {
+ public:
+  static constexpr size_t kMaxHelpers = 7;
+
+  // Syncs every file (each pointer and file lives until the call returns); the first error in `files`'
+  // order. Called by one thread at a time (the round's leader).
+  Status sync(const std::vector<const SyncFile*>& files) {
+    if (files.empty()) return {};
+    if (files.size() == 1) return sync_data(files[0]->fd->get(), files[0]->path);
+    start_helpers(std::min(files.size() - 1, kMaxHelpers));
+    std::vector<Status> results(files.size());
+    {
+      std::lock_guard lock(mutex_);
+      files_ = &files;
+      results_ = &results;
+      next_ = 0;
+      unfinished_ = files.size();
+    }
+    work_.notify_all();
+    std::unique_lock lock(mutex_);
+    work_on(lock);
+    done_.wait(lock, [this] { return unfinished_ == 0; });
+    files_ = nullptr;
+    results_ = nullptr;
+    lock.unlock();
+    for (Status& result : results) {
+      if (!result.ok()) return result;
+    }
+    return {};
+  }
+
+ private:
+  // Helpers live as long as the process, as the Rounds do. One that cannot be started is done without:
+  // the leader syncs what no helper takes.
+  void start_helpers(size_t wanted) {
+    for (; helpers_ < wanted; ++helpers_) {
+      try {
+        std::thread([this] { help(); }).detach();
+      } catch (const std::system_error&) {
+        return;
+      }
+    }
+  }
+
+  // Takes files of the current round until none is left; `lock` holds mutex_.
+  void work_on(std::unique_lock<std::mutex>& lock) {
+    while (files_ != nullptr && next_ < files_->size()) {
+      const size_t index = next_++;
+      const SyncFile* file = (*files_)[index];
+      Status* result = &(*results_)[index];
+      lock.unlock();
+      *result = sync_data(file->fd->get(), file->path);
+      lock.lock();
+      if (--unfinished_ == 0) done_.notify_one();
+    }
+  }
+
+  void help() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      work_.wait(lock, [this] { return files_ != nullptr && next_ < files_->size(); });
+      work_on(lock);
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable work_;                         // a round has files left to take
+  std::condition_variable done_;                         // the round's last sync finished
+  const std::vector<const SyncFile*>* files_ = nullptr;  // the round under way; guarded by mutex_
+  std::vector<Status>* results_ = nullptr;
+  size_t next_ = 0;        // the first file not yet taken
+  size_t unfinished_ = 0;  // files not yet synced
+  size_t helpers_ = 0;     // threads started; used by the leader only
+};
 
 class Rounds {
  public:
@@ -37,12 +117,14 @@ class Rounds {
 
   // Queues `file` for the next round unless a descriptor of the same file is queued already.
   void add(SyncFile file) {
-    struct stat st {};
-    FileId id{0, 0};
-    if (::fstat(file.fd.get(), &st) == 0) {
-      id = {st.st_dev, st.st_ino};
-    } else {
-      id = {0, static_cast<ino_t>(++unknown_)};  // fdatasync will report the bad descriptor
+    FileId id{file.dev, file.ino};
+    if (file.ino == 0) {
+      struct stat st {};
+      if (::fstat(file.fd->get(), &st) == 0) {
+        id = {st.st_dev, st.st_ino};
+      } else {
+        id = {0, static_cast<ino_t>(++unknown_)};  // fdatasync will report the bad descriptor
+      }
     }
     next_.try_emplace(id, std::move(file));
   }
@@ -51,20 +133,15 @@ class Rounds {
   void run_round(std::unique_lock<std::mutex>& lock) {
     const uint64_t number = ++started_;
     running_ = true;
-    std::map<FileId, SyncFile> files = std::move(next_);
+    std::map<FileId, SyncFile> queued = std::move(next_);
     next_.clear();
     lock.unlock();
-    // Start every file's writeback before waiting for any: their blocks are allocated in one journal
-    // transaction, which the first fdatasync commits for all of them. Errors are left to fdatasync.
-    if (files.size() > 1) {
-      for (const auto& [id, file] : files)
-        (void)::sync_file_range(file.fd.get(), 0, 0, SYNC_FILE_RANGE_WRITE);
-    }
-    Status status;
-    for (const auto& [id, file] : files) {
-      if (status = sync_data(file.fd.get(), file.path); !status.ok()) break;
-    }
-    files.clear();  // close the duplicates outside the lock
+    std::vector<const SyncFile*> files;
+    files.reserve(queued.size());
+    for (const auto& [id, file] : queued)
+      files.push_back(&file);
+    Status status = syncers_.sync(files);
+    queued.clear();  // let go of the descriptors (closing the last one of a segment) outside the lock
     lock.lock();
     running_ = false;
     finished_ = number;
@@ -80,6 +157,7 @@ class Rounds {
   std::map<FileId, SyncFile> next_;  // what the next round syncs
   std::map<uint64_t, Status> failures_;
   uint64_t unknown_ = 0;
+  ParallelSync syncers_;
 };
 
 }  // namespace

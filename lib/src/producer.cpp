@@ -73,7 +73,7 @@ Status Producer::sync_written() {
   std::vector<BackgroundSyncer::File> files;
   for (uint32_t shard : unsynced_) {
     KDS_ASSIGN(auto unsynced, slots_[shard].writer->take_unsynced());
-    if (unsynced) files.push_back({std::move(unsynced->first), std::move(unsynced->second)});
+    if (unsynced) files.push_back(std::move(*unsynced));
   }
   unsynced_.clear();
   last_sync_ms_ = now_ms();
@@ -87,8 +87,13 @@ Status Producer::check_record(std::string_view key, size_t data_size, size_t max
   return validate_record_size(key, data_size, max_bytes);
 }
 
-Result<size_t> Producer::max_record_bytes() {
+Status Producer::refresh_settings() {
   KDS_TRY(stream_.refresh());
+  return {};
+}
+
+Result<size_t> Producer::max_record_bytes() {
+  KDS_TRY(refresh_settings());
   return stream_.meta().max_record_bytes();
 }
 
@@ -192,7 +197,7 @@ Status Producer::add_group(std::span<const Input> records, size_t max_bytes, siz
 }
 
 Status Producer::append(Slot& slot) {
-  // Compression is chosen before the lock, so look for a new setting first (two stats): a batch started
+  // Compression is chosen before the lock, so look for a new setting first (one stat): a batch started
   // after kds-set-compression returned uses it. Encryption is decided under the lock, in the fence.
   KDS_TRY(stream_.refresh());
   const int level = stream_.meta().compression_level;
@@ -388,7 +393,7 @@ void Producer::commit_written(Status* status, bool wait) {
       if (status->ok()) *status = unsynced.error();
       continue;
     }
-    if (*unsynced) files.push_back({std::move((*unsynced)->first), std::move((*unsynced)->second)});
+    if (*unsynced) files.push_back(std::move(**unsynced));
   }
   std::vector<RecordAck> acks;
   acks_.for_each_stored([&acks](const RecordAck& ack) { acks.push_back(ack); });

@@ -4,6 +4,7 @@
 #include "kds/shard_writer.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -45,6 +46,7 @@ Result<WriterState> ShardWriter::lock() {
   }
   // The caller may hold many shards at once: keep only the lock file open.
   segment_ = SegmentReader();
+  sync_fd_.reset();
   index_fd_.reset();
   return state_;
 }
@@ -89,6 +91,7 @@ Status ShardWriter::open_segment(uint64_t base, bool create) {
         pwrite_full(index_fd_.get(), header.data(), header.size(), 0, shard_.path_of(index_file_name(base))));
   }
   segment_ = SegmentReader(std::move(log).value(), shard_.path_of(log_name), base);
+  sync_fd_.reset();
   // A new segment's name must survive a crash before any record in it is acknowledged.
   if (created) KDS_TRY(shard_.sync());
   return {};
@@ -195,12 +198,19 @@ Result<AppendResult> ShardWriter::append(const PreparedBatch& batch, const Fence
   return AppendResult{false, header.first_offset, arrival, decision.cipher != nullptr};
 }
 
-Result<std::optional<std::pair<Fd, std::string>>> ShardWriter::take_unsynced() {
-  if (!dirty_ || !segment_.is_open()) return std::optional<std::pair<Fd, std::string>>();
-  const int copy = ::fcntl(segment_.fd(), F_DUPFD_CLOEXEC, 0);
-  if (copy < 0) return io_error("cannot duplicate the descriptor of " + segment_.path(), errno);
+Result<std::optional<SyncFile>> ShardWriter::take_unsynced() {
+  if (!dirty_ || !segment_.is_open()) return std::optional<SyncFile>();
+  if (!sync_fd_) {
+    Fd copy(::fcntl(segment_.fd(), F_DUPFD_CLOEXEC, 0));
+    struct stat st {};
+    if (!copy.valid() || ::fstat(copy.get(), &st) != 0)
+      return io_error("cannot duplicate the descriptor of " + segment_.path(), errno);
+    sync_fd_ = std::make_shared<const Fd>(std::move(copy));
+    sync_dev_ = st.st_dev;
+    sync_ino_ = st.st_ino;
+  }
   dirty_ = false;
-  return std::optional(std::pair(Fd(copy), segment_.path()));
+  return std::optional(SyncFile(sync_fd_, segment_.path(), sync_dev_, sync_ino_));
 }
 
 }  // namespace kds

@@ -197,8 +197,19 @@ Stream::Stream(Fd store, Dir dir, StreamMeta meta, Fd meta_fd, dev_t dev, ino_t 
       dir_(std::move(dir)),
       meta_(std::move(meta)),
       meta_fd_(std::move(meta_fd)),
+      meta_path_(stream_dir_name(meta_.name) + "/" + kStreamMetaName),
       dev_(dev),
-      ino_(ino) {}
+      ino_(ino) {
+  note_meta_identity();
+}
+
+void Stream::note_meta_identity() {
+  struct stat st {};
+  // Should fstat fail, the zeros match no file: the next refresh re-reads stream.json.
+  if (::fstat(meta_fd_.get(), &st) != 0) st = {};
+  meta_dev_ = st.st_dev;
+  meta_ino_ = st.st_ino;
+}
 
 Status Stream::reload() {
   KDS_TRY(check_exists());
@@ -206,19 +217,17 @@ Status Stream::reload() {
   KDS_ASSIGN(std::string text, dir_.read_file(kStreamMetaName, &meta_fd));
   KDS_ASSIGN(meta_, StreamMeta::from_json(text, dir_.path_of(kStreamMetaName)));
   meta_fd_ = std::move(meta_fd);
+  note_meta_identity();
   return {};
 }
 
 Result<bool> Stream::refresh() {
-  KDS_TRY(check_exists());
   struct stat current {};
-  struct stat loaded {};
-  if (::fstatat(dir_.fd(), kStreamMetaName, &current, AT_SYMLINK_NOFOLLOW) == 0 &&
-      ::fstat(meta_fd_.get(), &loaded) == 0 && current.st_ino == loaded.st_ino &&
-      current.st_dev == loaded.st_dev) {
+  if (::fstatat(store_fd_.get(), meta_path_.c_str(), &current, AT_SYMLINK_NOFOLLOW) == 0 &&
+      current.st_ino == meta_ino_ && current.st_dev == meta_dev_ && meta_ino_ != 0) {
     return false;
   }
-  KDS_TRY(reload());
+  KDS_TRY(reload());  // fails if the stream is gone
   return true;
 }
 

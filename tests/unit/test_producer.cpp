@@ -526,6 +526,31 @@ TEST_CASE(
   CHECK(kds::group_commit(std::move(good)).ok());  // a later round of other files is not failed by it
 }
 
+TEST_CASE("group commit: a round of more files than helper threads syncs each, and reports a failure") {
+  kds_test::TempDir tmp;
+  std::vector<std::string> paths;
+  std::vector<kds::Fd> files;
+  for (int i = 0; i < 12; ++i) {
+    paths.push_back(tmp.sub("many" + std::to_string(i)));
+    files.emplace_back(::open(paths.back().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    REQUIRE(files.back().valid());
+  }
+  kds::fault_injection::start_recording();
+  std::vector<kds::SyncFile> round;
+  for (size_t i = 0; i < files.size(); ++i) {
+    REQUIRE(kds::pwrite_full(files[i].get(), "record", 6, 0, paths[i]).ok());
+    if (i == 5) round.push_back({kds::Fd(), "/nowhere"});  // fdatasync(-1) fails: EBADF
+    round.push_back({kds::Fd(::dup(files[i].get())), paths[i]});
+  }
+  const kds::Status status = kds::group_commit(std::move(round));
+  REQUIRE_FALSE(status.ok());
+  CHECK(status.error().message().find("/nowhere") != std::string::npos);
+  // A power loss now keeps what every good file's sync made durable, the failed one notwithstanding.
+  REQUIRE(kds::fault_injection::crash(kds::fault_injection::LostWrites::kDropped, 1).ok());
+  for (const std::string& path : paths)
+    CHECK(kds_test::read_bytes(path) == "record");
+}
+
 TEST_CASE("add_many routes distinct keys as add() does, in add order, and stops at the first bad record") {
   kds_test::TempDir tmp;
   auto store = kds::Store::open(tmp.sub("store"));

@@ -2,6 +2,7 @@
 // and several writers on one shard (shard_writer.h, shard_reader.h).
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <string>
@@ -835,4 +836,45 @@ TEST_CASE("an empty shard reads as empty") {
   REQUIRE(reader->seek_timestamp(kStart).ok());
   CHECK(kds_test::read_all(*reader).empty());
   CHECK(reader->first_stored_offset() == 0);
+}
+
+TEST_CASE(
+    "take_unsynced: nothing before an append, one shared descriptor per segment, another after a roll") {
+  ShardFixture shard;
+  kds_test::ClockGuard clock(kStart);
+  auto writer = shard.writer(4096);
+  auto none = writer->take_unsynced();
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has_value());
+
+  int next = 0;
+  shard.append(*writer, kds_test::make_records(next++));
+  auto first = writer->take_unsynced();
+  REQUIRE(first.ok());
+  REQUIRE(first->has_value());
+  CHECK((*first)->path == shard.segment_path(0));
+  struct stat st {};
+  REQUIRE(::fstat((*first)->fd->get(), &st) == 0);
+  CHECK((*first)->ino == st.st_ino);
+  CHECK((*first)->dev == st.st_dev);
+  auto taken = writer->take_unsynced();  // handed over: counted as synced
+  REQUIRE(taken.ok());
+  CHECK_FALSE(taken->has_value());
+
+  shard.append(*writer, kds_test::make_records(next++));
+  auto second = writer->take_unsynced();
+  REQUIRE(second.ok());
+  REQUIRE(second->has_value());
+  CHECK((*second)->fd == (*first)->fd);  // no new duplicate per commit
+
+  while (shard.segments().size() < 2)
+    shard.append(*writer, kds_test::make_records(next++));
+  auto third = writer->take_unsynced();
+  REQUIRE(third.ok());
+  REQUIRE(third->has_value());
+  CHECK((*third)->fd != (*first)->fd);
+  CHECK((*third)->path == shard.segment_path(shard.segments().back()));
+  REQUIRE(::fstat((*third)->fd->get(), &st) == 0);
+  CHECK((*third)->ino == st.st_ino);
+  CHECK((*third)->ino != (*first)->ino);
 }

@@ -26,7 +26,8 @@ kds::Store open_store(const std::string& path) {
 
 std::vector<std::string> entries(const std::string& path) {
   std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(path)) names.push_back(entry.path().filename().string());
+  for (const auto& entry : fs::directory_iterator(path))
+    names.push_back(entry.path().filename().string());
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -124,7 +125,8 @@ TEST_CASE("create, list and open streams") {
   auto missing = stream->shard(99);
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().code() == kds::Errc::kResourceNotFound);
-  CHECK(missing.error().message() == "Shard shardId-000000000099 in stream orders under account 000000000000 does not exist");
+  CHECK(missing.error().message() ==
+        "Shard shardId-000000000099 in stream orders under account 000000000000 does not exist");
 
   // Layout: <store>/<name>.stream/{stream.json, control.lock, shardId-...}.
   CHECK(entries(tmp.sub("store")) == std::vector<std::string>{"A-b_c.9.stream", "orders.stream"});
@@ -173,13 +175,13 @@ TEST_CASE("invalid stream options are rejected and leave nothing behind") {
   tiny_segments.segment_bytes = kds::kMinSegmentBytes - 1;
   kds::StreamOptions huge_segments = shards(1);
   huge_segments.segment_bytes = kds::kMaxSegmentBytes + 1;
-  for (const Case& c : {Case{"s", zero, kds::Errc::kValidation}, Case{"s", too_many, kds::Errc::kLimitExceeded},
-                        Case{"s", short_retention, kds::Errc::kInvalidArgument},
-                        Case{"s", long_retention, kds::Errc::kInvalidArgument},
-                        Case{"s", tiny_segments, kds::Errc::kInvalidArgument},
-                        Case{"s", huge_segments, kds::Errc::kInvalidArgument},
-                        Case{"a/b", shards(1), kds::Errc::kValidation}, Case{"", shards(1), kds::Errc::kValidation},
-                        Case{"../x", shards(1), kds::Errc::kValidation}}) {
+  for (const Case& c :
+       {Case{"s", zero, kds::Errc::kValidation}, Case{"s", too_many, kds::Errc::kLimitExceeded},
+        Case{"s", short_retention, kds::Errc::kInvalidArgument},
+        Case{"s", long_retention, kds::Errc::kInvalidArgument},
+        Case{"s", tiny_segments, kds::Errc::kInvalidArgument},
+        Case{"s", huge_segments, kds::Errc::kInvalidArgument}, Case{"a/b", shards(1), kds::Errc::kValidation},
+        Case{"", shards(1), kds::Errc::kValidation}, Case{"../x", shards(1), kds::Errc::kValidation}}) {
     const std::string shown = c.name;
     CAPTURE(shown);
     const kds::Status status = store.create_stream(c.name, c.options);
@@ -307,6 +309,43 @@ TEST_CASE("deleted streams are gone for every handle") {
   CHECK(entries(tmp.sub("store")) == std::vector<std::string>{"s1.stream"});
 }
 
+TEST_CASE("refresh re-reads a replaced stream.json and fails once the stream is deleted") {
+  kds_test::TempDir tmp;
+  const kds::Store store = open_store(tmp.sub("store"));
+  REQUIRE(store.create_stream("s", shards(2)).ok());
+  auto held = store.open_stream("s");
+  REQUIRE(held.ok());
+  auto unchanged = held->refresh();
+  REQUIRE(unchanged.ok());
+  CHECK_FALSE(*unchanged);
+
+  // Another handle changes the metadata (a new stream.json, renamed over the old one).
+  auto other = store.open_stream("s");
+  REQUIRE(other.ok());
+  kds::StreamMeta changed = other->meta();
+  changed.retention_hours = 48;
+  REQUIRE(other->write_meta(changed).ok());
+  auto replaced = held->refresh();
+  REQUIRE(replaced.ok());
+  CHECK(*replaced);
+  CHECK(held->meta().retention_hours == 48);
+  auto again = held->refresh();
+  REQUIRE(again.ok());
+  CHECK_FALSE(*again);
+
+  // Deleted, then created again with the same name: the handle's stream is gone either way, although
+  // the path it looks at names a stream.json again.
+  REQUIRE(store.delete_stream("s").ok());
+  auto deleted = held->refresh();
+  REQUIRE_FALSE(deleted.ok());
+  CHECK(deleted.error().code() == kds::Errc::kResourceNotFound);
+  REQUIRE(store.create_stream("s", shards(3)).ok());
+  auto recreated = held->refresh();
+  REQUIRE_FALSE(recreated.ok());
+  CHECK(recreated.error().code() == kds::Errc::kResourceNotFound);
+  CHECK(held->meta().shards.size() == 2);
+}
+
 TEST_CASE("a stream of 1000 shards") {
   kds_test::TempDir tmp;
   const kds::Store store = open_store(tmp.sub("store"));
@@ -318,7 +357,8 @@ TEST_CASE("a stream of 1000 shards") {
   CHECK(stream->meta().shards.back().id() == "shardId-000000000999");
   const auto ranges = kds::uniform_hash_ranges(1000);
   bool ranges_match = true;
-  for (uint32_t i = 0; i < 1000; ++i) ranges_match = ranges_match && stream->meta().shards[i].range == ranges[i];
+  for (uint32_t i = 0; i < 1000; ++i)
+    ranges_match = ranges_match && stream->meta().shards[i].range == ranges[i];
   CHECK(ranges_match);
   CHECK(entries(tmp.sub("store/wide.stream")).size() == 1002);
   CHECK(stream->open_shard_dir(999).ok());
@@ -335,7 +375,8 @@ void check_private_modes(mode_t mask) {
   {
     auto producer = kds::Producer::open(store, "modes", no_sync(), nullptr);
     REQUIRE(producer.ok());
-    for (int i = 0; i < 20; ++i) REQUIRE(producer->add("key-" + std::to_string(i), std::string(100, 'x')).ok());
+    for (int i = 0; i < 20; ++i)
+      REQUIRE(producer->add("key-" + std::to_string(i), std::string(100, 'x')).ok());
     REQUIRE(producer->flush(nullptr).ok());
   }
   auto stream = store.open_stream("modes");
@@ -361,7 +402,8 @@ void check_private_modes(mode_t mask) {
   };
   check_mode(tmp.sub("store"));
   check_mode(tmp.sub("store/nested"));
-  for (const auto& entry : fs::recursive_directory_iterator(tmp.sub("store/nested"))) check_mode(entry.path().string());
+  for (const auto& entry : fs::recursive_directory_iterator(tmp.sub("store/nested")))
+    check_mode(entry.path().string());
   // stream.json, control.lock, and per written shard writer.lock, a segment and its index.
   CHECK(files >= 8);
   CHECK(dirs == 5);  // store, nested, the stream, 2 shards

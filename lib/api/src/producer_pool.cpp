@@ -71,8 +71,9 @@ Result<ProducerPool::Lease> ProducerPool::borrow(std::string_view stream) {
     }
   }
   // A producer of a stream deleted since would fail at its first append; one of a stream deleted and
-  // created again would too (the directory is another), so the request gets a fresh one instead.
-  if (found && !found->stream().check_exists().ok()) {
+  // created again would too (the directory is another), so the request gets a fresh one instead. A kept
+  // one reads the settings changed since it was last used.
+  if (found && !found->refresh_settings().ok()) {
     stale.push_back(std::move(found));
     opened_ms = now;
   }

@@ -138,7 +138,7 @@ Result<PutRecordResponse> put_record(const Context& context, const PutRecordRequ
   KDS_TRY(validator.finish());
   KDS_ASSIGN(std::string name, stream_name(request.stream));
   KDS_ASSIGN(auto producer, lend_producer(context, name));
-  KDS_ASSIGN(const size_t max_bytes, producer->max_record_bytes());
+  const size_t max_bytes = producer->stream().meta().max_record_bytes();  // as the loan found it
   auto hash = check_record(request.data, *request.partition_key, request.explicit_hash_key, max_bytes);
   if (!hash.ok()) {
     producer.keep();  // nothing was queued: the producer goes back to the pool
@@ -224,7 +224,7 @@ Result<PutRecordsResponse> put_records(const Context& context, const PutRecordsR
   KDS_TRY(validator.finish());
   KDS_ASSIGN(std::string name, stream_name(request.stream));
   KDS_ASSIGN(auto producer, lend_producer(context, name));
-  KDS_ASSIGN(const size_t max_bytes, producer->max_record_bytes());
+  const size_t max_bytes = producer->stream().meta().max_record_bytes();  // as the loan found it
   auto checked = check_entries(*request.records, max_bytes);
   if (!checked.ok()) {
     producer.keep();  // nothing was queued: the producer goes back to the pool

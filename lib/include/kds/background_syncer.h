@@ -4,6 +4,7 @@
 // the commit submitted after it was written has completed. Only the syncs run on the worker.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -48,8 +49,13 @@ class BackgroundSyncer {
   void wait(uint64_t number);
 
   // Readable after a commit completes, until clear_wake(); -1 when no eventfd could be made (then
-  // completions are noticed only by the next wait() or progress()).
-  int wake_fd() const { return wake_.get(); }
+  // completions are noticed only by the next wait() or progress()). Completions are signalled on it from
+  // the first call on, so ask before submitting the commits to be woken for: a syncer whose completions
+  // nobody polls for (kds-serve's) spares each commit an eventfd write and read.
+  int wake_fd() const {
+    wake_wanted_ = true;
+    return wake_.get();
+  }
   void clear_wake();
 
  private:
@@ -62,9 +68,11 @@ class BackgroundSyncer {
   void carry_out(Commit commit, std::unique_lock<std::mutex>& lock);
 
   Fd wake_;
+  mutable std::atomic<bool> wake_wanted_{false};
   std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<Commit> queue_;  // guarded by mutex_, as are the fields below
+  std::condition_variable work_;  // for the worker: a commit queued or stopping, and none running
+  std::condition_variable done_;  // for waiters: a commit done
+  std::deque<Commit> queue_;      // guarded by mutex_, as are the fields below
   Progress progress_;
   bool running_ = false;  // a commit is being carried out, by the worker or a caller
   bool stopping_ = false;

@@ -66,8 +66,12 @@ class Producer {
   // Checks a record as PutRecord does: key of 1..256 characters in UTF-8, data of at most `max_bytes`,
   // key and data together at most `max_bytes` (the stream's maximum record size).
   static Status check_record(std::string_view key, size_t data_size, size_t max_bytes = kMaxRecordDataBytes);
-  // The stream's maximum record size (key bytes + data bytes) as stream.json says now: it is re-read if
-  // it changed (UpdateMaxRecordSize). add() checks against the value last read.
+  // Re-reads stream.json if it changed since it was last read (one stat), so that settings changed before
+  // the call (maximum record size, compression) apply to what is added after it. Fails once the stream has
+  // been deleted.
+  Status refresh_settings();
+  // The stream's maximum record size (key bytes + data bytes) as stream.json says now: refresh_settings()
+  // and the value it read (UpdateMaxRecordSize changes it). add() checks against the value last read.
   Result<size_t> max_record_bytes();
 
   // Checks the record as check_record does with the stream's maximum record size (a record that fails

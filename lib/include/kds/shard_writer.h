@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -20,6 +21,7 @@
 #include "kds/batch.h"
 #include "kds/cipher.h"
 #include "kds/file.h"
+#include "kds/group_commit.h"
 #include "kds/report.h"
 #include "kds/segment.h"
 #include "kds/status.h"
@@ -100,11 +102,12 @@ class ShardWriter {
   // not append, such as kds-set-retention. Appends do the same at most once a minute.
   Status apply_retention();
 
-  // Hands the sync of what this writer appended to the caller: a duplicate descriptor of the segment the
-  // last append wrote to and its path, or nothing when nothing is unsynced. The caller's fdatasync runs
-  // without the lock, so concurrent writers' syncs overlap. The writer counts the data as synced from now
-  // on (it syncs a segment it leaves only if it appended to it since).
-  Result<std::optional<std::pair<Fd, std::string>>> take_unsynced();
+  // Hands the sync of what this writer appended to the caller: the segment the last append wrote to (a
+  // duplicate descriptor, shared by the calls until the writer opens a segment again), or nothing when
+  // nothing is unsynced. The caller's
+  // fdatasync runs without the lock, so concurrent writers' syncs overlap. The writer counts the data as
+  // synced from now on (it syncs a segment it leaves only if it appended to it since).
+  Result<std::optional<SyncFile>> take_unsynced();
 
   // The state after the last append (valid only after one).
   const WriterState& state() const { return state_; }
@@ -138,6 +141,9 @@ class ShardWriter {
   Fd lock_fd_;
   Fd index_fd_;
   SegmentReader segment_;
+  std::shared_ptr<const Fd> sync_fd_;  // segment_'s duplicate for take_unsynced, made at its first call
+  dev_t sync_dev_ = 0;
+  ino_t sync_ino_ = 0;
   WriterState state_;
   bool have_state_ = false;
   bool dirty_ = false;                     // appended since the last sync

@@ -73,9 +73,11 @@ class Stream {
 
   // Re-reads stream.json.
   Status reload();
-  // Re-reads stream.json if it was replaced since it was read (a reshard, a retention change); true if so.
-  // Two stats: the stream keeps the file it read open, so its inode number cannot be reused by a newer
-  // version, and an unchanged inode number means unchanged metadata.
+  // Re-reads stream.json if it was replaced since it was read (a reshard, a retention change), or fails as
+  // check_exists() does once the stream is deleted; true if re-read. One stat of STREAM.stream/stream.json
+  // from the store: the stream keeps the file it read open, so its inode number cannot be reused by a newer
+  // version (nor by another stream's), and an unchanged inode number at that path means unchanged metadata
+  // in a stream that still exists. Appends call it under the shard lock and requests at their start.
   Result<bool> refresh();
   Result<Dir> open_shard_dir(uint32_t index) const;
   // A reader of the shard that knows where a closed shard ends, skips expired records and decrypts with
@@ -102,7 +104,7 @@ class Stream {
   // Replaces stream.json atomically with `meta` and adopts it.
   Status write_meta(StreamMeta meta);
   // Fails with ResourceNotFoundException once the stream has been deleted (or deleted and created
-  // again) since it was opened. One fstatat; appends call it under the shard lock.
+  // again) since it was opened. One fstatat.
   Status check_exists() const;
   // The shard with `index`, or the error Kinesis gives for a shard the stream does not have.
   Result<const ShardMeta*> shard(uint32_t index) const;
@@ -110,10 +112,15 @@ class Stream {
  private:
   friend class Store;
   Stream(Fd store, Dir dir, StreamMeta meta, Fd meta_fd, dev_t dev, ino_t ino);
+  void note_meta_identity();  // of meta_fd_
+
   Fd store_fd_;  // a duplicate of the store's descriptor, so a Stream may outlive its Store
   Dir dir_;
   StreamMeta meta_;
-  Fd meta_fd_;  // the stream.json meta_ came from
+  Fd meta_fd_;          // the stream.json meta_ came from
+  dev_t meta_dev_ = 0;  // and its identity
+  ino_t meta_ino_ = 0;
+  std::string meta_path_;  // STREAM.stream/stream.json, relative to the store
   std::shared_ptr<KeyRing> keys_ = std::make_shared<KeyRing>();
   dev_t dev_;
   ino_t ino_;

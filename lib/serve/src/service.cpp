@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdio>
+#include <random>
 
 #include <fmt/format.h>
 
@@ -24,23 +25,48 @@ namespace {
 // Answered with an event stream, so not in the operation table (which answers in one body).
 constexpr std::string_view kSubscribeToShard = "SubscribeToShard";
 
+// Fills `bytes` with random bytes for request ids, which must be unique, not secret: a generator per
+// thread, seeded once from OpenSSL, spares each request the getpid() calls RAND_bytes makes to notice a fork
+// (kds-serve does not fork).
+template <size_t N>
+void fill_random(std::array<unsigned char, N>* bytes) {
+  thread_local std::mt19937_64 generator = [] {
+    std::array<unsigned, 8> seed{};
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(seed.data()), sizeof seed) != 1) {
+      std::random_device device;
+      for (unsigned& word : seed)
+        word = device();
+    }
+    std::seed_seq sequence(seed.begin(), seed.end());
+    return std::mt19937_64(sequence);
+  }();
+  for (size_t i = 0; i < N; i += 8) {
+    const uint64_t word = generator();
+    for (size_t j = 0; j < 8 && i + j < N; ++j)
+      (*bytes)[i + j] = static_cast<unsigned char>(word >> (8 * j));
+  }
+}
+
 // A random (version 4) UUID, as AWS's x-amzn-RequestId.
 std::string request_id() {
   std::array<unsigned char, 16> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) bytes.fill(0);
+  fill_random(&bytes);
   bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0f) | 0x40);
   bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3f) | 0x80);
+  static constexpr char kHex[] = "0123456789abcdef";
   std::string text;
+  text.reserve(36);
   for (size_t i = 0; i < bytes.size(); ++i) {
     if (i == 4 || i == 6 || i == 8 || i == 10) text += '-';
-    text += fmt::format("{:02x}", bytes[i]);
+    text += kHex[bytes[i] >> 4];
+    text += kHex[bytes[i] & 0x0f];
   }
   return text;
 }
 
 std::string extended_request_id() {
   std::array<unsigned char, 72> bytes{};
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) bytes.fill(0);
+  fill_random(&bytes);
   std::string text;
   base64_encode(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()), &text);
   return text;

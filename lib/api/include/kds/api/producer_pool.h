@@ -70,7 +70,8 @@ class ProducerPool {
     bool keep_ = false;
   };
 
-  // A producer of `stream`: an idle one of the pool, else a new one (Producer::open's errors).
+  // A producer of `stream`: an idle one of the pool, else a new one (Producer::open's errors). Either has
+  // read the stream's settings as they are now (Producer::refresh_settings).
   Result<Lease> borrow(std::string_view stream);
 
   size_t idle_count();
