@@ -1,8 +1,10 @@
 // kds-create-stream: create a stream with N shards covering the hash-key space evenly.
 #include "common/cli.h"
+#include "common/remote.h"
 #include "common/text.h"
 #include "kds/api/operations.h"
 #include "kds/compression.h"
+#include "kds/remote/waiter.h"
 
 using namespace kds;
 using namespace kds::cli;
@@ -18,13 +20,40 @@ struct Options {
   std::string segment_size;
   std::string max_record_size;
   std::string compression = "none";
+  std::string mode = "provisioned";
   std::vector<std::string> key_files;
+  remote::RemoteOptions remote;
+  bool no_wait = false;
 };
+
+// CreateStream, then (AWS's CreateStream takes no retention period) IncreaseStreamRetentionPeriod once
+// the stream is ACTIVE.
+int create_remote(remote::Client& client, const api::CreateStreamRequest& request,
+                  std::optional<int64_t> retention_hours, bool no_wait) {
+  if (auto created = client.call("CreateStream", request.to_json()); !created.ok())
+    return fail(created.error());
+  const std::string& name = *request.stream.name;
+  if (no_wait && !retention_hours) return kExitOk;
+  if (Status active = remote::wait_for_stream(client, name, remote::StreamGoal::kActive); !active.ok())
+    return fail(active.error());
+  if (!retention_hours) return kExitOk;
+  api::RetentionPeriodRequest retention;
+  retention.stream.name = name;
+  retention.retention_period_hours = *retention_hours;
+  if (auto raised = client.call("IncreaseStreamRetentionPeriod", retention.to_json()); !raised.ok())
+    return fail(raised.error());
+  if (no_wait) return kExitOk;
+  const Status active = remote::wait_for_stream(client, name, remote::StreamGoal::kActive);
+  return active.ok() ? kExitOk : fail(active.error());
+}
 
 int create(const CLI::App& app, const Options& options) {
   api::CreateStreamRequest request;
   request.stream.name = resolve_stream(app, options.stream);
-  request.shard_count = options.shard_count;
+  request.stream_mode = options.mode == "on-demand" ? "ON_DEMAND" : "PROVISIONED";
+  // An on-demand stream is created without a shard count unless one is given (and refused).
+  if (options.mode != "on-demand" || app.count("--shard-count") > 0)
+    request.shard_count = options.shard_count;
   StreamOptions& stream_options = request.local;
   const auto hours = parse_hours(options.retention_hours);
   if (!hours) {
@@ -32,6 +61,26 @@ int create(const CLI::App& app, const Options& options) {
                      "' is not a number of hours (e.g. 48, 36h, 7d)");
   }
   stream_options.retention_hours = *hours;
+  if (app.count("--max-record-size") > 0) {
+    request.max_record_kib = parse_size_kib(options.max_record_size);
+    if (!request.max_record_kib) {
+      throw UsageError("--max-record-size: '" + options.max_record_size +
+                       "' is not a size in whole KiB (e.g. 2M, 1536K)");
+    }
+  }
+  auto client = remote_client(options.remote);
+  if (!client.ok()) return fail(client.error());
+  if (*client) {
+    refuse_local_only(app, {{"--max-bytes", "a size cap of the local store"},
+                            {"--segment-size", "the local store's segment size"},
+                            {"--compression", "the local store's compression"},
+                            {"--encryption-key-file",
+                             "a local key file (start-stream-encryption --key-id "
+                             "encrypts a remote stream)"}});
+    const bool other_retention = app.count("--retention-period-hours") > 0 && *hours != 24;
+    return create_remote(**client, request, other_retention ? std::optional<int64_t>(*hours) : std::nullopt,
+                         options.no_wait);
+  }
   if (app.count("--max-bytes") > 0) {
     auto cap = parse_size_cap(options.max_bytes);
     if (!cap)
@@ -43,13 +92,6 @@ int create(const CLI::App& app, const Options& options) {
     if (!size)
       throw UsageError("--segment-size: '" + options.segment_size + "' is not a size (e.g. 64M, 512K, 1G)");
     stream_options.segment_bytes = *size;
-  }
-  if (app.count("--max-record-size") > 0) {
-    request.max_record_kib = parse_size_kib(options.max_record_size);
-    if (!request.max_record_kib) {
-      throw UsageError("--max-record-size: '" + options.max_record_size +
-                       "' is not a size in whole KiB (e.g. 2M, 1536K)");
-    }
   }
   const auto level = parse_compression(options.compression);
   if (!level) throw UsageError("--compression: '" + options.compression + "' is not " + kCompressionForms);
@@ -78,6 +120,9 @@ int main(int argc, char** argv) {
         app_ptr = &app;
         add_stream_operand(app, &options.stream);
         app.add_option("--shard-count", options.shard_count, "Number of shards (default 1)")->type_name("N");
+        app.add_option("--mode", options.mode, "Capacity mode (default provisioned)")
+            ->type_name("provisioned|on-demand")
+            ->check(CLI::IsMember({"provisioned", "on-demand"}));
         app.add_option("--retention-period-hours", options.retention_hours,
                        "Hours records stay readable, 24..8760 (default 24; 36h, 7d also work)")
             ->type_name("HOURS");
@@ -97,6 +142,8 @@ int main(int argc, char** argv) {
                        "Encrypt every batch with the key in FILE (32 random bytes, mode 0600)")
             ->type_name("FILE");
         add_store_option(app, &options.store);
+        add_remote_options(app, &options.remote);
+        add_no_wait_option(app, &options.no_wait);
       },
       [&] { return create(*app_ptr, options); });
 }

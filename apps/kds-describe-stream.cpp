@@ -2,6 +2,7 @@
 // or as a table for people (text, with per-shard record counts, bytes and arrival times).
 #include "common/cli.h"
 #include "common/output.h"
+#include "common/remote.h"
 #include "common/stream_report.h"
 
 using namespace kds;
@@ -11,6 +12,7 @@ int main(int argc, char** argv) {
   std::string store_option;
   StreamName stream_name;
   std::string output = "text";
+  remote::RemoteOptions remote_options;
   CLI::App* app_ptr = nullptr;
   return run(
       argc, argv, "kds-describe-stream",
@@ -20,9 +22,19 @@ int main(int argc, char** argv) {
         add_stream_operand(app, &stream_name);
         add_output_option(app, &output);
         add_store_option(app, &store_option);
+        add_remote_options(app, &remote_options);
       },
       [&] {
         const std::string stream_text = resolve_stream(*app_ptr, stream_name);
+        auto client = remote_client(remote_options);
+        if (!client.ok()) return fail(client.error());
+        if (*client) {
+          auto described = output == "json" ? describe_remote_json(**client, stream_text)
+                                            : describe_remote_text(**client, stream_text);
+          if (!described.ok()) return fail(described.error());
+          Output::standard().write(*described);
+          return static_cast<int>(kExitOk);
+        }
         auto store = open_store(store_option);
         if (!store.ok()) return fail(store.error());
         auto stream = store->open_stream(stream_text);

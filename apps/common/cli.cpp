@@ -37,7 +37,12 @@ int exit_code_for(const Error& error) {
     case Errc::kResourceInUse:
       return kExitInUse;
     case Errc::kLimitExceeded:
+    case Errc::kThroughputExceeded:
       return kExitLimit;
+    case Errc::kAccessDenied:
+      return kExitCredentials;
+    case Errc::kUnavailable:
+      return kExitUnavailable;
     case Errc::kCorruption:
     case Errc::kIo:
     case Errc::kNoSpace:

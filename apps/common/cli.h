@@ -21,14 +21,16 @@ namespace kds::cli {
 // Exit statuses, the same for every tool (kds(7), EXIT STATUS).
 enum ExitCode : int {
   kExitOk = 0,
-  kExitFailure = 1,     // I/O error, full disk, permission, damaged metadata
-  kExitUsage = 2,       // bad option or operand, or a value Kinesis rejects (ValidationException,
-                        // InvalidArgumentException)
-  kExitNotFound = 3,    // ResourceNotFoundException: no such stream, shard or record
-  kExitInUse = 4,       // ResourceInUseException: stream exists or is busy
-  kExitLimit = 5,       // LimitExceededException
-  kExitBadInput = 6,    // a record read from the input is invalid (kds-put)
-  kExitCorruption = 7,  // damaged data was found and skipped; everything else was output
+  kExitFailure = 1,      // I/O error, full disk, permission, damaged metadata
+  kExitUsage = 2,        // bad option or operand, or a value Kinesis rejects (ValidationException,
+                         // InvalidArgumentException)
+  kExitNotFound = 3,     // ResourceNotFoundException: no such stream, shard or record
+  kExitInUse = 4,        // ResourceInUseException: stream exists or is busy
+  kExitLimit = 5,        // LimitExceededException
+  kExitBadInput = 6,     // a record read from the input is invalid (kds-put)
+  kExitCorruption = 7,   // damaged data was found and skipped; everything else was output
+  kExitCredentials = 8,  // remote mode: no credentials found, or the endpoint refused them
+  kExitUnavailable = 9,  // remote mode: the endpoint could not be reached, or failed (5xx)
 };
 
 int exit_code_for(const Error& error);

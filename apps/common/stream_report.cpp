@@ -71,6 +71,19 @@ Result<std::string> describe_json(const Store& store, const Stream& stream) {
 }
 
 namespace {
+
+// The table of hash-key ranges and sequence numbers, alike for a store's streams and an endpoint's.
+const std::string kRangesHeading = fmt::format("\n{:<22}{:<41}{:<41}{}\n", "SHARD", "STARTING HASH KEY",
+                                               "ENDING HASH KEY", "SEQUENCE NUMBERS");
+std::string ranges_row(std::string_view id, std::string_view start, std::string_view end,
+                       std::string_view first_sequence, std::string_view last_sequence) {
+  return fmt::format("{:<22}{:<41}{:<41}{}..{}\n", id, start, end, first_sequence, last_sequence);
+}
+
+std::string settings_line(std::string_view label, std::string_view value) {
+  return fmt::format("{:<14}{}\n", label, value);
+}
+
 std::string size_text(uint64_t bytes) {
   if (bytes % (1ull << 30) == 0 && bytes > 0) return fmt::format("{} GiB", bytes >> 30);
   if (bytes % (1ull << 20) == 0 && bytes > 0) return fmt::format("{} MiB", bytes >> 20);
@@ -91,9 +104,7 @@ Result<std::string> describe_text(const Stream& stream) {
     open += shard.is_open() ? 1 : 0;
   }
   std::string text;
-  auto line = [&](std::string_view label, std::string_view value) {
-    text += fmt::format("{:<14}{}\n", label, value);
-  };
+  auto line = [&](std::string_view label, std::string_view value) { text += settings_line(label, value); };
   line("Stream", meta.name);
   line("ARN", stream_arn(meta.name));
   line("Status", meta.status);
@@ -121,14 +132,95 @@ Result<std::string> describe_text(const Stream& stream) {
                         shard.is_open() ? "open" : "closed", summary.records(), summary.bytes_on_disk,
                         arrival(summary.oldest_arrival_ms), arrival(summary.newest_arrival_ms), parents);
   }
-  text += fmt::format("\n{:<22}{:<41}{:<41}{}\n", "SHARD", "STARTING HASH KEY", "ENDING HASH KEY",
-                      "SEQUENCE NUMBERS");
+  text += kRangesHeading;
   for (const ShardMeta* listed_shard : listed) {
     const ShardMeta& shard = *listed_shard;
     const auto ending = shard.ending_sequence_number();
-    text += fmt::format("{:<22}{:<41}{:<41}{}..{}\n", shard.id(), to_decimal(shard.range.start),
-                        to_decimal(shard.range.end), to_decimal(shard.starting_sequence_number()),
-                        ending ? to_decimal(*ending) : std::string());
+    text += ranges_row(shard.id(), to_decimal(shard.range.start), to_decimal(shard.range.end),
+                       to_decimal(shard.starting_sequence_number()),
+                       ending ? to_decimal(*ending) : std::string());
+  }
+  return text;
+}
+
+namespace {
+
+// DescribeStream, every page of shards, with "Endpoint" beside StreamDescription.
+Result<ordered_json> describe_remote(remote::Client& client, const std::string& stream) {
+  api::DescribeStreamRequest request;
+  request.stream.name = stream;
+  ordered_json doc;
+  ordered_json shards = ordered_json::array();
+  for (;;) {
+    KDS_ASSIGN(const ordered_json page, client.call("DescribeStream", request.to_json()));
+    const auto description = page.value("StreamDescription", ordered_json::object());
+    const auto listed = description.value("Shards", ordered_json::array());
+    for (const auto& shard : listed)
+      shards.push_back(shard);
+    if (listed.empty() || !description.value("HasMoreShards", false)) {
+      doc = page;
+      break;
+    }
+    request.exclusive_start_shard_id = listed.back().value("ShardId", "");
+  }
+  doc["StreamDescription"]["Shards"] = std::move(shards);
+  doc["StreamDescription"]["HasMoreShards"] = false;
+  doc["Endpoint"] = client.target().url;
+  return doc;
+}
+
+std::string text_of(const ordered_json& object, const char* member) {
+  const auto found = object.find(member);
+  if (found == object.end()) return "-";
+  return found->is_string() ? found->get<std::string>() : found->dump();
+}
+
+}  // namespace
+
+Result<std::string> describe_remote_json(remote::Client& client, const std::string& stream) {
+  KDS_ASSIGN(const ordered_json doc, describe_remote(client, stream));
+  return doc.dump(4) + "\n";
+}
+
+Result<std::string> describe_remote_text(remote::Client& client, const std::string& stream) {
+  KDS_ASSIGN(const ordered_json doc, describe_remote(client, stream));
+  const ordered_json& description = doc["StreamDescription"];
+  const ordered_json& shards = description["Shards"];
+  size_t open = 0;
+  for (const auto& shard : shards)
+    open += shard["SequenceNumberRange"].contains("EndingSequenceNumber") ? 0 : 1;
+  std::string text;
+  text += settings_line("Stream", text_of(description, "StreamName"));
+  text += settings_line("ARN", text_of(description, "StreamARN"));
+  text += settings_line("Endpoint", client.target().url);
+  text += settings_line("Status", text_of(description, "StreamStatus"));
+  const auto created = description.find("StreamCreationTimestamp");
+  text += settings_line("Created", created != description.end() && created->is_number()
+                                       ? format_iso8601(static_cast<int64_t>(created->get<double>() * 1000))
+                                       : "-");
+  text += settings_line("Mode", description.contains("StreamModeDetails")
+                                    ? text_of(description["StreamModeDetails"], "StreamMode")
+                                    : "PROVISIONED");
+  text += settings_line("Retention", text_of(description, "RetentionPeriodHours") + " hours");
+  const std::string encryption = text_of(description, "EncryptionType");
+  text += settings_line("Encryption",
+                        encryption == "KMS" ? "KMS (key " + text_of(description, "KeyId") + ")" : encryption);
+  text += settings_line("Shards", fmt::format("{} open, {} closed", open, shards.size() - open));
+  text += fmt::format("\n{:<22}{:<8}{}\n", "SHARD", "STATE", "PARENTS");
+  for (const auto& shard : shards) {
+    std::string parents = shard.contains("ParentShardId") ? text_of(shard, "ParentShardId") : "-";
+    if (shard.contains("AdjacentParentShardId")) parents += "," + text_of(shard, "AdjacentParentShardId");
+    const bool closed = shard["SequenceNumberRange"].contains("EndingSequenceNumber");
+    text += fmt::format("{:<22}{:<8}{}\n", text_of(shard, "ShardId"), closed ? "closed" : "open", parents);
+  }
+  text += kRangesHeading;
+  for (const auto& shard : shards) {
+    const auto& range = shard["HashKeyRange"];
+    const auto& sequences = shard["SequenceNumberRange"];
+    text += ranges_row(
+        text_of(shard, "ShardId"), text_of(range, "StartingHashKey"), text_of(range, "EndingHashKey"),
+        text_of(sequences, "StartingSequenceNumber"),
+        sequences.contains("EndingSequenceNumber") ? text_of(sequences, "EndingSequenceNumber") : "");
   }
   return text;
 }

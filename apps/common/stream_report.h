@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "kds/remote/client.h"
 #include "kds/status.h"
 #include "kds/store.h"
 
@@ -15,5 +16,10 @@ Result<std::string> describe_json(const Store& store, const Stream& stream);
 
 // Settings, then per shard its state, record count, bytes, arrival times, parents, ranges and numbers.
 Result<std::string> describe_text(const Stream& stream);
+
+// A stream of a Kinesis endpoint: DescribeStream's answer (every page) with "Endpoint" beside
+// StreamDescription, as JSON or as the text form above without the statistics only a store has.
+Result<std::string> describe_remote_json(remote::Client& client, const std::string& stream);
+Result<std::string> describe_remote_text(remote::Client& client, const std::string& stream);
 
 }  // namespace kds::cli

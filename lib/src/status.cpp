@@ -24,6 +24,12 @@ std::string_view errc_name(Errc code) {
       return "ExpiredNextTokenException";
     case Errc::kSerialization:
       return "SerializationException";
+    case Errc::kThroughputExceeded:
+      return "ProvisionedThroughputExceededException";
+    case Errc::kAccessDenied:
+      return "AccessDeniedException";
+    case Errc::kUnavailable:
+      return "ServiceUnavailable";
     case Errc::kCorruption:
       return "Corruption";
     case Errc::kIo:
@@ -39,6 +45,7 @@ std::string_view errc_wire_type(Errc code) {
     case Errc::kCorruption:
     case Errc::kIo:
     case Errc::kNoSpace:
+    case Errc::kUnavailable:
       return "InternalFailure";
     default:
       return errc_name(code);
@@ -49,8 +56,38 @@ int errc_http_status(Errc code) {
   return errc_wire_type(code) == "InternalFailure" ? 500 : 400;
 }
 
+Errc errc_from_wire_type(std::string_view type, int http_status) {
+  for (Errc code : {Errc::kValidation, Errc::kInvalidArgument, Errc::kResourceNotFound, Errc::kResourceInUse,
+                    Errc::kLimitExceeded, Errc::kExpiredIterator, Errc::kExpiredNextToken,
+                    Errc::kSerialization, Errc::kThroughputExceeded, Errc::kAccessDenied}) {
+    if (type == errc_name(code)) return code;
+  }
+  // What AWS answers for credentials it does not take (wire.md §6) and for a request it refuses outright.
+  for (std::string_view refused :
+       {"UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignatureException",
+        "MissingAuthenticationTokenException", "ExpiredTokenException", "InvalidClientTokenId",
+        "SignatureDoesNotMatch", "AccessDenied", "KMSAccessDeniedException"}) {
+    if (type == refused) return Errc::kAccessDenied;
+  }
+  if (type == "ThrottlingException" || type == "KMSThrottlingException") return Errc::kThroughputExceeded;
+  if (http_status >= 500 || type == "InternalFailure" || type == "ServiceUnavailable")
+    return Errc::kUnavailable;
+  if (http_status == 403) return Errc::kAccessDenied;
+  return Errc::kInvalidArgument;
+}
+
+Error Error::named(Errc code, std::string name, std::string message) {
+  Error error(code, std::move(message));
+  error.name_ = std::move(name);
+  return error;
+}
+
+std::string_view Error::name() const {
+  return name_.empty() ? errc_name(code_) : std::string_view(name_);
+}
+
 std::string Error::to_string() const {
-  std::string text(errc_name(code_));
+  std::string text(name());
   text += ": ";
   text += message_;
   return text;

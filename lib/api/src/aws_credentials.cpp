@@ -24,39 +24,60 @@ std::string_view trim(std::string_view text) {
 
 }  // namespace
 
-Result<std::vector<AwsCredentials>> parse_aws_credentials(std::string_view text, std::string_view path) {
-  std::vector<AwsCredentials> profiles;
-  std::vector<size_t> first_lines;  // where each profile begins, for its errors
+const std::string* AwsIniSection::find(std::string_view key) const {
+  for (auto it = values.rbegin(); it != values.rend(); ++it)
+    if (it->first == key) return &it->second;
+  return nullptr;
+}
+
+Result<std::vector<AwsIniSection>> parse_aws_ini(std::string_view text, std::string_view path) {
+  std::vector<AwsIniSection> sections;
   size_t line_number = 0;
-  auto error = [&](size_t line, const std::string& what) {
-    return Error(Errc::kInvalidArgument, fmt::format("{}:{}: {}", path, line, what));
+  bool in_nested = false;  // after "s3 =": indented lines belong to that setting
+  auto error = [&](const std::string& what) {
+    return Error(Errc::kInvalidArgument, fmt::format("{}:{}: {}", path, line_number, what));
   };
   while (!text.empty()) {
     const size_t end = text.find('\n');
-    const std::string_view line = trim(text.substr(0, end));
+    const std::string_view raw = text.substr(0, end);
+    const std::string_view line = trim(raw);
     text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
     ++line_number;
     if (line.empty() || line.front() == '#' || line.front() == ';') continue;
+    if (in_nested && (raw.front() == ' ' || raw.front() == '\t')) continue;
+    in_nested = false;
     if (line.front() == '[') {
-      if (line.back() != ']' || trim(line.substr(1, line.size() - 2)).empty()) {
-        return error(line_number, fmt::format("'{}' is not a [profile] line", line));
-      }
-      profiles.push_back({std::string(trim(line.substr(1, line.size() - 2))), {}, {}, {}});
-      first_lines.push_back(line_number);
+      if (line.back() != ']' || trim(line.substr(1, line.size() - 2)).empty())
+        return error(fmt::format("'{}' is not a [profile] line", line));
+      sections.push_back({std::string(trim(line.substr(1, line.size() - 2))), line_number, {}});
       continue;
     }
     const size_t equals = line.find('=');
-    if (equals == std::string_view::npos) {
-      return error(line_number, fmt::format("'{}' is neither a [profile] nor a key = value line", line));
-    }
-    if (profiles.empty()) return error(line_number, "a key = value line before the first [profile]");
-    const std::string_view key = trim(line.substr(0, equals));
-    const std::string value(trim(line.substr(equals + 1)));
-    AwsCredentials& profile = profiles.back();
-    if (key == "aws_access_key_id") profile.access_key_id = value;
-    if (key == "aws_secret_access_key") profile.secret_access_key = value;
-    if (key == "aws_session_token") profile.session_token = value;
+    if (equals == std::string_view::npos)
+      return error(fmt::format("'{}' is neither a [profile] nor a key = value line", line));
+    if (sections.empty()) return error("a key = value line before the first [profile]");
+    const std::string_view value = trim(line.substr(equals + 1));
+    in_nested = value.empty();
+    sections.back().values.emplace_back(trim(line.substr(0, equals)), value);
   }
+  return sections;
+}
+
+Result<std::vector<AwsCredentials>> parse_aws_credentials(std::string_view text, std::string_view path) {
+  KDS_ASSIGN(const std::vector<AwsIniSection> sections, parse_aws_ini(text, path));
+  std::vector<AwsCredentials> profiles;
+  std::vector<size_t> first_lines;  // where each profile begins, for its errors
+  for (const AwsIniSection& section : sections) {
+    AwsCredentials& profile = profiles.emplace_back();
+    profile.profile = section.name;
+    first_lines.push_back(section.line);
+    if (const auto* id = section.find("aws_access_key_id")) profile.access_key_id = *id;
+    if (const auto* secret = section.find("aws_secret_access_key")) profile.secret_access_key = *secret;
+    if (const auto* token = section.find("aws_session_token")) profile.session_token = *token;
+  }
+  auto error = [&](size_t line, const std::string& what) {
+    return Error(Errc::kInvalidArgument, fmt::format("{}:{}: {}", path, line, what));
+  };
 
   std::vector<AwsCredentials> keyed;
   std::map<std::string, std::string> secrets;  // key id → secret, to refuse one id with two secrets

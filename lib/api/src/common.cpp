@@ -22,6 +22,11 @@ StreamRef read_stream(JsonReader& reader) {
   return stream;
 }
 
+void put_stream(ordered_json* out, const StreamRef& stream) {
+  put_member(out, "StreamName", stream.name);
+  put_member(out, "StreamARN", stream.arn);
+}
+
 void validate_stream(Validator& validator, const StreamRef& stream) {
   validator.name("streamName", stream.name, false);
   validator.string("streamARN", stream.arn, false, Pattern::kStreamArn, 1, kMaxArnLength);

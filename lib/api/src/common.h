@@ -87,6 +87,14 @@ struct Token {
 // one older than 300 s.
 Result<Token> parse_token(char kind, std::string_view text);
 
+// Writing a request for the remote client: `value` as member `name` of `out` when it is present.
+template <class T>
+void put_member(ordered_json* out, const char* name, const std::optional<T>& value) {
+  if (value) (*out)[name] = *value;
+}
+// StreamName and StreamARN, when given.
+void put_stream(ordered_json* out, const StreamRef& stream);
+
 // Returns the request `reader` filled, or its type error.
 template <class T>
 Result<T> finish_reading(const JsonReader& reader, T request) {

@@ -100,6 +100,13 @@ Result<RetentionPeriodRequest> RetentionPeriodRequest::from_json(Body body) {
   return finish_reading(reader, std::move(request));
 }
 
+ordered_json RetentionPeriodRequest::to_json() const {
+  ordered_json out = ordered_json::object();
+  put_member(&out, "RetentionPeriodHours", retention_period_hours);
+  put_stream(&out, stream);
+  return out;
+}
+
 namespace {
 
 // `raise` tells Increase from Decrease: each refuses to move the period the other way.

@@ -63,6 +63,21 @@ Result<CreateStreamRequest> CreateStreamRequest::from_json(Body body) {
   return finish_reading(reader, std::move(request));
 }
 
+ordered_json CreateStreamRequest::to_json() const {
+  ordered_json out = ordered_json::object();
+  put_member(&out, "ShardCount", shard_count);
+  put_stream(&out, stream);
+  if (stream_mode) out["StreamModeDetails"] = {{"StreamMode", *stream_mode}};
+  if (tags) {
+    ordered_json map = ordered_json::object();
+    for (const auto& [key, value] : *tags)
+      map[key] = value;
+    out["Tags"] = std::move(map);
+  }
+  put_member(&out, "MaxRecordSizeInKiB", max_record_kib);
+  return out;
+}
+
 Status create_stream(const Context& context, const CreateStreamRequest& request) {
   Validator validator;
   const bool on_demand = request.stream_mode == "ON_DEMAND";
@@ -94,6 +109,13 @@ Result<DeleteStreamRequest> DeleteStreamRequest::from_json(Body body) {
   return finish_reading(reader, std::move(request));
 }
 
+ordered_json DeleteStreamRequest::to_json() const {
+  ordered_json out = ordered_json::object();
+  put_stream(&out, stream);
+  put_member(&out, "EnforceConsumerDeletion", enforce_consumer_deletion);
+  return out;
+}
+
 Status delete_stream(const Context& context, const DeleteStreamRequest& request) {
   Validator validator;
   validate_stream(validator, request.stream);
@@ -109,6 +131,14 @@ Result<DescribeStreamRequest> DescribeStreamRequest::from_json(Body body) {
   request.exclusive_start_shard_id = reader.string("ExclusiveStartShardId");
   request.stream = read_stream(reader);
   return finish_reading(reader, std::move(request));
+}
+
+ordered_json DescribeStreamRequest::to_json() const {
+  ordered_json out = ordered_json::object();
+  put_member(&out, "Limit", limit);
+  put_member(&out, "ExclusiveStartShardId", exclusive_start_shard_id);
+  put_stream(&out, stream);
+  return out;
 }
 
 ordered_json DescribeStreamResponse::to_json() const {
@@ -158,6 +188,12 @@ Result<DescribeStreamSummaryRequest> DescribeStreamSummaryRequest::from_json(Bod
   return finish_reading(reader, std::move(request));
 }
 
+ordered_json DescribeStreamSummaryRequest::to_json() const {
+  ordered_json out = ordered_json::object();
+  put_stream(&out, stream);
+  return out;
+}
+
 ordered_json DescribeStreamSummaryResponse::to_json() const {
   ordered_json summary;
   describe_common(meta, &summary);
@@ -191,6 +227,14 @@ Result<ListStreamsRequest> ListStreamsRequest::from_json(Body body) {
   request.exclusive_start_stream_name = reader.string("ExclusiveStartStreamName");
   request.next_token = reader.string("NextToken");
   return finish_reading(reader, std::move(request));
+}
+
+ordered_json ListStreamsRequest::to_json() const {
+  ordered_json out = ordered_json::object();
+  put_member(&out, "Limit", limit);
+  put_member(&out, "ExclusiveStartStreamName", exclusive_start_stream_name);
+  put_member(&out, "NextToken", next_token);
+  return out;
 }
 
 ordered_json ListStreamsResponse::to_json() const {

@@ -17,21 +17,28 @@ namespace kds {
 // returns for the same request, so tools can print the name a Kinesis user already knows; the second
 // group covers local conditions Kinesis has no name for.
 enum class Errc {
-  kValidation,        // ValidationException: length, pattern or range of one request member
-  kInvalidArgument,   // InvalidArgumentException: values valid alone but not together or not now
-  kResourceNotFound,  // ResourceNotFoundException: no such stream, shard or record
-  kResourceInUse,     // ResourceInUseException: name taken, or stream busy with another change
-  kLimitExceeded,     // LimitExceededException
-  kExpiredIterator,   // ExpiredIteratorException: a shard iterator older than five minutes
-  kExpiredNextToken,  // ExpiredNextTokenException: a pagination token older than five minutes
-  kSerialization,     // SerializationException: a request member of the wrong JSON type
-  kCorruption,        // stored bytes failed a check (CRC, structure, metadata)
-  kIo,                // an operating-system call failed
-  kNoSpace,           // the file system is full (ENOSPC, EDQUOT)
+  kValidation,          // ValidationException: length, pattern or range of one request member
+  kInvalidArgument,     // InvalidArgumentException: values valid alone but not together or not now
+  kResourceNotFound,    // ResourceNotFoundException: no such stream, shard or record
+  kResourceInUse,       // ResourceInUseException: name taken, or stream busy with another change
+  kLimitExceeded,       // LimitExceededException
+  kExpiredIterator,     // ExpiredIteratorException: a shard iterator older than five minutes
+  kExpiredNextToken,    // ExpiredNextTokenException: a pagination token older than five minutes
+  kSerialization,       // SerializationException: a request member of the wrong JSON type
+  kThroughputExceeded,  // ProvisionedThroughputExceededException: a shard's read or write rate
+  kAccessDenied,  // a remote endpoint refused the credentials (AccessDeniedException, UnrecognizedClient...)
+  kUnavailable,   // a remote endpoint could not be reached or failed (a network error, a 5xx answer)
+  kCorruption,    // stored bytes failed a check (CRC, structure, metadata)
+  kIo,            // an operating-system call failed
+  kNoSpace,       // the file system is full (ENOSPC, EDQUOT)
 };
 
 // The name printed before a message, e.g. "ResourceNotFoundException", "Corruption", "IOError".
 std::string_view errc_name(Errc code);
+
+// The Errc of an error a Kinesis endpoint answered with its `__type` (wire.md §4) and HTTP status: the
+// names above and the authentication failures by name, otherwise by status (5xx: kUnavailable).
+Errc errc_from_wire_type(std::string_view type, int http_status);
 
 // How the Kinesis wire protocol reports an error (wire.md §4): the `__type` an AWS client keys on and the
 // HTTP status. Kinesis's own exceptions are 400 with their names; local failures (damage, I/O, a full
@@ -43,7 +50,12 @@ class Error {
  public:
   Error(Errc code, std::string message, int sys_errno = 0)
       : code_(code), message_(std::move(message)), sys_errno_(sys_errno) {}
+  // An error a remote endpoint answered: classified `code`, printed under the endpoint's own `name`
+  // (e.g. "UnrecognizedClientException", which kds has no Errc of its own for).
+  static Error named(Errc code, std::string name, std::string message);
   Errc code() const { return code_; }
+  // The name printed before the message: the endpoint's, else errc_name(code()).
+  std::string_view name() const;
   const std::string& message() const { return message_; }
   // The errno of the failed system call for kIo and kNoSpace errors, else 0.
   int sys_errno() const { return sys_errno_; }
@@ -54,6 +66,7 @@ class Error {
   Errc code_;
   std::string message_;
   int sys_errno_ = 0;
+  std::string name_;  // empty: errc_name(code_)
 };
 
 // An Error for a failed system call: "what: strerror(err)", classified kNoSpace for ENOSPC/EDQUOT.

@@ -5,6 +5,8 @@
 // A request type holds the members of the operation's input (names as in the API model, absent members
 // empty). `from_json` reads a JSON 1.1 body and checks member types (SerializationException); the
 // operation function checks constraints (ValidationException), then the operation's own rules, then acts.
+// The remote client sends the requests it uses with their `to_json`, the inverse of `from_json` (members
+// the operation reads, in the model's order; kds's own members are not sent).
 // Responses with members have `to_json`, in the API model's member order, or, where answers are long
 // (PutRecords, GetRecords), `to_json_text`, written straight to text; operations without output return a
 // Status.
@@ -113,6 +115,7 @@ struct CreateStreamRequest {
   std::optional<int64_t> max_record_kib;  // MaxRecordSizeInKiB
   StreamOptions local;  // kds's own settings, not on the wire; shard_count and max_record_kib are ignored
   static Result<CreateStreamRequest> from_json(Body body);
+  ordered_json to_json() const;
 };
 Status create_stream(const Context& context, const CreateStreamRequest& request);
 
@@ -120,6 +123,7 @@ struct DeleteStreamRequest {
   StreamRef stream;
   std::optional<bool> enforce_consumer_deletion;
   static Result<DeleteStreamRequest> from_json(Body body);
+  ordered_json to_json() const;
 };
 Status delete_stream(const Context& context, const DeleteStreamRequest& request);
 
@@ -128,6 +132,7 @@ struct DescribeStreamRequest {
   std::optional<int64_t> limit;  // default 100
   std::optional<std::string> exclusive_start_shard_id;
   static Result<DescribeStreamRequest> from_json(Body body);
+  ordered_json to_json() const;
 };
 struct DescribeStreamResponse {
   StreamMeta meta;
@@ -141,6 +146,7 @@ Result<DescribeStreamResponse> describe_stream(const Context& context, const Des
 struct DescribeStreamSummaryRequest {
   StreamRef stream;
   static Result<DescribeStreamSummaryRequest> from_json(Body body);
+  ordered_json to_json() const;
 };
 struct DescribeStreamSummaryResponse {
   StreamMeta meta;
@@ -157,6 +163,7 @@ struct ListStreamsRequest {
   std::optional<std::string> exclusive_start_stream_name;
   std::optional<std::string> next_token;
   static Result<ListStreamsRequest> from_json(Body body);
+  ordered_json to_json() const;
 };
 struct ListStreamsResponse {
   std::vector<StreamMeta> streams;  // sorted by name
@@ -311,6 +318,7 @@ struct RetentionPeriodRequest {
   StreamRef stream;
   std::optional<int64_t> retention_period_hours;
   static Result<RetentionPeriodRequest> from_json(Body body);
+  ordered_json to_json() const;
 };
 Status increase_stream_retention_period(const Context& context, const RetentionPeriodRequest& request);
 Status decrease_stream_retention_period(const Context& context, const RetentionPeriodRequest& request);

@@ -1,0 +1,59 @@
+// Where a tool in remote mode sends its requests and as whom: the endpoint, the region and the
+// credentials, resolved as the AWS CLI and SDKs resolve them (the standard chain), so a script that works
+// with `aws kinesis` works with `kds-* --endpoint aws` under the same environment.
+//
+// Remote mode is asked for only by --endpoint or $KDS_ENDPOINT: an AWS_* variable alone never sends
+// anything anywhere.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "kds/status.h"
+
+namespace kds::remote {
+
+// What the command line gave (empty: not given).
+struct RemoteOptions {
+  std::string endpoint;   // --endpoint URL|aws
+  std::string region;     // --region
+  std::string profile;    // --profile
+  std::string ca_bundle;  // --ca-bundle FILE
+};
+
+// An environment variable's value, or nullopt when it is unset or empty. Tests pass their own.
+using Environment = std::function<std::optional<std::string>(std::string_view name)>;
+Environment process_environment();
+
+struct Credentials {
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;  // empty: none
+  std::string source;         // where they came from, for messages: "environment", "~/.aws/credentials [dev]"
+};
+
+struct Target {
+  std::string url;  // scheme://host[:port], no path
+  std::string region;
+  std::string profile;
+  Credentials credentials;
+  std::string ca_bundle;  // empty: the system's
+};
+
+// The endpoint URL as a tool prints it, and whether remote mode applies: nullopt without --endpoint and
+// $KDS_ENDPOINT. Errors (kInvalidArgument): an endpoint that is neither an http(s) URL nor "aws", a
+// profile that does not exist, an unreadable or malformed config file, "aws" without a region;
+// (kAccessDenied) no credentials anywhere, with where they were looked for.
+Result<std::optional<Target>> resolve_target(const RemoteOptions& options, const Environment& environment);
+
+// The credentials of the standard chain for `profile`: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with
+// AWS_SESSION_TOKEN) unless a profile was named on the command line; the profile's keys in the
+// credentials file ($AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials), then in the config file
+// ($AWS_CONFIG_FILE, else ~/.aws/config); then the profile's credential_process, run by /bin/sh, whose
+// standard output is the JSON of the AWS CLI's credential_process (Version 1).
+Result<Credentials> resolve_credentials(const std::string& profile, bool profile_from_command_line,
+                                        const Environment& environment);
+
+}  // namespace kds::remote

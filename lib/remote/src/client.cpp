@@ -1,0 +1,174 @@
+// The remote client (client.h): SigV4-signed JSON 1.1 requests over libcurl.
+#include "kds/remote/client.h"
+
+#include <time.h>
+
+#include <chrono>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "curl_library.h"
+#include "kds/remote/signer.h"
+
+namespace kds::remote {
+
+namespace {
+
+constexpr std::string_view kContentType = "application/x-amz-json-1.1";
+constexpr std::string_view kTargetPrefix = "Kinesis_20131202.";
+constexpr int kAttempts = 3;
+
+size_t append_body(char* data, size_t size, size_t count, void* out) {
+  static_cast<std::string*>(out)->append(data, size * count);
+  return size * count;
+}
+
+// "yyyymmddThhmmssZ" of now.
+std::string amz_date_now() {
+  const time_t now = ::time(nullptr);
+  struct tm utc {};
+  ::gmtime_r(&now, &utc);
+  char text[20];
+  ::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &utc);
+  return text;
+}
+
+bool retryable(const Error& error, std::string_view operation) {
+  switch (error.code()) {
+    case Errc::kUnavailable:
+    case Errc::kThroughputExceeded:
+      return true;
+    case Errc::kLimitExceeded:  // the control plane's rate limit, for reads only: a quota is not transient
+      return operation.starts_with("Describe") || operation.starts_with("List");
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+struct Client::State {
+  const CurlLibrary* curl = nullptr;
+  CURL* easy = nullptr;
+  Target target;
+  std::string host;  // the Host header: the URL's authority
+  std::mt19937_64 random{std::random_device{}()};
+
+  ~State() {
+    if (easy != nullptr) curl->easy_cleanup(easy);
+  }
+};
+
+Client::Client(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Client::Client(Client&&) noexcept = default;
+Client& Client::operator=(Client&&) noexcept = default;
+Client::~Client() = default;
+
+const Target& Client::target() const {
+  return state_->target;
+}
+
+Result<Client> Client::open(Target target) {
+  auto state = std::make_unique<State>();
+  std::string why;
+  state->curl = curl_library(&why);
+  if (state->curl == nullptr) return Error(Errc::kUnavailable, why);
+  state->easy = state->curl->easy_init();
+  if (state->easy == nullptr) return Error(Errc::kUnavailable, "libcurl could not make a handle");
+  const std::string_view url = target.url;
+  state->host = std::string(url.substr(url.find("://") + 3));
+  state->target = std::move(target);
+  return Client(std::move(state));
+}
+
+Result<nlohmann::ordered_json> Client::call(std::string_view operation,
+                                            const nlohmann::ordered_json& request) {
+  const std::string body = request.dump();
+  for (int attempt = 1;; ++attempt) {
+    auto answer = this->attempt(operation, body);
+    if (answer.ok() || attempt == kAttempts || !retryable(answer.error(), operation)) return answer;
+    // Full jitter over 100 ms doubling per attempt, as the SDKs' standard retry mode.
+    const auto cap = std::chrono::milliseconds(100 << attempt);
+    std::uniform_int_distribution<int64_t> pick(0, cap.count());
+    std::this_thread::sleep_for(std::chrono::milliseconds(pick(state_->random)));
+  }
+}
+
+Result<nlohmann::ordered_json> Client::attempt(std::string_view operation, const std::string& body) {
+  State& s = *state_;
+  const Credentials& credentials = s.target.credentials;
+
+  RequestToSign request;
+  request.headers = {{"content-type", std::string(kContentType)},
+                     {"host", s.host},
+                     {"x-amz-date", amz_date_now()},
+                     {"x-amz-target", std::string(kTargetPrefix) + std::string(operation)}};
+  if (!credentials.session_token.empty())
+    request.headers.emplace_back("x-amz-security-token", credentials.session_token);
+  request.body = body;
+
+  const CurlLibrary& curl = *s.curl;
+  curl_slist* headers = nullptr;
+  for (const auto& [name, value] : request.headers)
+    if (name != "host") headers = curl.slist_append(headers, fmt::format("{}: {}", name, value).c_str());
+  const std::string signed_by =
+      "authorization: " + authorization(request, credentials, s.target.region, "kinesis");
+  headers = curl.slist_append(headers, signed_by.c_str());
+  headers = curl.slist_append(headers, "Expect:");  // no 100-continue round trip for large bodies
+
+  std::string answer;
+  char curl_error[CURL_ERROR_SIZE] = "";
+  const std::string url = s.target.url + "/";
+  CURL* easy = s.easy;
+  curl.easy_setopt(easy, CURLOPT_URL, url.c_str());
+  curl.easy_setopt(easy, CURLOPT_POST, 1L);
+  curl.easy_setopt(easy, CURLOPT_POSTFIELDS, body.data());
+  curl.easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl.easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+  curl.easy_setopt(easy, CURLOPT_WRITEFUNCTION, &append_body);
+  curl.easy_setopt(easy, CURLOPT_WRITEDATA, &answer);
+  curl.easy_setopt(easy, CURLOPT_ERRORBUFFER, curl_error);
+  curl.easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl.easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+  curl.easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+  curl.easy_setopt(easy, CURLOPT_TIMEOUT_MS, 120000L);
+  curl.easy_setopt(easy, CURLOPT_USERAGENT, "kds");
+  if (!s.target.ca_bundle.empty()) curl.easy_setopt(easy, CURLOPT_CAINFO, s.target.ca_bundle.c_str());
+  const CURLcode code = curl.easy_perform(easy);
+  curl.easy_setopt(easy, CURLOPT_HTTPHEADER, nullptr);
+  curl.easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
+  curl.slist_free_all(headers);
+  if (code != CURLE_OK) {
+    return Error(
+        Errc::kUnavailable,
+        fmt::format("{}: {}", s.target.url, curl_error[0] != '\0' ? curl_error : curl.easy_strerror(code)));
+  }
+  long status = 0;
+  curl.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  auto json = answer.empty() ? nlohmann::ordered_json::object()
+                             : nlohmann::ordered_json::parse(answer, nullptr, false);
+  if (status == 200) {
+    if (json.is_discarded())
+      return Error(Errc::kUnavailable,
+                   fmt::format("{}: the answer to {} is not JSON", s.target.url, operation));
+    return json;
+  }
+  // An error (wire.md §4): "__type" (possibly "namespace#Name") and "message" (or "Message").
+  std::string type;
+  std::string message;
+  if (json.is_object()) {
+    if (json.contains("__type") && json["__type"].is_string()) type = json["__type"].get<std::string>();
+    for (const char* member : {"message", "Message"})
+      if (json.contains(member) && json[member].is_string()) message = json[member].get<std::string>();
+  }
+  if (const size_t hash = type.rfind('#'); hash != std::string::npos) type.erase(0, hash + 1);
+  if (type.empty()) type = fmt::format("HTTP{}", status);
+  if (message.empty())
+    message = fmt::format("{} answered {} with HTTP status {}", s.target.url, operation, status);
+  return Error::named(errc_from_wire_type(type, static_cast<int>(status)), type, message);
+}
+
+}  // namespace kds::remote

@@ -1,0 +1,36 @@
+#include "kds/remote/waiter.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "kds/api/operations.h"
+
+namespace kds::remote {
+
+Status wait_for_stream(Client& client, const std::string& stream, StreamGoal goal, int64_t timeout_ms) {
+  api::DescribeStreamSummaryRequest request;
+  request.stream.name = stream;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::chrono::milliseconds pause(100);
+  std::string status;
+  for (;;) {
+    auto answer = client.call("DescribeStreamSummary", request.to_json());
+    if (!answer.ok()) {
+      if (goal == StreamGoal::kGone && answer.error().code() == Errc::kResourceNotFound) return {};
+      return answer.error();
+    }
+    status = answer->value("/StreamDescriptionSummary/StreamStatus"_json_pointer, std::string());
+    if (goal == StreamGoal::kActive && status == "ACTIVE") return {};
+    if (std::chrono::steady_clock::now() + pause > deadline) break;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(5000));
+  }
+  return Error(Errc::kResourceInUse,
+               fmt::format("stream {} is still {} after {} s; stopped waiting for it to {}", stream, status,
+                           timeout_ms / 1000, goal == StreamGoal::kActive ? "become ACTIVE" : "be deleted"));
+}
+
+}  // namespace kds::remote

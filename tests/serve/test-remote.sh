@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Remote mode (--endpoint) of kds-create-stream, kds-delete-stream, kds-list-streams and kds-describe-stream:
+# against a kds-serve that verifies signatures (the AWS CLI sees what the tools made) and against kinesalite,
+# a server no one here wrote (its streams take time to become ACTIVE and to go: the tools wait). Each mistake
+# gets one line and its documented status, the endpoint is left unchanged, and the local store is never made.
+source "$(dirname "$0")/lib.sh"
+creds="$TEST_DIR/credentials"
+cat >"$creds" <<'CREDS'
+[default]
+aws_access_key_id = AKIDREMOTE
+aws_secret_access_key = remote/secret+key
+
+[temporary]
+aws_access_key_id = ASIAREMOTE
+aws_secret_access_key = temp-secret
+aws_session_token = session-token-1
+CREDS
+cat >"$TEST_DIR/config" <<CONFIG
+[profile from-process]
+region = us-east-1
+credential_process = printf '{"Version": 1, "AccessKeyId": "ASIAREMOTE", "SecretAccessKey": "temp-secret", "SessionToken": "session-token-1"}'
+CONFIG
+
+start_server --store "$TEST_DIR/served" --credentials "$creds"
+# The tools find the keys as the AWS CLI would: the default profile of the credentials file.
+export AWS_SHARED_CREDENTIALS_FILE=$creds AWS_CONFIG_FILE=$TEST_DIR/config
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+aws_as_default() {
+  AWS_ACCESS_KEY_ID=AKIDREMOTE AWS_SECRET_ACCESS_KEY=remote/secret+key aws_kinesis "$@"
+}
+remote=(--endpoint "$ENDPOINT")
+
+kds-create-stream "${remote[@]}" orders --shard-count 3 || fail "create-stream --endpoint"
+kds-create-stream "${remote[@]}" events --retention-period-hours 48 --max-record-size 2M ||
+  fail "create-stream --endpoint with a retention period and a record size"
+# The server's store, read by a local tool at the same time.
+kds-describe-stream --store "$TEST_DIR/served" events >"$TEST_DIR/text" || fail "local describe of events"
+grep -q "^Retention     48 hours$" "$TEST_DIR/text" || fail "retention set remotely: $(cat "$TEST_DIR/text")"
+grep -q "^Max record    2 MiB$" "$TEST_DIR/text" || fail "record size set remotely: $(cat "$TEST_DIR/text")"
+
+assert_eq "$(kds-list-streams "${remote[@]}" | tr '\n' ' ')" "events orders " "list-streams --endpoint"
+kds-list-streams "${remote[@]}" --output json >"$TEST_DIR/mine.json" || fail "list-streams --output json"
+aws_as_default list-streams >"$TEST_DIR/theirs.json" || fail "aws list-streams"
+# The AWS CLI prints timestamps as text and leaves out members its older model lacks: compare the rest.
+"$PYTHON" - "$TEST_DIR/mine.json" "$TEST_DIR/theirs.json" <<'PY' || fail "list-streams JSON as the AWS CLI's"
+import json, sys
+mine, theirs = (json.load(open(p)) for p in sys.argv[1:])
+assert mine["StreamNames"] == theirs["StreamNames"] == ["events", "orders"], (mine, theirs)
+assert mine["HasMoreStreams"] is False
+assert [s["StreamARN"] for s in mine["StreamSummaries"]] == [s["StreamARN"] for s in theirs["StreamSummaries"]]
+PY
+
+# describe-stream: DescribeStream's answer with the endpoint beside it, and the text form.
+kds-describe-stream "${remote[@]}" orders --output json >"$TEST_DIR/mine.json" || fail "describe --output json"
+aws_as_default describe-stream --stream-name orders >"$TEST_DIR/theirs.json" || fail "aws describe-stream"
+"$PYTHON" - "$TEST_DIR/mine.json" "$TEST_DIR/theirs.json" "$ENDPOINT" <<'PY' || fail "describe JSON"
+import json, sys
+mine, theirs = (json.load(open(p)) for p in sys.argv[1:3])
+assert mine.pop("Endpoint") == sys.argv[3]
+m, t = mine["StreamDescription"], theirs["StreamDescription"]
+for member in ("StreamName", "StreamARN", "StreamStatus", "Shards", "RetentionPeriodHours", "EncryptionType"):
+    assert m[member] == t[member], (member, m, t)
+assert m["HasMoreShards"] is False and len(m["Shards"]) == 3
+PY
+kds-describe-stream "${remote[@]}" orders >"$TEST_DIR/text" || fail "describe text"
+grep -q "^Endpoint      $ENDPOINT$" "$TEST_DIR/text" || fail "describe names the endpoint: $(cat "$TEST_DIR/text")"
+grep -q "^Shards        3 open, 0 closed$" "$TEST_DIR/text" || fail "describe counts shards: $(cat "$TEST_DIR/text")"
+grep -q "^shardId-000000000002  226854911280625642308916404954512140970  340282366920938463463374607431768211455" \
+  "$TEST_DIR/text" || fail "describe shows the ranges: $(cat "$TEST_DIR/text")"
+
+# Other ways to the same credentials and endpoint: KDS_ENDPOINT, a profile with a session token (--profile
+# passes over the environment's keys), a credential_process.
+assert_eq "$(KDS_ENDPOINT=$ENDPOINT kds-list-streams | wc -l)" "2" "KDS_ENDPOINT"
+assert_eq "$(AWS_ACCESS_KEY_ID=bad AWS_SECRET_ACCESS_KEY=bad kds-list-streams "${remote[@]}" --profile temporary |
+  wc -l)" "2" "--profile with a session token"
+assert_eq "$(AWS_PROFILE=from-process kds-list-streams "${remote[@]}" | wc -l)" "2" "credential_process"
+[[ ! -e $KDS_STORE ]] || fail "remote mode made the local store"
+
+# Mistakes: one line each, the documented status, nothing changed.
+before=$(aws_as_default list-streams)
+expect_error 3 "^kds-describe-stream: ResourceNotFoundException: Stream nope under account 000000000000 not found\.$" \
+  kds-describe-stream "${remote[@]}" nope
+expect_error 4 "^kds-create-stream: ResourceInUseException: Stream orders under account 000000000000 already exists\.$" \
+  kds-create-stream "${remote[@]}" orders
+expect_error 2 "^kds-create-stream: InvalidArgumentException: StreamMode ON_DEMAND is not supported" \
+  kds-create-stream "${remote[@]}" ondemand --mode on-demand
+expect_error 2 "^kds-create-stream: --compression: the local store's compression, which a Kinesis endpoint has no operation for; leave it out with --endpoint" \
+  kds-create-stream "${remote[@]}" new --compression zstd
+expect_error 2 "^kds-create-stream: --max-bytes: a size cap of the local store, which a Kinesis endpoint" \
+  kds-create-stream "${remote[@]}" new --max-bytes 10M
+expect_error 8 "^kds-list-streams: InvalidSignatureException: The request signature we calculated does not match" \
+  env AWS_ACCESS_KEY_ID=AKIDREMOTE AWS_SECRET_ACCESS_KEY=not-the-secret kds-list-streams "${remote[@]}"
+expect_error 8 "^kds-list-streams: UnrecognizedClientException: The security token included in the request is invalid\.$" \
+  env AWS_ACCESS_KEY_ID=AKIDUNKNOWN AWS_SECRET_ACCESS_KEY=x kds-list-streams "${remote[@]}"
+expect_error 8 "^kds-list-streams: InvalidSignatureException: Credential should be scoped to a valid region" \
+  kds-list-streams "${remote[@]}" --region eu-west-1
+expect_error 8 "^kds-list-streams: NoCredentials: no AWS credentials found; looked in AWS_ACCESS_KEY_ID, $TEST_DIR/absent \[default\], $TEST_DIR/absent \[profile default\] \(keys or credential_process\)$" \
+  env AWS_SHARED_CREDENTIALS_FILE="$TEST_DIR/absent" AWS_CONFIG_FILE="$TEST_DIR/absent" kds-list-streams "${remote[@]}"
+expect_error 2 "^kds-list-streams: InvalidArgumentException: profile 'nope' is in neither $TEST_DIR/config nor $creds$" \
+  kds-list-streams "${remote[@]}" --profile nope
+expect_error 9 "^kds-list-streams: ServiceUnavailable: http://127\.0\.0\.1:1: .*(onnect|refused)" \
+  kds-list-streams --endpoint http://127.0.0.1:1
+expect_error 2 "^kds-list-streams: InvalidArgumentException: --endpoint: 'ftp://h' is neither aws nor an http:// or https:// URL$" \
+  kds-list-streams --endpoint ftp://h
+expect_error 2 "^kds-list-streams: --region needs --endpoint \(or KDS_ENDPOINT\)" kds-list-streams --region eu-west-1
+expect_error 2 "^kds-list-streams: InvalidArgumentException: --endpoint aws needs a region" \
+  env -u AWS_REGION -u AWS_DEFAULT_REGION kds-list-streams --endpoint aws
+assert_eq "$(aws_as_default list-streams)" "$before" "a refused command changed the endpoint's streams"
+if grep -rq -e "remote/secret+key" -e "temp-secret" -e "not-the-secret" "$TEST_DIR/err"; then
+  fail "a secret in an error: $(cat "$TEST_DIR/err")"
+fi
+[[ ! -e $KDS_STORE ]] || fail "remote mode made the local store"
+
+kds-delete-stream "${remote[@]}" orders || fail "delete-stream --endpoint"
+expect_error 3 "ResourceNotFoundException" kds-delete-stream "${remote[@]}" orders
+assert_eq "$(kds-list-streams "${remote[@]}")" "events" "after delete-stream --endpoint"
+stop_server || fail "kds-serve did not stop cleanly"
+
+# kinesalite: a stream is CREATING for a while and DELETING for a while; the tools wait as the AWS CLI's
+# waiters do, or return at once with --no-wait.
+port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+node "$KDS_SOURCE/tests/serve/js/node_modules/kinesalite/cli.js" --port "$port" --createStreamMs 400 \
+  --deleteStreamMs 400 --updateStreamMs 400 >"$TEST_DIR/kinesalite.out" 2>&1 &
+for _ in $(seq 1 200); do
+  grep -q "Listening" "$TEST_DIR/kinesalite.out" && break
+  sleep 0.05
+done
+other=(--endpoint "http://127.0.0.1:$port")
+export AWS_ACCESS_KEY_ID=any AWS_SECRET_ACCESS_KEY=any
+kds-create-stream "${other[@]}" smoke --shard-count 2 --retention-period-hours 36 || fail "create on kinesalite"
+kds-describe-stream "${other[@]}" smoke >"$TEST_DIR/text" || fail "describe on kinesalite"
+grep -q "^Status        ACTIVE$" "$TEST_DIR/text" || fail "create-stream returned before ACTIVE: $(cat "$TEST_DIR/text")"
+grep -q "^Retention     36 hours$" "$TEST_DIR/text" || fail "retention on kinesalite: $(cat "$TEST_DIR/text")"
+grep -q "^Shards        2 open, 0 closed$" "$TEST_DIR/text" || fail "shards on kinesalite: $(cat "$TEST_DIR/text")"
+kds-create-stream "${other[@]}" quick --no-wait || fail "create --no-wait on kinesalite"
+assert_eq "$(kds-describe-stream "${other[@]}" quick | sed -n 's/^Status *//p')" "CREATING" "--no-wait returns at once"
+assert_eq "$(kds-list-streams "${other[@]}" | tr '\n' ' ')" "quick smoke " "list-streams on kinesalite"
+kds-delete-stream "${other[@]}" smoke || fail "delete on kinesalite"
+expect_error 3 "^kds-describe-stream: ResourceNotFoundException: Stream smoke under account 000000000000 not found\.$" \
+  kds-describe-stream "${other[@]}" smoke
+expect_error 4 "^kds-create-stream: ResourceInUseException: " kds-create-stream "${other[@]}" quick
+[[ ! -e $KDS_STORE ]] || fail "remote mode made the local store"
+pass
