@@ -1,14 +1,41 @@
 // kds-set-retention: raise or lower a stream's retention period, and set or remove its size cap.
 #include "common/cli.h"
+#include "common/remote.h"
 #include "common/text.h"
+#include "kds/api/operations.h"
+#include "kds/remote/streams.h"
 #include "kds/retention.h"
 
 using namespace kds;
 using namespace kds::cli;
 
+namespace {
+
+// Increase- or DecreaseStreamRetentionPeriod, whichever moves the period the stream has to `hours`.
+int set_remote(remote::Client& client, const std::string& stream, int64_t hours, bool no_wait) {
+  api::DescribeStreamSummaryRequest describe;
+  describe.stream.name = stream;
+  auto summary = client.call("DescribeStreamSummary", describe.to_json());
+  if (!summary.ok()) return fail(summary.error());
+  const int64_t current =
+      summary->value("/StreamDescriptionSummary/RetentionPeriodHours"_json_pointer, int64_t{0});
+  if (current == hours) return kExitOk;
+  api::RetentionPeriodRequest request;
+  request.stream.name = stream;
+  request.retention_period_hours = hours;
+  auto changed = remote::change_stream(
+      client, hours > current ? "IncreaseStreamRetentionPeriod" : "DecreaseStreamRetentionPeriod",
+      request.to_json(), stream, no_wait);
+  return changed.ok() ? kExitOk : fail(changed.error());
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   StreamName stream_name;
   std::string store_option, hours_text, max_bytes;
+  remote::RemoteOptions remote_options;
+  bool no_wait = false;
   CLI::App* app_ptr = nullptr;
   return run(
       argc, argv, "kds-set-retention",
@@ -23,6 +50,8 @@ int main(int argc, char** argv) {
                "Cap each shard at SIZE, deleting its oldest segments (K/M/G; 0 or none removes the cap)")
             ->type_name("SIZE");
         add_store_option(app, &store_option);
+        add_remote_options(app, &remote_options);
+        add_no_wait_option(app, &no_wait);
       },
       [&] {
         const std::string stream =
@@ -34,6 +63,12 @@ int main(int argc, char** argv) {
         const auto hours = parse_hours(hours_text);
         if (!hours)
           throw UsageError("HOURS: '" + hours_text + "' is not a number of hours (e.g. 48, 36h, 7d)");
+        auto client = remote_client(remote_options);
+        if (!client.ok()) return fail(client.error());
+        if (*client) {
+          refuse_local_only(*app_ptr, {{"--max-bytes", "a size cap of the local store"}});
+          return set_remote(**client, stream, *hours, no_wait);
+        }
         std::optional<uint64_t> cap;
         if (app_ptr->count("--max-bytes") > 0) {
           cap = parse_size_cap(max_bytes);

@@ -1,5 +1,6 @@
 // kds-stop-stream-encryption: store a stream's new batches unencrypted.
 #include "common/cli.h"
+#include "common/remote.h"
 #include "kds/api/operations.h"
 
 using namespace kds;
@@ -7,7 +8,9 @@ using namespace kds::cli;
 
 int main(int argc, char** argv) {
   StreamName stream_name;
-  std::string store_option;
+  std::string store_option, key_id;
+  remote::RemoteOptions remote_options;
+  bool no_wait = false;
   CLI::App* app_ptr = nullptr;
   return run(
       argc, argv, "kds-stop-stream-encryption",
@@ -16,9 +19,27 @@ int main(int argc, char** argv) {
         app_ptr = &app;
         add_stream_operand(app, &stream_name);
         add_store_option(app, &store_option);
+        add_remote_options(app, &remote_options);
+        add_key_id_option(app, &key_id);
+        add_no_wait_option(app, &no_wait);
       },
       [&] {
         const std::string stream = resolve_stream(*app_ptr, stream_name);
+        auto client = remote_client(remote_options);
+        if (!client.ok()) return fail(client.error());
+        if (*client) {
+          if (key_id.empty()) {  // StopStreamEncryption names the key in use: the stream says which
+            api::DescribeStreamSummaryRequest describe;
+            describe.stream.name = stream;
+            auto summary = (*client)->call("DescribeStreamSummary", describe.to_json());
+            if (!summary.ok()) return fail(summary.error());
+            key_id = summary->value("/StreamDescriptionSummary/KeyId"_json_pointer,
+                                    std::string("alias/aws/kinesis"));
+          }
+          return change_encryption(**client, "StopStreamEncryption", stream, key_id, no_wait);
+        }
+        if (!key_id.empty())
+          throw UsageError("--key-id names a KMS key of a Kinesis endpoint: give it with --endpoint");
         auto store = open_store(store_option);
         if (!store.ok()) return fail(store.error());
         api::StreamEncryptionRequest request;

@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include "cli.h"
+#include "kds/api/operations.h"
+#include "kds/remote/streams.h"
+#include "output.h"
 
 namespace kds::cli {
 
@@ -48,6 +51,40 @@ void refuse_local_only(const CLI::App& app,
                       option, what));
     }
   }
+}
+
+void add_key_id_option(CLI::App& app, std::string* key_id) {
+  app.add_option("--key-id", *key_id,
+                 "With --endpoint: the KMS key (id, ARN, alias name or alias ARN; default alias/aws/kinesis)")
+      ->type_name("KEY");
+}
+
+int change_encryption(remote::Client& client, std::string_view operation, const std::string& stream,
+                      const std::string& key_id, bool no_wait) {
+  api::StreamEncryptionRequest request;
+  request.stream.name = stream;
+  request.encryption_type = "KMS";
+  request.key_id = key_id;
+  auto changed = remote::change_stream(client, operation, request.to_json(), stream, no_wait);
+  return changed.ok() ? kExitOk : fail(changed.error());
+}
+
+int print_children(remote::Client& client, const std::string& stream, const std::string& parent,
+                   const std::string& output) {
+  auto described = remote::describe_stream(client, stream);
+  if (!described.ok()) return fail(described.error());
+  const auto children = remote::children_of((*described)["StreamDescription"]["Shards"], parent);
+  Output& out = Output::standard();
+  if (output == "json") {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const auto& child : children)
+      list.push_back(remote::child_shard(child));
+    out.write(nlohmann::ordered_json{{"ChildShards", list}}.dump(4) + "\n");
+  } else {
+    for (const auto& child : children)
+      out.write(child.value("ShardId", "") + "\n");
+  }
+  return kExitOk;
 }
 
 }  // namespace kds::cli

@@ -29,4 +29,15 @@ Result<std::optional<remote::Client>> remote_client(const remote::RemoteOptions&
 void refuse_local_only(const CLI::App& app,
                        std::initializer_list<std::pair<const char*, const char*>> local_only);
 
+// `--key-id KEY`: the KMS key of Start- and StopStreamEncryption on an endpoint.
+void add_key_id_option(CLI::App& app, std::string* key_id);
+// Start- or StopStreamEncryption (`operation`) on an endpoint with `key_id`, then waiting unless `no_wait`.
+int change_encryption(remote::Client& client, std::string_view operation, const std::string& stream,
+                      const std::string& key_id, bool no_wait);
+
+// After a split or a merge of `parent`: prints the shards it became, as the local tools print theirs (ids
+// one per line, or {"ChildShards": [...]} with --output json).
+int print_children(remote::Client& client, const std::string& stream, const std::string& parent,
+                   const std::string& output);
+
 }  // namespace kds::cli

@@ -9,6 +9,7 @@
 #include "kds/clock.h"
 #include "kds/compression.h"
 #include "kds/errors.h"
+#include "kds/remote/streams.h"
 #include "kds/shard_summary.h"
 #include "kds/store.h"
 #include "kds/timestamp.h"
@@ -147,24 +148,7 @@ namespace {
 
 // DescribeStream, every page of shards, with "Endpoint" beside StreamDescription.
 Result<ordered_json> describe_remote(remote::Client& client, const std::string& stream) {
-  api::DescribeStreamRequest request;
-  request.stream.name = stream;
-  ordered_json doc;
-  ordered_json shards = ordered_json::array();
-  for (;;) {
-    KDS_ASSIGN(const ordered_json page, client.call("DescribeStream", request.to_json()));
-    const auto description = page.value("StreamDescription", ordered_json::object());
-    const auto listed = description.value("Shards", ordered_json::array());
-    for (const auto& shard : listed)
-      shards.push_back(shard);
-    if (listed.empty() || !description.value("HasMoreShards", false)) {
-      doc = page;
-      break;
-    }
-    request.exclusive_start_shard_id = listed.back().value("ShardId", "");
-  }
-  doc["StreamDescription"]["Shards"] = std::move(shards);
-  doc["StreamDescription"]["HasMoreShards"] = false;
+  KDS_ASSIGN(ordered_json doc, remote::describe_stream(client, stream));
   doc["Endpoint"] = client.target().url;
   return doc;
 }
@@ -188,7 +172,7 @@ Result<std::string> describe_remote_text(remote::Client& client, const std::stri
   const ordered_json& shards = description["Shards"];
   size_t open = 0;
   for (const auto& shard : shards)
-    open += shard["SequenceNumberRange"].contains("EndingSequenceNumber") ? 0 : 1;
+    open += remote::is_open(shard) ? 1 : 0;
   std::string text;
   text += settings_line("Stream", text_of(description, "StreamName"));
   text += settings_line("ARN", text_of(description, "StreamARN"));
@@ -210,8 +194,8 @@ Result<std::string> describe_remote_text(remote::Client& client, const std::stri
   for (const auto& shard : shards) {
     std::string parents = shard.contains("ParentShardId") ? text_of(shard, "ParentShardId") : "-";
     if (shard.contains("AdjacentParentShardId")) parents += "," + text_of(shard, "AdjacentParentShardId");
-    const bool closed = shard["SequenceNumberRange"].contains("EndingSequenceNumber");
-    text += fmt::format("{:<22}{:<8}{}\n", text_of(shard, "ShardId"), closed ? "closed" : "open", parents);
+    text += fmt::format("{:<22}{:<8}{}\n", text_of(shard, "ShardId"),
+                        remote::is_open(shard) ? "open" : "closed", parents);
   }
   text += kRangesHeading;
   for (const auto& shard : shards) {

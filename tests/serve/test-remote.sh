@@ -111,6 +111,47 @@ if grep -rq -e "remote/secret+key" -e "temp-secret" -e "not-the-secret" "$TEST_D
 fi
 [[ ! -e $KDS_STORE ]] || fail "remote mode made the local store"
 
+# Resharding, retention and encryption, each answered once the stream is ACTIVE again.
+kds-split-shard "${remote[@]}" orders 0 >"$TEST_DIR/children" || fail "split-shard --endpoint"
+aws_as_default describe-stream --stream-name orders >"$TEST_DIR/theirs.json"
+"$PYTHON" - "$TEST_DIR/theirs.json" "$TEST_DIR/children" <<'PY' || fail "split-shard printed the children"
+import json, sys
+shards = json.load(open(sys.argv[1]))["StreamDescription"]["Shards"]
+children = [s["ShardId"] for s in shards if s.get("ParentShardId") == "shardId-000000000000"]
+assert len(children) == 2 and open(sys.argv[2]).read().split() == children, (children, open(sys.argv[2]).read())
+lower = next(s for s in shards if s["ShardId"] == children[0])
+# The midpoint of shard 0's range, as the local tool splits by default.
+assert int(lower["HashKeyRange"]["EndingHashKey"]) == 113427455640312821154458202477256070484 // 2 - 1, lower
+PY
+read -r lower upper <<<"$(tr '\n' ' ' <"$TEST_DIR/children")"
+kds-merge-shards "${remote[@]}" orders "$lower" "$upper" --output json >"$TEST_DIR/merged.json" ||
+  fail "merge-shards --endpoint"
+"$PYTHON" - "$TEST_DIR/merged.json" "$lower" "$upper" <<'PY' || fail "merge-shards printed the child"
+import json, sys
+child, = json.load(open(sys.argv[1]))["ChildShards"]
+assert child["ParentShards"] == sys.argv[2:] and child["HashKeyRange"]["StartingHashKey"] == "0", child
+PY
+assert_eq "$(kds-update-shard-count "${remote[@]}" orders 2 | wc -l)" "2" "update-shard-count --endpoint"
+grep -q "^Shards        2 open, " <(kds-describe-stream "${remote[@]}" orders) || fail "two open shards after update"
+kds-set-retention "${remote[@]}" events 72 && kds-set-retention "${remote[@]}" orders 24 ||
+  fail "set-retention --endpoint"
+grep -q "^Retention     72 hours$" <(kds-describe-stream "${remote[@]}" events) || fail "retention raised remotely"
+kds-set-retention "${remote[@]}" events 30 || fail "set-retention --endpoint, lower"
+grep -q "^Retention     30 hours$" <(kds-describe-stream "${remote[@]}" events) || fail "retention lowered remotely"
+expect_error 2 "^kds-set-retention: --max-bytes: a size cap of the local store, which a Kinesis endpoint" \
+  kds-set-retention "${remote[@]}" events 48 --max-bytes 1G
+# kds-serve's KeyIds are key files' paths.
+head -c 32 /dev/urandom >"$TEST_DIR/key" && chmod 600 "$TEST_DIR/key"
+kds-start-stream-encryption "${remote[@]}" events --key-id "$TEST_DIR/key" || fail "start-stream-encryption --endpoint"
+grep -q "^Encryption    KMS (key .*)$" <(kds-describe-stream "${remote[@]}" events) ||
+  fail "encryption started remotely: $(kds-describe-stream "${remote[@]}" events)"
+kds-stop-stream-encryption "${remote[@]}" events || fail "stop-stream-encryption --endpoint"
+grep -q "^Encryption    NONE$" <(kds-describe-stream "${remote[@]}" events) || fail "encryption stopped remotely"
+expect_error 2 "^kds-start-stream-encryption: --key-id names a KMS key of a Kinesis endpoint" \
+  kds-start-stream-encryption --store "$TEST_DIR/served" events --key-id alias/aws/kinesis
+expect_error 3 "^kds-split-shard: ResourceNotFoundException: Could not find shard shardId-000000000099 in stream orders at $ENDPOINT\.$" \
+  kds-split-shard "${remote[@]}" orders shardId-000000000099
+
 kds-delete-stream "${remote[@]}" orders || fail "delete-stream --endpoint"
 expect_error 3 "ResourceNotFoundException" kds-delete-stream "${remote[@]}" orders
 assert_eq "$(kds-list-streams "${remote[@]}")" "events" "after delete-stream --endpoint"
@@ -121,6 +162,7 @@ stop_server || fail "kds-serve did not stop cleanly"
 port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 node "$KDS_SOURCE/tests/serve/js/node_modules/kinesalite/cli.js" --port "$port" --createStreamMs 400 \
   --deleteStreamMs 400 --updateStreamMs 400 >"$TEST_DIR/kinesalite.out" 2>&1 &
+kinesalite_pid=$!
 for _ in $(seq 1 200); do
   grep -q "Listening" "$TEST_DIR/kinesalite.out" && break
   sleep 0.05
@@ -135,9 +177,13 @@ grep -q "^Shards        2 open, 0 closed$" "$TEST_DIR/text" || fail "shards on k
 kds-create-stream "${other[@]}" quick --no-wait || fail "create --no-wait on kinesalite"
 assert_eq "$(kds-describe-stream "${other[@]}" quick | sed -n 's/^Status *//p')" "CREATING" "--no-wait returns at once"
 assert_eq "$(kds-list-streams "${other[@]}" | tr '\n' ' ')" "quick smoke " "list-streams on kinesalite"
+kds-split-shard "${other[@]}" smoke 1 >"$TEST_DIR/children" || fail "split-shard on kinesalite"
+assert_eq "$(tr '\n' ' ' <"$TEST_DIR/children")" "shardId-000000000002 shardId-000000000003 " "split on kinesalite"
+grep -q "^Status        ACTIVE$" <(kds-describe-stream "${other[@]}" smoke) || fail "split returned before ACTIVE"
 kds-delete-stream "${other[@]}" smoke || fail "delete on kinesalite"
 expect_error 3 "^kds-describe-stream: ResourceNotFoundException: Stream smoke under account 000000000000 not found\.$" \
   kds-describe-stream "${other[@]}" smoke
 expect_error 4 "^kds-create-stream: ResourceInUseException: " kds-create-stream "${other[@]}" quick
 [[ ! -e $KDS_STORE ]] || fail "remote mode made the local store"
+kill "$kinesalite_pid" && wait "$kinesalite_pid" 2>/dev/null || true
 pass

@@ -320,6 +320,30 @@ TEST_CASE("requests the remote client sends read back as the server reads them")
   retention.stream.name = "orders";
   retention.retention_period_hours = 48;
   CHECK(round_trip(retention) == R"({"RetentionPeriodHours":48,"StreamName":"orders"})");
+  kds::api::SplitShardRequest split;
+  split.stream.name = "orders";
+  split.shard_to_split = "shardId-000000000000";
+  split.new_starting_hash_key = "42";
+  CHECK(round_trip(split) ==
+        R"({"NewStartingHashKey":"42","StreamName":"orders","ShardToSplit":"shardId-000000000000"})");
+  kds::api::MergeShardsRequest merge;
+  merge.stream.name = "orders";
+  merge.shard_to_merge = "shardId-000000000001";
+  merge.adjacent_shard_to_merge = "shardId-000000000002";
+  CHECK(round_trip(merge) == R"({"ShardToMerge":"shardId-000000000001","AdjacentShardToMerge":)"
+                             R"("shardId-000000000002","StreamName":"orders"})");
+  kds::api::UpdateShardCountRequest update;
+  update.stream.name = "orders";
+  update.target_shard_count = 8;
+  update.scaling_type = "UNIFORM_SCALING";
+  CHECK(round_trip(update) ==
+        R"({"TargetShardCount":8,"ScalingType":"UNIFORM_SCALING","StreamName":"orders"})");
+  kds::api::StreamEncryptionRequest encryption;
+  encryption.stream.name = "orders";
+  encryption.encryption_type = "KMS";
+  encryption.key_id = "alias/aws/kinesis";
+  CHECK(round_trip(encryption) ==
+        R"({"EncryptionType":"KMS","KeyId":"alias/aws/kinesis","StreamName":"orders"})");
 }
 
 TEST_CASE("sigv4: the client's signatures equal botocore's for generated requests") {

@@ -24,6 +24,14 @@ Result<SplitShardRequest> SplitShardRequest::from_json(Body body) {
   return finish_reading(reader, std::move(request));
 }
 
+ordered_json SplitShardRequest::to_json() const {
+  ordered_json out = ordered_json::object();
+  put_member(&out, "NewStartingHashKey", new_starting_hash_key);
+  put_stream(&out, stream);
+  put_member(&out, "ShardToSplit", shard_to_split);
+  return out;
+}
+
 Result<SplitResult> split_shard(const Context& context, const SplitShardRequest& request) {
   Validator validator;
   validator.string("newStartingHashKey", request.new_starting_hash_key, !request.midpoint_when_absent,
@@ -47,6 +55,14 @@ Result<MergeShardsRequest> MergeShardsRequest::from_json(Body body) {
   return finish_reading(reader, std::move(request));
 }
 
+ordered_json MergeShardsRequest::to_json() const {
+  ordered_json out = ordered_json::object();
+  put_member(&out, "ShardToMerge", shard_to_merge);
+  put_member(&out, "AdjacentShardToMerge", adjacent_shard_to_merge);
+  put_stream(&out, stream);
+  return out;
+}
+
 Result<uint32_t> merge_shards(const Context& context, const MergeShardsRequest& request) {
   Validator validator;
   validator.name("shardToMerge", request.shard_to_merge, true);
@@ -65,6 +81,14 @@ Result<UpdateShardCountRequest> UpdateShardCountRequest::from_json(Body body) {
   request.scaling_type = reader.string("ScalingType");
   request.stream = read_stream(reader);
   return finish_reading(reader, std::move(request));
+}
+
+ordered_json UpdateShardCountRequest::to_json() const {
+  ordered_json out = ordered_json::object();
+  put_member(&out, "TargetShardCount", target_shard_count);
+  put_member(&out, "ScalingType", scaling_type);
+  put_stream(&out, stream);
+  return out;
 }
 
 ordered_json UpdateShardCountResponse::to_json() const {
@@ -154,6 +178,14 @@ Result<StreamEncryptionRequest> StreamEncryptionRequest::from_json(Body body) {
   request.key_id = reader.string("KeyId");
   request.stream = read_stream(reader);
   return finish_reading(reader, std::move(request));
+}
+
+ordered_json StreamEncryptionRequest::to_json() const {
+  ordered_json out = ordered_json::object();
+  put_member(&out, "EncryptionType", encryption_type);
+  put_member(&out, "KeyId", key_id);
+  put_stream(&out, stream);
+  return out;
 }
 
 namespace {

@@ -284,6 +284,7 @@ struct SplitShardRequest {
   std::optional<std::string> new_starting_hash_key;
   bool midpoint_when_absent = false;  // kds's own: split at the midpoint without NewStartingHashKey
   static Result<SplitShardRequest> from_json(Body body);
+  ordered_json to_json() const;
 };
 // The children (not on the wire: SplitShard has no output).
 Result<SplitResult> split_shard(const Context& context, const SplitShardRequest& request);
@@ -293,6 +294,7 @@ struct MergeShardsRequest {
   std::optional<std::string> shard_to_merge;
   std::optional<std::string> adjacent_shard_to_merge;
   static Result<MergeShardsRequest> from_json(Body body);
+  ordered_json to_json() const;
 };
 // The child (not on the wire: MergeShards has no output).
 Result<uint32_t> merge_shards(const Context& context, const MergeShardsRequest& request);
@@ -302,6 +304,7 @@ struct UpdateShardCountRequest {
   std::optional<int64_t> target_shard_count;
   std::optional<std::string> scaling_type;
   static Result<UpdateShardCountRequest> from_json(Body body);
+  ordered_json to_json() const;
 };
 struct UpdateShardCountResponse {
   std::string stream_name;
@@ -329,6 +332,7 @@ struct StreamEncryptionRequest {
   std::optional<std::string> encryption_type;
   std::optional<std::string> key_id;
   static Result<StreamEncryptionRequest> from_json(Body body);
+  ordered_json to_json() const;
 };
 Status start_stream_encryption(const Context& context, const StreamEncryptionRequest& request);
 Status stop_stream_encryption(const Context& context, const StreamEncryptionRequest& request);

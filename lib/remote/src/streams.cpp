@@ -1,0 +1,99 @@
+#include "kds/remote/streams.h"
+
+#include <algorithm>
+
+#include "kds/api/operations.h"
+#include "kds/hash_key.h"
+#include "kds/remote/waiter.h"
+#include "kds/shard_id.h"
+
+namespace kds::remote {
+
+Result<ordered_json> describe_stream(Client& client, const std::string& stream) {
+  api::DescribeStreamRequest request;
+  request.stream.name = stream;
+  ordered_json shards = ordered_json::array();
+  for (;;) {
+    KDS_ASSIGN(ordered_json page, client.call("DescribeStream", request.to_json()));
+    ordered_json& description = page["StreamDescription"];
+    const ordered_json listed = description.value("Shards", ordered_json::array());
+    for (const auto& shard : listed)
+      shards.push_back(shard);
+    if (listed.empty() || !description.value("HasMoreShards", false)) {
+      description["Shards"] = std::move(shards);
+      description["HasMoreShards"] = false;
+      return page;
+    }
+    request.exclusive_start_shard_id = listed.back().value("ShardId", "");
+  }
+}
+
+Result<ordered_json> change_stream(Client& client, std::string_view operation, const ordered_json& request,
+                                   const std::string& stream, bool no_wait) {
+  KDS_ASSIGN(ordered_json answer, client.call(operation, request));
+  if (!no_wait) KDS_TRY(wait_for_stream(client, stream, StreamGoal::kActive));
+  return answer;
+}
+
+bool is_open(const ordered_json& shard) {
+  const auto range = shard.find("SequenceNumberRange");
+  return range == shard.end() || !range->contains("EndingSequenceNumber");
+}
+
+std::vector<ordered_json> children_of(const ordered_json& shards, std::string_view parent) {
+  std::vector<ordered_json> children;
+  for (const auto& shard : shards) {
+    if (shard.value("ParentShardId", "") == parent || shard.value("AdjacentParentShardId", "") == parent)
+      children.push_back(shard);
+  }
+  return children;
+}
+
+namespace {
+u128 starting_hash_key(const ordered_json& shard) {
+  const auto range = shard.find("HashKeyRange");
+  if (range == shard.end()) return 0;
+  return parse_decimal_u128(range->value("StartingHashKey", "0")).value_or(0);
+}
+}  // namespace
+
+std::vector<ordered_json> open_in_hash_order(const ordered_json& shards) {
+  std::vector<ordered_json> open;
+  for (const auto& shard : shards)
+    if (is_open(shard)) open.push_back(shard);
+  std::stable_sort(open.begin(), open.end(), [](const ordered_json& a, const ordered_json& b) {
+    return starting_hash_key(a) < starting_hash_key(b);
+  });
+  return open;
+}
+
+ordered_json child_shard(const ordered_json& shard) {
+  ordered_json parents = ordered_json::array();
+  for (const char* member : {"ParentShardId", "AdjacentParentShardId"})
+    if (shard.contains(member)) parents.push_back(shard[member]);
+  return {{"ShardId", shard.value("ShardId", "")},
+          {"ParentShards", std::move(parents)},
+          {"HashKeyRange", shard.value("HashKeyRange", ordered_json::object())}};
+}
+
+std::string full_shard_id(std::string_view text) {
+  const bool digits =
+      !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits) return std::string(text);
+  const auto index = parse_shard_id(text);
+  return index ? shard_id_string(*index) : std::string(text);
+}
+
+std::optional<std::string> midpoint_hash_key(const ordered_json& shards, std::string_view shard_id) {
+  for (const auto& shard : shards) {
+    if (shard.value("ShardId", "") != shard_id) continue;
+    const auto& range = shard.value("HashKeyRange", ordered_json::object());
+    const auto start = parse_decimal_u128(range.value("StartingHashKey", ""));
+    const auto end = parse_decimal_u128(range.value("EndingHashKey", ""));
+    if (!start || !end || *end < *start) return std::nullopt;
+    return to_decimal(*start + (*end - *start) / 2);
+  }
+  return std::nullopt;
+}
+
+}  // namespace kds::remote
