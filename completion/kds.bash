@@ -3,14 +3,20 @@
 # which bash-completion loads on first use.
 
 _kds_store_args() {
-  # Pass on a --store given earlier on the command line, so names come from the store being used.
+  # Pass on a --store (or --endpoint and its companions) given earlier on the command line, so names come
+  # from the store or the endpoint being used.
   local i
   for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
-    if [[ ${COMP_WORDS[i]} == --store ]]; then
-      printf '%s\n' --store "${COMP_WORDS[i + 1]}"
-      return
-    fi
+    case ${COMP_WORDS[i]} in
+      --store | --endpoint | --region | --profile | --ca-bundle) printf '%s\n' "${COMP_WORDS[i]}" "${COMP_WORDS[i + 1]}" ;;
+    esac
   done
+}
+
+# The profiles of the AWS config and credentials files.
+_kds_profiles() {
+  sed -n 's/^\[profile \(.*\)\]$/\1/p; s/^\[\([^ ]*\)\]$/\1/p' "${AWS_CONFIG_FILE:-$HOME/.aws/config}" \
+    "${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}" 2>/dev/null | sort -u
 }
 
 _kds_streams() {
@@ -50,7 +56,8 @@ _kds_stream_word() {
         --starting-sequence-number | --timestamp | --limit | --format | -f | --delimiter | -D | --output | \
         --partition-key | -k | --key-delimiter | -K | --explicit-hash-key | --sync | --encryption-key-file | \
         --lines | -n | --count | --shard-count | --retention-period-hours | --segment-size | --max-bytes | \
-        --compression | --new-starting-hash-key | --target-shard-count)
+        --compression | --new-starting-hash-key | --target-shard-count | --endpoint | --region | --profile | \
+        --ca-bundle | --key-id | --mode)
         ((i++)) ;;
       -*) ;;
       *) printf '%s' "$word"; return ;;
@@ -62,7 +69,10 @@ _kds_tool() {
   local tool=$1 cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
   case $prev in
     --store) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
-    --encryption-key-file) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+    --encryption-key-file | --ca-bundle) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+    --endpoint) mapfile -t COMPREPLY < <(compgen -W "aws http:// https://" -- "$cur"); return ;;
+    --profile) mapfile -t COMPREPLY < <(compgen -W "$(_kds_profiles)" -- "$cur"); return ;;
+    --mode) mapfile -t COMPREPLY < <(compgen -W "provisioned on-demand" -- "$cur"); return ;;
     --stream-name) mapfile -t COMPREPLY < <(compgen -W "$(_kds_streams)" -- "$cur"); return ;;
     --shard-id) mapfile -t COMPREPLY < <(compgen -W "$(_kds_shards "$(_kds_stream_word)")" -- "$cur"); return ;;
     --iterator-type | --shard-iterator-type)

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <nlohmann/json.hpp>
+
 #include "kds/errors.h"
 #include "output.h"
 
@@ -212,6 +214,10 @@ int run(int argc, char** argv, const char* name, const char* description,
   } catch (const UsageError& e) {
     print_error(fmt::format("{} (try '{} --help')", e.what(), name));
     return kExitUsage;
+  } catch (const nlohmann::json::exception& e) {
+    // Only an endpoint's answer is JSON the tools did not make: a member missing or of another type.
+    print_error(fmt::format("the endpoint's answer is not shaped as Kinesis answers: {}", e.what()));
+    return kExitUnavailable;
   }
 }
 

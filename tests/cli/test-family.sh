@@ -133,7 +133,8 @@ cp "$TEST_DIR/meta.json" "$KDS_STORE/meta.stream/stream.json"
 expect_status 0 kds-fsck meta
 
 # --- completion loads in bash and completes commands, options, streams and shard ids
-bash -c "
+printf '[default]\nregion = eu-west-1\n[profile dev]\nregion = us-east-1\n' >"$TEST_DIR/aws-config"
+AWS_CONFIG_FILE="$TEST_DIR/aws-config" AWS_SHARED_CREDENTIALS_FILE=/dev/null bash -c "
   set -e
   source '$SOURCE/completion/kds.bash'
   complete -p kds-get >/dev/null
@@ -143,6 +144,8 @@ bash -c "
   COMP_WORDS=(kds-get f --shard-id ''); COMP_CWORD=3; _kds_command; [[ \" \${COMPREPLY[*]} \" == *' shardId-000000000001 '* ]]
   COMP_WORDS=(kds get fa); COMP_CWORD=2; _kds; [[ \" \${COMPREPLY[*]} \" == *' fam '* ]]
   COMP_WORDS=(kds-get f --iterator-type AT_); COMP_CWORD=3; _kds_command; [[ \${#COMPREPLY[@]} == 2 ]]
+  COMP_WORDS=(kds-create-stream s --mode on); COMP_CWORD=3; _kds_command; [[ \${COMPREPLY[*]} == on-demand ]]
+  COMP_WORDS=(kds-list-streams --profile ''); COMP_CWORD=2; _kds_command; [[ \${COMPREPLY[*]} == 'default dev' ]]
 " 2>"$TEST_DIR/completion.err" || fail "completion: $(cat "$TEST_DIR/completion.err")"
 assert_eq "$(cat "$TEST_DIR/completion.err")" "" "completion loads without errors"
 
