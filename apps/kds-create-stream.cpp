@@ -5,6 +5,7 @@
 #include "kds/api/operations.h"
 #include "kds/compression.h"
 #include "kds/remote/waiter.h"
+#include "kds/validate.h"
 
 using namespace kds;
 using namespace kds::cli;
@@ -78,6 +79,11 @@ int create(const CLI::App& app, const Options& options) {
                              "a local key file (start-stream-encryption --key-id "
                              "encrypts a remote stream)"}});
     const bool other_retention = app.count("--retention-period-hours") > 0 && *hours != 24;
+    // Checked before CreateStream: the period is set by a second request, which must not fail after the
+    // first.
+    if (other_retention) {
+      if (Status valid = validate_retention_hours(*hours); !valid.ok()) return fail(valid.error());
+    }
     return create_remote(**client, request, other_retention ? std::optional<int64_t>(*hours) : std::nullopt,
                          options.no_wait);
   }

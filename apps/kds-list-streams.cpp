@@ -3,6 +3,7 @@
 #include "common/output.h"
 #include "common/remote.h"
 #include "kds/api/operations.h"
+#include "kds/remote/streams.h"
 
 using namespace kds;
 using namespace kds::cli;
@@ -29,17 +30,25 @@ Result<nlohmann::ordered_json> list_remote(remote::Client& client) {
   nlohmann::ordered_json all = {{"StreamNames", nlohmann::ordered_json::array()}, {"HasMoreStreams", false}};
   for (;;) {
     KDS_ASSIGN(auto page, client.call("ListStreams", request.to_json()));
-    const auto names = page.value("StreamNames", nlohmann::ordered_json::array());
-    for (const auto& name : names)
+    std::string last;
+    for (const auto& name : page.value("StreamNames", nlohmann::ordered_json::array())) {
+      if (!name.is_string())
+        return Error(Errc::kUnavailable, "ListStreams answered a stream name that is not text");
       all["StreamNames"].push_back(name);
+      last = name.get<std::string>();
+    }
     for (const auto& summary : page.value("StreamSummaries", nlohmann::ordered_json::array()))
       all["StreamSummaries"].push_back(summary);
-    if (!page.value("HasMoreStreams", false) || names.empty()) break;
+    if (!page.value("HasMoreStreams", false) || last.empty()) break;
     // NextToken where the endpoint gives one; ExclusiveStartStreamName works everywhere else.
-    if (page.contains("NextToken") && page["NextToken"].is_string()) {
-      request.next_token = page["NextToken"].get<std::string>();
+    const std::string token = remote::text_member(page, "NextToken");
+    if (token.empty() ? last == request.exclusive_start_stream_name : token == request.next_token)
+      return Error(Errc::kUnavailable, "ListStreams answered HasMoreStreams without moving on");
+    request = {};
+    if (token.empty()) {
+      request.exclusive_start_stream_name = last;
     } else {
-      request.exclusive_start_stream_name = names.back().get<std::string>();
+      request.next_token = token;
     }
   }
   return all;

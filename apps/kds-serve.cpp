@@ -1,5 +1,6 @@
 // kds-serve: the Kinesis API over HTTP on a store, for AWS SDKs, the AWS CLI and any Kinesis client.
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -110,6 +111,16 @@ int run_server(Options& options) {
   context.sync = sync.sync;
   context.sync_interval_ms = sync.sync_interval_ms;
   context.shard_limit = options.shard_limit;
+  // A KeyId is a key file's path (kds-serve(1)); one that names no file is AWS's KMSNotFoundException, not
+  // a failure of the server.
+  context.resolve_key = [](std::string_view key_id) -> Result<Key> {
+    auto key = load_key_file(std::string(key_id));
+    if (!key.ok() && key.error().sys_errno() == ENOENT) {
+      return Error::named(Errc::kInvalidArgument, "KMSNotFoundException",
+                          fmt::format("KeyId {} names no key file of this server", key_id));
+    }
+    return key;
+  };
   api::ProducerPool producers(*store, api::put_producer_options(context), &reporter);
   context.producers = &producers;
   for (const auto& url : urls)

@@ -25,7 +25,7 @@ int update_remote(remote::Client& client, const api::UpdateShardCountRequest& re
     auto described = remote::describe_stream(client, stream);
     if (!described.ok()) return fail(described.error());
     for (const auto& shard : remote::open_in_hash_order((*described)["StreamDescription"]["Shards"]))
-      ids.push_back(shard.value("ShardId", ""));
+      ids.push_back(remote::text_member(shard, "ShardId"));
     (*updated)["OpenShardIds"] = ids;
   }
   Output& out = Output::standard();

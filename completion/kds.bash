@@ -19,17 +19,18 @@ _kds_profiles() {
     "${AWS_SHARED_CREDENTIALS_FILE:-$HOME/.aws/credentials}" 2>/dev/null | sort -u
 }
 
+# Lookups give up after 2 s: an endpoint that does not answer must not hang the shell.
 _kds_streams() {
   local -a store
   mapfile -t store < <(_kds_store_args)
-  kds-list-streams "${store[@]}" 2>/dev/null
+  timeout 2 kds-list-streams "${store[@]}" 2>/dev/null
 }
 
 _kds_shards() {
   local stream=$1
   local -a store
   mapfile -t store < <(_kds_store_args)
-  kds-describe-stream "$stream" "${store[@]}" --output json 2>/dev/null |
+  timeout 2 kds-describe-stream "$stream" "${store[@]}" --output json 2>/dev/null |
     grep -o '"ShardId": "shardId-[0-9]*"' | cut -d'"' -f4
 }
 

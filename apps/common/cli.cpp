@@ -206,6 +206,16 @@ int run(int argc, char** argv, const char* name, const char* description,
     print_error(fmt::format("{} (try '{} --help')", e.what(), name));
     return kExitUsage;
   }
+  // A script moved to an endpoint with KDS_ENDPOINT must not have a tool quietly keep to the local store.
+  const char* endpoint = std::getenv("KDS_ENDPOINT");
+  if (endpoint != nullptr && *endpoint != '\0' && app.get_option_no_throw("--endpoint") == nullptr &&
+      std::string_view(name) != "kds-serve") {
+    print_error(
+        fmt::format("KDS_ENDPOINT is set, but {} works on a local store only (it has no remote mode); "
+                    "unset KDS_ENDPOINT to run it",
+                    name));
+    return kExitUsage;
+  }
   try {
     const int status = body();
     const Status flushed = Output::standard().finish();
@@ -215,9 +225,9 @@ int run(int argc, char** argv, const char* name, const char* description,
     print_error(fmt::format("{} (try '{} --help')", e.what(), name));
     return kExitUsage;
   } catch (const nlohmann::json::exception& e) {
-    // Only an endpoint's answer is JSON the tools did not make: a member missing or of another type.
-    print_error(fmt::format("the endpoint's answer is not shaped as Kinesis answers: {}", e.what()));
-    return kExitUnavailable;
+    // The last resort for JSON the tools did not make (an endpoint's answer of an unexpected shape).
+    print_error(fmt::format("unexpected JSON: {}", e.what()));
+    return kExitFailure;
   }
 }
 

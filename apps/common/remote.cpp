@@ -82,7 +82,7 @@ int print_children(remote::Client& client, const std::string& stream, const std:
     out.write(nlohmann::ordered_json{{"ChildShards", list}}.dump(4) + "\n");
   } else {
     for (const auto& child : children)
-      out.write(child.value("ShardId", "") + "\n");
+      out.write(remote::text_member(child, "ShardId") + "\n");
   }
   return kExitOk;
 }

@@ -168,8 +168,8 @@ Result<std::string> describe_remote_json(remote::Client& client, const std::stri
 
 Result<std::string> describe_remote_text(remote::Client& client, const std::string& stream) {
   KDS_ASSIGN(const ordered_json doc, describe_remote(client, stream));
-  const ordered_json& description = doc["StreamDescription"];
-  const ordered_json& shards = description["Shards"];
+  const ordered_json description = doc.value("StreamDescription", ordered_json::object());
+  const ordered_json shards = description.value("Shards", ordered_json::array());
   size_t open = 0;
   for (const auto& shard : shards)
     open += remote::is_open(shard) ? 1 : 0;
@@ -179,12 +179,12 @@ Result<std::string> describe_remote_text(remote::Client& client, const std::stri
   text += settings_line("Endpoint", client.target().url);
   text += settings_line("Status", text_of(description, "StreamStatus"));
   const auto created = description.find("StreamCreationTimestamp");
-  text += settings_line("Created", created != description.end() && created->is_number()
-                                       ? format_iso8601(static_cast<int64_t>(created->get<double>() * 1000))
-                                       : "-");
-  text += settings_line("Mode", description.contains("StreamModeDetails")
-                                    ? text_of(description["StreamModeDetails"], "StreamMode")
-                                    : "PROVISIONED");
+  const bool dated = created != description.end() && created->is_number() && created->get<double>() >= 0 &&
+                     created->get<double>() < 1e13;
+  text += settings_line("Created",
+                        dated ? format_iso8601(static_cast<int64_t>(created->get<double>() * 1000)) : "-");
+  text += settings_line(
+      "Mode", text_of(description.value("StreamModeDetails", ordered_json::object()), "StreamMode"));
   text += settings_line("Retention", text_of(description, "RetentionPeriodHours") + " hours");
   const std::string encryption = text_of(description, "EncryptionType");
   text += settings_line("Encryption",
@@ -199,8 +199,8 @@ Result<std::string> describe_remote_text(remote::Client& client, const std::stri
   }
   text += kRangesHeading;
   for (const auto& shard : shards) {
-    const auto& range = shard["HashKeyRange"];
-    const auto& sequences = shard["SequenceNumberRange"];
+    const auto range = shard.value("HashKeyRange", ordered_json::object());
+    const auto sequences = shard.value("SequenceNumberRange", ordered_json::object());
     text += ranges_row(
         text_of(shard, "ShardId"), text_of(range, "StartingHashKey"), text_of(range, "EndingHashKey"),
         text_of(sequences, "StartingSequenceNumber"),

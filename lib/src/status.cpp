@@ -56,26 +56,6 @@ int errc_http_status(Errc code) {
   return errc_wire_type(code) == "InternalFailure" ? 500 : 400;
 }
 
-Errc errc_from_wire_type(std::string_view type, int http_status) {
-  for (Errc code : {Errc::kValidation, Errc::kInvalidArgument, Errc::kResourceNotFound, Errc::kResourceInUse,
-                    Errc::kLimitExceeded, Errc::kExpiredIterator, Errc::kExpiredNextToken,
-                    Errc::kSerialization, Errc::kThroughputExceeded, Errc::kAccessDenied}) {
-    if (type == errc_name(code)) return code;
-  }
-  // What AWS answers for credentials it does not take (wire.md §6) and for a request it refuses outright.
-  for (std::string_view refused :
-       {"UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignatureException",
-        "MissingAuthenticationTokenException", "ExpiredTokenException", "InvalidClientTokenId",
-        "SignatureDoesNotMatch", "AccessDenied", "KMSAccessDeniedException"}) {
-    if (type == refused) return Errc::kAccessDenied;
-  }
-  if (type == "ThrottlingException" || type == "KMSThrottlingException") return Errc::kThroughputExceeded;
-  if (http_status >= 500 || type == "InternalFailure" || type == "ServiceUnavailable")
-    return Errc::kUnavailable;
-  if (http_status == 403) return Errc::kAccessDenied;
-  return Errc::kInvalidArgument;
-}
-
 Error Error::named(Errc code, std::string name, std::string message) {
   Error error(code, std::move(message));
   error.name_ = std::move(name);

@@ -16,6 +16,7 @@
 #include "kds/api/aws_credentials.h"
 #include "kds/api/operations.h"
 #include "kds/base64.h"
+#include "kds/remote/client.h"
 #include "kds/remote/signer.h"
 #include "kds/remote/target.h"
 #include "temp_dir.h"
@@ -130,6 +131,9 @@ TEST_CASE("remote target: one line for each mistake") {
       {endpoint("http://h/path"),
        "InvalidArgumentException: --endpoint: 'http://h/path' is not "
        "http(s)://HOST[:PORT] (kds sends every request to the root path)"},
+      {endpoint("https://user:pass@h"),
+       "InvalidArgumentException: --endpoint: 'https://...@h' is not "
+       "http(s)://HOST[:PORT] (kds sends every request to the root path)"},
       {endpoint("https://"),
        "InvalidArgumentException: --endpoint: 'https://' is not http(s)://HOST[:PORT] (kds "
        "sends every request to the root path)"},
@@ -146,8 +150,10 @@ TEST_CASE("remote target: one line for each mistake") {
     CHECK(f.resolve(options) == "ERROR " + message);
   }
   f.write("config", "[default]\nregion\n");
-  CHECK(f.resolve(endpoint("http://h")) == "ERROR InvalidArgumentException: " + config +
-                                               ":2: 'region' is neither a [profile] nor a key = value line");
+  CHECK(
+      f.resolve(endpoint("http://h")) ==
+      "ERROR InvalidArgumentException: " + config +
+          ":2: a line that is neither a [profile] nor a key = value line (not shown: it may hold a secret)");
   f.write("config", "");
   f.variables["KDS_ENDPOINT"] = "nonsense";
   CHECK(f.resolve() ==
@@ -172,13 +178,24 @@ TEST_CASE("remote credentials: the standard chain, in its order") {
       "[profile broken]\ncredential_process = echo '{\"Version\": 2}'\n"
       "[profile failing]\ncredential_process = exit 3\n"
       "[profile keyed]\naws_access_key_id = CK\naws_secret_access_key = CS\n"
-      "credential_process = exit 1\n");
+      "credential_process = exit 1\n[profile plain]\naws_access_key_id = CK\naws_secret_access_key = CS\n"
+      "[profile role]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = plain\n");
   CHECK(f.resolve(http) ==
         "http://h us-east-1 default PK:PS:PT (the credential_process of " + config + " [default])");
-  // Keys in the config file come before its credential_process.
+  // A credential_process comes before keys in the config file.
   RemoteOptions keyed = http;
   keyed.profile = "keyed";
-  CHECK(f.resolve(keyed) == "http://h us-east-1 keyed CK:CS: (" + config + " [profile keyed])");
+  CHECK(f.resolve(keyed) == "ERROR NoCredentials: the credential_process of " + config +
+                                " [profile keyed] failed (exit status 1)");
+  RemoteOptions plain = http;
+  plain.profile = "plain";
+  CHECK(f.resolve(plain) == "http://h us-east-1 plain CK:CS: (" + config + " [profile plain])");
+  RemoteOptions role = http;
+  role.profile = "role";
+  CHECK(f.resolve(role) ==
+        "ERROR NoCredentials: " + config +
+            " [profile role] gets its credentials with role_arn, which kds cannot do; export "
+            "them with `aws configure export-credentials --profile role --format env`");
   RemoteOptions broken = http;
   broken.profile = "broken";
   CHECK(f.resolve(broken) == "ERROR NoCredentials: the credential_process of " + config +
@@ -210,9 +227,15 @@ TEST_CASE("remote credentials: the standard chain, in its order") {
   CHECK(f.resolve(http) == "http://h us-east-1 keyed EK:ES:ET (environment)");
   f.variables.erase("AWS_SECRET_ACCESS_KEY");
   CHECK(f.resolve(http) == "ERROR NoCredentials: AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
+  f.variables.erase("AWS_ACCESS_KEY_ID");
+  f.variables["AWS_SECRET_ACCESS_KEY"] = "ES";  // a secret alone is passed over
+  CHECK(f.resolve(http) == "http://h us-east-1 keyed K2:S2: (" + credentials + " [keyed])");
+  f.variables.erase("AWS_SECRET_ACCESS_KEY");
+  f.variables["AWS_DEFAULT_PROFILE"] = "default";  // before AWS_PROFILE, as botocore reads them
+  CHECK(f.resolve(http) == "http://h us-east-1 default FK:FS:FT (" + credentials + " [default])");
+  f.variables.erase("AWS_DEFAULT_PROFILE");
 
   // Files named by the environment, and the CA bundle's sources.
-  f.variables.erase("AWS_ACCESS_KEY_ID");
   f.variables.erase("AWS_PROFILE");
   std::ofstream(f.home.sub("other-credentials"))
       << "[default]\naws_access_key_id = OK\naws_secret_access_key = OS\n";
@@ -227,6 +250,17 @@ TEST_CASE("remote credentials: the standard chain, in its order") {
   RemoteOptions with_bundle = http;
   with_bundle.ca_bundle = "/etc/option-ca.pem";
   CHECK(f.resolve(with_bundle).ends_with(" ca=/etc/option-ca.pem"));
+}
+
+TEST_CASE("remote host header: lower case, without the scheme's default port") {
+  using kds::remote::host_header;
+  CHECK(host_header("https://Kinesis.Example.COM") == "kinesis.example.com");
+  CHECK(host_header("https://kinesis.local:443") == "kinesis.local");
+  CHECK(host_header("https://kinesis.local:80") == "kinesis.local:80");
+  CHECK(host_header("http://127.0.0.1:80") == "127.0.0.1");
+  CHECK(host_header("http://127.0.0.1:4567") == "127.0.0.1:4567");
+  CHECK(host_header("http://[::1]:80") == "[::1]");
+  CHECK(host_header("https://[::1]:8443") == "[::1]:8443");
 }
 
 TEST_CASE("aws ini: nested settings of the config file are skipped, not refused") {
@@ -260,11 +294,12 @@ TEST_CASE("errors an endpoint answers keep their name and get the local tools' c
       {"ServiceUnavailable", 503, Errc::kUnavailable},
       {"HTTP502", 502, Errc::kUnavailable},
       {"HTTP403", 403, Errc::kAccessDenied},
+      {"HTTP429", 429, Errc::kThroughputExceeded},
       {"KMSNotFoundException", 400, Errc::kInvalidArgument},
   };
   for (const auto& [type, status, code] : table) {
     CAPTURE(type);
-    CHECK(kds::errc_from_wire_type(type, status) == code);
+    CHECK(kds::remote::errc_from_wire_type(type, status) == code);
   }
   const auto error = kds::Error::named(Errc::kAccessDenied, "UnrecognizedClientException", "no such key");
   CHECK(error.to_string() == "UnrecognizedClientException: no such key");

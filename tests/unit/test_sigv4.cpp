@@ -206,8 +206,10 @@ TEST_CASE("aws credentials file: profiles with keys, and one line for each mista
 
   const std::pair<const char*, const char*> refused[] = {
       {"aws_access_key_id = A\n", "creds:1: a key = value line before the first [profile]"},
-      {"[p\naws_access_key_id = A\n", "creds:1: '[p' is not a [profile] line"},
-      {"[p]\njust words\n", "creds:2: 'just words' is neither a [profile] nor a key = value line"},
+      {"[p\naws_access_key_id = A\n", "creds:1: a line that begins with [ but is not a [profile] line"},
+      {"[p]\njust words\n",
+       "creds:2: a line that is neither a [profile] nor a key = value line (not shown: it may hold a "
+       "secret)"},
       {"[p]\n\naws_access_key_id = A\n",
        "creds:1: profile [p] has aws_access_key_id but no aws_secret_access_key"},
       {"[p]\naws_secret_access_key = S\n",

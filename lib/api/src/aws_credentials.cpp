@@ -48,13 +48,14 @@ Result<std::vector<AwsIniSection>> parse_aws_ini(std::string_view text, std::str
     in_nested = false;
     if (line.front() == '[') {
       if (line.back() != ']' || trim(line.substr(1, line.size() - 2)).empty())
-        return error(fmt::format("'{}' is not a [profile] line", line));
+        return error("a line that begins with [ but is not a [profile] line");
       sections.push_back({std::string(trim(line.substr(1, line.size() - 2))), line_number, {}});
       continue;
     }
     const size_t equals = line.find('=');
     if (equals == std::string_view::npos)
-      return error(fmt::format("'{}' is neither a [profile] nor a key = value line", line));
+      return error(
+          "a line that is neither a [profile] nor a key = value line (not shown: it may hold a secret)");
     if (sections.empty()) return error("a key = value line before the first [profile]");
     const std::string_view value = trim(line.substr(equals + 1));
     in_nested = value.empty();

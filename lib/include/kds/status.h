@@ -36,10 +36,6 @@ enum class Errc {
 // The name printed before a message, e.g. "ResourceNotFoundException", "Corruption", "IOError".
 std::string_view errc_name(Errc code);
 
-// The Errc of an error a Kinesis endpoint answered with its `__type` (wire.md §4) and HTTP status: the
-// names above and the authentication failures by name, otherwise by status (5xx: kUnavailable).
-Errc errc_from_wire_type(std::string_view type, int http_status);
-
 // How the Kinesis wire protocol reports an error (wire.md §4): the `__type` an AWS client keys on and the
 // HTTP status. Kinesis's own exceptions are 400 with their names; local failures (damage, I/O, a full
 // disk) are what Kinesis calls a service error, "InternalFailure" with 500.

@@ -50,6 +50,37 @@ bool retryable(const Error& error, std::string_view operation) {
 
 }  // namespace
 
+Errc errc_from_wire_type(std::string_view type, int http_status) {
+  for (Errc code : {Errc::kValidation, Errc::kInvalidArgument, Errc::kResourceNotFound, Errc::kResourceInUse,
+                    Errc::kLimitExceeded, Errc::kExpiredIterator, Errc::kExpiredNextToken,
+                    Errc::kSerialization, Errc::kThroughputExceeded, Errc::kAccessDenied}) {
+    if (type == errc_name(code)) return code;
+  }
+  // What AWS answers for credentials it does not take (wire.md §6) and for a request it refuses outright.
+  for (std::string_view refused :
+       {"UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignatureException",
+        "MissingAuthenticationTokenException", "ExpiredTokenException", "InvalidClientTokenId",
+        "SignatureDoesNotMatch", "AccessDenied", "KMSAccessDeniedException"}) {
+    if (type == refused) return Errc::kAccessDenied;
+  }
+  if (type == "ThrottlingException" || type == "KMSThrottlingException") return Errc::kThroughputExceeded;
+  if (http_status == 429) return Errc::kThroughputExceeded;
+  if (http_status >= 500 || type == "InternalFailure" || type == "ServiceUnavailable")
+    return Errc::kUnavailable;
+  if (http_status == 403) return Errc::kAccessDenied;
+  return Errc::kInvalidArgument;
+}
+
+std::string host_header(std::string_view url) {
+  const bool https = url.starts_with("https://");
+  std::string host(url.substr(url.find("://") + 3));
+  for (char& c : host)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  const std::string_view default_port = https ? ":443" : ":80";
+  if (host.ends_with(default_port)) host.erase(host.size() - default_port.size());
+  return host;
+}
+
 struct Client::State {
   const CurlLibrary* curl = nullptr;
   CURL* easy = nullptr;
@@ -78,20 +109,22 @@ Result<Client> Client::open(Target target) {
   if (state->curl == nullptr) return Error(Errc::kUnavailable, why);
   state->easy = state->curl->easy_init();
   if (state->easy == nullptr) return Error(Errc::kUnavailable, "libcurl could not make a handle");
-  const std::string_view url = target.url;
-  state->host = std::string(url.substr(url.find("://") + 3));
+  state->host = host_header(target.url);
   state->target = std::move(target);
   return Client(std::move(state));
 }
 
 Result<nlohmann::ordered_json> Client::call(std::string_view operation,
                                             const nlohmann::ordered_json& request) {
-  const std::string body = request.dump();
+  // Text that is not UTF-8 goes as U+FFFD: the endpoint then refuses the name it cannot match.
+  const std::string body = request.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   for (int attempt = 1;; ++attempt) {
     auto answer = this->attempt(operation, body);
     if (answer.ok() || attempt == kAttempts || !retryable(answer.error(), operation)) return answer;
-    // Full jitter over 100 ms doubling per attempt, as the SDKs' standard retry mode.
-    const auto cap = std::chrono::milliseconds(100 << attempt);
+    // Full jitter over a doubling cap, as the SDKs' standard retry mode: from 1 s when throttled, from
+    // 100 ms after a failure.
+    const bool throttled = answer.error().code() != Errc::kUnavailable;
+    const auto cap = std::chrono::milliseconds((throttled ? 1000 : 100) << attempt);
     std::uniform_int_distribution<int64_t> pick(0, cap.count());
     std::this_thread::sleep_for(std::chrono::milliseconds(pick(state_->random)));
   }
@@ -112,8 +145,9 @@ Result<nlohmann::ordered_json> Client::attempt(std::string_view operation, const
 
   const CurlLibrary& curl = *s.curl;
   curl_slist* headers = nullptr;
+  // Host too: what is signed is what is sent.
   for (const auto& [name, value] : request.headers)
-    if (name != "host") headers = curl.slist_append(headers, fmt::format("{}: {}", name, value).c_str());
+    headers = curl.slist_append(headers, fmt::format("{}: {}", name, value).c_str());
   const std::string signed_by =
       "authorization: " + authorization(request, credentials, s.target.region, "kinesis");
   headers = curl.slist_append(headers, signed_by.c_str());
@@ -131,7 +165,8 @@ Result<nlohmann::ordered_json> Client::attempt(std::string_view operation, const
   curl.easy_setopt(easy, CURLOPT_WRITEFUNCTION, &append_body);
   curl.easy_setopt(easy, CURLOPT_WRITEDATA, &answer);
   curl.easy_setopt(easy, CURLOPT_ERRORBUFFER, curl_error);
-  curl.easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  // CURLOPT_NOSIGNAL stays off: libcurl then ignores SIGPIPE while it writes, which the tools otherwise die
+  // of.
   curl.easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
   curl.easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
   curl.easy_setopt(easy, CURLOPT_TIMEOUT_MS, 120000L);

@@ -55,8 +55,9 @@ Result<Credentials> run_credential_process(const std::string& command, const std
   };
   Credentials credentials{text("AccessKeyId"), text("SecretAccessKey"), text("SessionToken"),
                           "the credential_process of " + where};
-  if (!json.is_object() || json.value("Version", 0) != 1 || credentials.access_key_id.empty() ||
-      credentials.secret_access_key.empty()) {
+  const bool version_1 = json.is_object() && json.contains("Version") &&
+                         json["Version"].is_number_integer() && json["Version"].get<int64_t>() == 1;
+  if (!version_1 || credentials.access_key_id.empty() || credentials.secret_access_key.empty()) {
     return no_credentials(
         fmt::format("the credential_process of {} printed no JSON object with Version 1, "
                     "AccessKeyId and SecretAccessKey",
@@ -75,11 +76,8 @@ Result<Credentials> resolve_credentials(const std::string& profile, bool profile
     const auto secret = environment("AWS_SECRET_ACCESS_KEY");
     if (id && secret)
       return Credentials{*id, *secret, environment("AWS_SESSION_TOKEN").value_or(""), "environment"};
-    if (id || secret) {
-      return no_credentials(fmt::format("{} is set but {} is not",
-                                        id ? "AWS_ACCESS_KEY_ID" : "AWS_SECRET_ACCESS_KEY",
-                                        id ? "AWS_SECRET_ACCESS_KEY" : "AWS_ACCESS_KEY_ID"));
-    }
+    // A secret alone is passed over, as botocore does; a key id alone is a mistake to point out.
+    if (id) return no_credentials("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
     looked.push_back("AWS_ACCESS_KEY_ID");
   }
   KDS_ASSIGN(const AwsFile credentials_file, read_credentials_file(environment));
@@ -89,16 +87,27 @@ Result<Credentials> resolve_credentials(const std::string& profile, bool profile
   if (from_credentials) return *from_credentials;
   if (!credentials_file.path.empty()) looked.push_back(in_credentials);
 
+  // botocore's order: the credentials file's keys, then a credential_process (the credentials file's
+  // first, as its profile settings win), then the config file's keys.
   KDS_ASSIGN(const AwsFile config_file, read_config_file(environment));
   const auto* config_section = config_profile(config_file, profile);
   const std::string in_config =
       fmt::format("{} [{}]", config_file.path, config_section ? config_section->name : "profile " + profile);
-  KDS_ASSIGN(auto from_config, keys_of(config_section, in_config));
-  if (from_config) return *from_config;
   for (const auto& [section, where] :
-       {std::pair(config_section, in_config), std::pair(credentials_section, in_credentials)}) {
+       {std::pair(credentials_section, in_credentials), std::pair(config_section, in_config)}) {
     const std::string* process = section ? section->find("credential_process") : nullptr;
     if (process != nullptr && !process->empty()) return run_credential_process(*process, where);
+  }
+  KDS_ASSIGN(auto from_config, keys_of(config_section, in_config));
+  if (from_config) return *from_config;
+  // Profiles that get their keys from another service (assumed roles, IAM Identity Center, web identity).
+  for (const char* setting : {"role_arn", "sso_session", "sso_start_url", "web_identity_token_file"}) {
+    if (config_section != nullptr && config_section->find(setting) != nullptr) {
+      return no_credentials(
+          fmt::format("{} gets its credentials with {}, which kds cannot do; export them with "
+                      "`aws configure export-credentials --profile {} --format env`",
+                      in_config, setting, profile));
+    }
   }
   if (!config_file.path.empty()) looked.push_back(in_config + " (keys or credential_process)");
   std::string places;

@@ -9,6 +9,12 @@
 
 namespace kds::remote {
 
+std::string text_member(const ordered_json& object, const char* name) {
+  if (!object.is_object()) return {};
+  const auto found = object.find(name);
+  return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
+}
+
 Result<ordered_json> describe_stream(Client& client, const std::string& stream) {
   api::DescribeStreamRequest request;
   request.stream.name = stream;
@@ -24,7 +30,11 @@ Result<ordered_json> describe_stream(Client& client, const std::string& stream) 
       description["HasMoreShards"] = false;
       return page;
     }
-    request.exclusive_start_shard_id = listed.back().value("ShardId", "");
+    const std::string last = text_member(listed.back(), "ShardId");
+    if (last.empty() || last == request.exclusive_start_shard_id) {
+      return Error(Errc::kUnavailable, "DescribeStream answered HasMoreShards without a next shard");
+    }
+    request.exclusive_start_shard_id = last;
   }
 }
 
@@ -43,7 +53,8 @@ bool is_open(const ordered_json& shard) {
 std::vector<ordered_json> children_of(const ordered_json& shards, std::string_view parent) {
   std::vector<ordered_json> children;
   for (const auto& shard : shards) {
-    if (shard.value("ParentShardId", "") == parent || shard.value("AdjacentParentShardId", "") == parent)
+    if (text_member(shard, "ParentShardId") == parent ||
+        text_member(shard, "AdjacentParentShardId") == parent)
       children.push_back(shard);
   }
   return children;
@@ -53,7 +64,7 @@ namespace {
 u128 starting_hash_key(const ordered_json& shard) {
   const auto range = shard.find("HashKeyRange");
   if (range == shard.end()) return 0;
-  return parse_decimal_u128(range->value("StartingHashKey", "0")).value_or(0);
+  return parse_decimal_u128(text_member(*range, "StartingHashKey")).value_or(0);
 }
 }  // namespace
 
@@ -71,7 +82,7 @@ ordered_json child_shard(const ordered_json& shard) {
   ordered_json parents = ordered_json::array();
   for (const char* member : {"ParentShardId", "AdjacentParentShardId"})
     if (shard.contains(member)) parents.push_back(shard[member]);
-  return {{"ShardId", shard.value("ShardId", "")},
+  return {{"ShardId", text_member(shard, "ShardId")},
           {"ParentShards", std::move(parents)},
           {"HashKeyRange", shard.value("HashKeyRange", ordered_json::object())}};
 }
@@ -86,10 +97,10 @@ std::string full_shard_id(std::string_view text) {
 
 std::optional<std::string> midpoint_hash_key(const ordered_json& shards, std::string_view shard_id) {
   for (const auto& shard : shards) {
-    if (shard.value("ShardId", "") != shard_id) continue;
+    if (text_member(shard, "ShardId") != shard_id) continue;
     const auto& range = shard.value("HashKeyRange", ordered_json::object());
-    const auto start = parse_decimal_u128(range.value("StartingHashKey", ""));
-    const auto end = parse_decimal_u128(range.value("EndingHashKey", ""));
+    const auto start = parse_decimal_u128(text_member(range, "StartingHashKey"));
+    const auto end = parse_decimal_u128(text_member(range, "EndingHashKey"));
     if (!start || !end || *end < *start) return std::nullopt;
     return to_decimal(*start + (*end - *start) / 2);
   }

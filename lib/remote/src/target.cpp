@@ -15,6 +15,15 @@ Error usage(std::string message) {
   return Error(Errc::kInvalidArgument, std::move(message));
 }
 
+// `text` as an error may show it: without a user:password@ part.
+std::string shown(std::string_view text) {
+  const size_t at = text.find('@');
+  const size_t scheme = text.find("://");
+  if (at == std::string_view::npos) return std::string(text);
+  return std::string(text.substr(0, scheme == std::string_view::npos ? 0 : scheme + 3)) + "..." +
+         std::string(text.substr(at));
+}
+
 // "http(s)://HOST[:PORT]" with at most a "/" after it, returned without the slash.
 Result<std::string> checked_url(std::string_view text, std::string_view where) {
   std::string_view rest = text;
@@ -23,12 +32,13 @@ Result<std::string> checked_url(std::string_view text, std::string_view where) {
   } else if (rest.starts_with("http://")) {
     rest.remove_prefix(7);
   } else {
-    return usage(fmt::format("{}: '{}' is neither aws nor an http:// or https:// URL", where, text));
+    return usage(fmt::format("{}: '{}' is neither aws nor an http:// or https:// URL", where, shown(text)));
   }
   if (rest.ends_with('/')) rest.remove_suffix(1);
   if (rest.empty() || rest.find_first_of("/?#@ \t") != std::string_view::npos) {
-    return usage(fmt::format(
-        "{}: '{}' is not http(s)://HOST[:PORT] (kds sends every request to the root path)", where, text));
+    return usage(
+        fmt::format("{}: '{}' is not http(s)://HOST[:PORT] (kds sends every request to the root path)", where,
+                    shown(text)));
   }
   return std::string(text.substr(0, text.size() - (text.ends_with('/') ? 1 : 0)));
 }
@@ -75,7 +85,7 @@ Result<std::optional<Target>> resolve_target(const RemoteOptions& options, const
   const bool profile_given = !options.profile.empty();
   const auto named_profile = profile_given
                                  ? std::optional<std::string>(options.profile)
-                                 : first_of({environment("AWS_PROFILE"), environment("AWS_DEFAULT_PROFILE")});
+                                 : first_of({environment("AWS_DEFAULT_PROFILE"), environment("AWS_PROFILE")});
   target.profile = named_profile.value_or("default");
   KDS_ASSIGN(const AwsFile config, read_config_file(environment));
   if (named_profile) {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "kds/api/operations.h"
+#include "kds/remote/streams.h"
 
 namespace kds::remote {
 
@@ -19,11 +20,15 @@ Status wait_for_stream(Client& client, const std::string& stream, StreamGoal goa
   for (;;) {
     auto answer = client.call("DescribeStreamSummary", request.to_json());
     if (!answer.ok()) {
-      if (goal == StreamGoal::kGone && answer.error().code() == Errc::kResourceNotFound) return {};
-      return answer.error();
+      const Errc code = answer.error().code();
+      if (goal == StreamGoal::kGone && code == Errc::kResourceNotFound) return {};
+      // The change was made: a throttled poll is only a reason to poll again later.
+      if (code != Errc::kLimitExceeded && code != Errc::kThroughputExceeded) return answer.error();
+    } else {
+      status = text_member(answer->value("StreamDescriptionSummary", nlohmann::ordered_json::object()),
+                           "StreamStatus");
+      if (goal == StreamGoal::kActive && status == "ACTIVE") return {};
     }
-    status = answer->value("/StreamDescriptionSummary/StreamStatus"_json_pointer, std::string());
-    if (goal == StreamGoal::kActive && status == "ACTIVE") return {};
     if (std::chrono::steady_clock::now() + pause > deadline) break;
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(5000));

@@ -118,8 +118,11 @@ HttpResponse xml_error_response(HttpResponse response, std::string_view type, in
 }
 
 HttpResponse error_response(HttpResponse response, std::string_view content_type, const Error& error) {
-  return error_response(std::move(response), content_type, errc_wire_type(error.code()),
-                        errc_http_status(error.code()), error.message());
+  // An error named for the wire (Error::named, e.g. KMSNotFoundException) keeps its name.
+  const std::string_view type =
+      error.name() != errc_name(error.code()) ? error.name() : errc_wire_type(error.code());
+  return error_response(std::move(response), content_type, type, errc_http_status(error.code()),
+                        error.message());
 }
 
 // Headers every answer carries (wire.md §3.2), and CORS for browsers.

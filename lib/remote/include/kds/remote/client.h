@@ -8,12 +8,22 @@
 #include <nlohmann/json.hpp>
 
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "kds/remote/target.h"
 #include "kds/status.h"
 
 namespace kds::remote {
+
+// The Errc of an error a Kinesis endpoint answered with its `__type` (wire.md §4) and HTTP status: the
+// names of Errc and the authentication failures by name, otherwise by status (429: throttling; 5xx:
+// kUnavailable).
+Errc errc_from_wire_type(std::string_view type, int http_status);
+
+// The Host header (and the signed host) for an endpoint URL, as botocore and libcurl write it: the host in
+// lower case, with the port unless it is the scheme's default (443 for https, 80 for http).
+std::string host_header(std::string_view url);
 
 class Client {
  public:

@@ -15,6 +15,9 @@ namespace kds::remote {
 
 using nlohmann::ordered_json;
 
+// Member `name` of `object` when it is a string, else "": answers are read without trusting their types.
+std::string text_member(const ordered_json& object, const char* name);
+
 // DescribeStream, every page (as `aws kinesis describe-stream` pages through them): the last answer
 // with all the shards in StreamDescription.Shards and HasMoreShards false.
 Result<ordered_json> describe_stream(Client& client, const std::string& stream);

@@ -1,6 +1,6 @@
 // Where a tool in remote mode sends its requests and as whom: the endpoint, the region and the
-// credentials, resolved as the AWS CLI and SDKs resolve them (the standard chain), so a script that works
-// with `aws kinesis` works with `kds-* --endpoint aws` under the same environment.
+// credentials, resolved as the AWS CLI and SDKs resolve them (the standard chain, without the parts that
+// call other AWS services: assumed roles, IAM Identity Center, instance and container credentials).
 //
 // Remote mode is asked for only by --endpoint or $KDS_ENDPOINT: an AWS_* variable alone never sends
 // anything anywhere.
@@ -50,9 +50,10 @@ Result<std::optional<Target>> resolve_target(const RemoteOptions& options, const
 
 // The credentials of the standard chain for `profile`: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with
 // AWS_SESSION_TOKEN) unless a profile was named on the command line; the profile's keys in the
-// credentials file ($AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials), then in the config file
-// ($AWS_CONFIG_FILE, else ~/.aws/config); then the profile's credential_process, run by /bin/sh, whose
-// standard output is the JSON of the AWS CLI's credential_process (Version 1).
+// credentials file ($AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials); its credential_process (the
+// credentials file's, else the config file's), run by /bin/sh, whose standard output is the JSON of the
+// AWS CLI's credential_process (Version 1); its keys in the config file ($AWS_CONFIG_FILE, else
+// ~/.aws/config). Profiles that assume roles or use IAM Identity Center are refused with a way around.
 Result<Credentials> resolve_credentials(const std::string& profile, bool profile_from_command_line,
                                         const Environment& environment);
 
