@@ -4,7 +4,7 @@
 #include "common/text.h"
 #include "kds/api/operations.h"
 #include "kds/compression.h"
-#include "kds/remote/waiter.h"
+#include "kds/remote/streams.h"
 #include "kds/validate.h"
 
 using namespace kds;
@@ -31,21 +31,18 @@ struct Options {
 // the stream is ACTIVE.
 int create_remote(remote::Client& client, const api::CreateStreamRequest& request,
                   std::optional<int64_t> retention_hours, bool no_wait) {
-  if (auto created = client.call("CreateStream", request.to_json()); !created.ok())
-    return fail(created.error());
   const std::string& name = *request.stream.name;
-  if (no_wait && !retention_hours) return kExitOk;
-  if (Status active = remote::wait_for_stream(client, name, remote::StreamGoal::kActive); !active.ok())
-    return fail(active.error());
+  // The period can be raised only once the stream is ACTIVE: wait for that even with --no-wait.
+  auto created =
+      remote::change_stream(client, "CreateStream", request.to_json(), name, no_wait && !retention_hours);
+  if (!created.ok()) return fail(created.error());
   if (!retention_hours) return kExitOk;
   api::RetentionPeriodRequest retention;
   retention.stream.name = name;
   retention.retention_period_hours = *retention_hours;
-  if (auto raised = client.call("IncreaseStreamRetentionPeriod", retention.to_json()); !raised.ok())
-    return fail(raised.error());
-  if (no_wait) return kExitOk;
-  const Status active = remote::wait_for_stream(client, name, remote::StreamGoal::kActive);
-  return active.ok() ? kExitOk : fail(active.error());
+  auto raised =
+      remote::change_stream(client, "IncreaseStreamRetentionPeriod", retention.to_json(), name, no_wait);
+  return raised.ok() ? kExitOk : fail(raised.error());
 }
 
 int create(const CLI::App& app, const Options& options) {

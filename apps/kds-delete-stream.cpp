@@ -2,7 +2,7 @@
 #include "common/cli.h"
 #include "common/remote.h"
 #include "kds/api/operations.h"
-#include "kds/remote/waiter.h"
+#include "kds/remote/streams.h"
 
 using namespace kds;
 using namespace kds::cli;

@@ -13,12 +13,10 @@ namespace {
 
 // Increase- or DecreaseStreamRetentionPeriod, whichever moves the period the stream has to `hours`.
 int set_remote(remote::Client& client, const std::string& stream, int64_t hours, bool no_wait) {
-  api::DescribeStreamSummaryRequest describe;
-  describe.stream.name = stream;
-  auto summary = client.call("DescribeStreamSummary", describe.to_json());
+  auto summary = remote::describe_stream_summary(client, stream);
   if (!summary.ok()) return fail(summary.error());
-  const int64_t current =
-      summary->value("/StreamDescriptionSummary/RetentionPeriodHours"_json_pointer, int64_t{0});
+  const auto found = summary->find("RetentionPeriodHours");
+  const int64_t current = found != summary->end() && found->is_number_integer() ? found->get<int64_t>() : 0;
   if (current == hours) return kExitOk;
   api::RetentionPeriodRequest request;
   request.stream.name = stream;

@@ -2,6 +2,7 @@
 #include "common/cli.h"
 #include "common/remote.h"
 #include "kds/api/operations.h"
+#include "kds/remote/streams.h"
 
 using namespace kds;
 using namespace kds::cli;
@@ -29,12 +30,10 @@ int main(int argc, char** argv) {
         if (!client.ok()) return fail(client.error());
         if (*client) {
           if (key_id.empty()) {  // StopStreamEncryption names the key in use: the stream says which
-            api::DescribeStreamSummaryRequest describe;
-            describe.stream.name = stream;
-            auto summary = (*client)->call("DescribeStreamSummary", describe.to_json());
+            auto summary = remote::describe_stream_summary(**client, stream);
             if (!summary.ok()) return fail(summary.error());
-            key_id = summary->value("/StreamDescriptionSummary/KeyId"_json_pointer,
-                                    std::string("alias/aws/kinesis"));
+            key_id = remote::text_member(*summary, "KeyId");
+            if (key_id.empty()) key_id = "alias/aws/kinesis";
           }
           return change_encryption(**client, "StopStreamEncryption", stream, key_id, no_wait);
         }

@@ -38,10 +38,18 @@ Result<ordered_json> describe_stream(Client& client, const std::string& stream) 
   }
 }
 
+Result<ordered_json> describe_stream_summary(Client& client, const std::string& stream) {
+  api::DescribeStreamSummaryRequest request;
+  request.stream.name = stream;
+  KDS_ASSIGN(const ordered_json answer, client.call("DescribeStreamSummary", request.to_json()));
+  const auto summary = answer.find("StreamDescriptionSummary");
+  return summary != answer.end() && summary->is_object() ? *summary : ordered_json::object();
+}
+
 Result<ordered_json> change_stream(Client& client, std::string_view operation, const ordered_json& request,
-                                   const std::string& stream, bool no_wait) {
+                                   const std::string& stream, bool no_wait, StreamGoal goal) {
   KDS_ASSIGN(ordered_json answer, client.call(operation, request));
-  if (!no_wait) KDS_TRY(wait_for_stream(client, stream, StreamGoal::kActive));
+  if (!no_wait) KDS_TRY(wait_for_stream(client, stream, goal));
   return answer;
 }
 

@@ -6,27 +6,23 @@
 
 #include <fmt/format.h>
 
-#include "kds/api/operations.h"
 #include "kds/remote/streams.h"
 
 namespace kds::remote {
 
 Status wait_for_stream(Client& client, const std::string& stream, StreamGoal goal, int64_t timeout_ms) {
-  api::DescribeStreamSummaryRequest request;
-  request.stream.name = stream;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   std::chrono::milliseconds pause(100);
   std::string status;
   for (;;) {
-    auto answer = client.call("DescribeStreamSummary", request.to_json());
-    if (!answer.ok()) {
-      const Errc code = answer.error().code();
+    auto summary = describe_stream_summary(client, stream);
+    if (!summary.ok()) {
+      const Errc code = summary.error().code();
       if (goal == StreamGoal::kGone && code == Errc::kResourceNotFound) return {};
       // The change was made: a throttled poll is only a reason to poll again later.
-      if (code != Errc::kLimitExceeded && code != Errc::kThroughputExceeded) return answer.error();
+      if (code != Errc::kLimitExceeded && code != Errc::kThroughputExceeded) return summary.error();
     } else {
-      status = text_member(answer->value("StreamDescriptionSummary", nlohmann::ordered_json::object()),
-                           "StreamStatus");
+      status = text_member(*summary, "StreamStatus");
       if (goal == StreamGoal::kActive && status == "ACTIVE") return {};
     }
     if (std::chrono::steady_clock::now() + pause > deadline) break;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kds/remote/client.h"
+#include "kds/remote/waiter.h"
 #include "kds/status.h"
 
 namespace kds::remote {
@@ -22,10 +23,14 @@ std::string text_member(const ordered_json& object, const char* name);
 // with all the shards in StreamDescription.Shards and HasMoreShards false.
 Result<ordered_json> describe_stream(Client& client, const std::string& stream);
 
-// Sends `operation` with `request` (a change of `stream`) and, unless `no_wait`, waits until the stream is
-// ACTIVE again. Returns the answer.
+// DescribeStreamSummary's StreamDescriptionSummary ({} when the answer has none).
+Result<ordered_json> describe_stream_summary(Client& client, const std::string& stream);
+
+// Sends `operation` with `request` (a change of `stream`) and, unless `no_wait`, waits until the stream
+// reaches `goal` (ACTIVE again, or gone). Returns the answer.
 Result<ordered_json> change_stream(Client& client, std::string_view operation, const ordered_json& request,
-                                   const std::string& stream, bool no_wait);
+                                   const std::string& stream, bool no_wait,
+                                   StreamGoal goal = StreamGoal::kActive);
 
 // Of DescribeStream's shards: whether one is open (no EndingSequenceNumber); those whose ParentShardId
 // or AdjacentParentShardId is `parent`; the open ones in hash-key order.
