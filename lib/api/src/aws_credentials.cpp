@@ -66,35 +66,27 @@ Result<std::vector<AwsIniSection>> parse_aws_ini(std::string_view text, std::str
 
 Result<std::vector<AwsCredentials>> parse_aws_credentials(std::string_view text, std::string_view path) {
   KDS_ASSIGN(const std::vector<AwsIniSection> sections, parse_aws_ini(text, path));
-  std::vector<AwsCredentials> profiles;
-  std::vector<size_t> first_lines;  // where each profile begins, for its errors
-  for (const AwsIniSection& section : sections) {
-    AwsCredentials& profile = profiles.emplace_back();
-    profile.profile = section.name;
-    first_lines.push_back(section.line);
-    if (const auto* id = section.find("aws_access_key_id")) profile.access_key_id = *id;
-    if (const auto* secret = section.find("aws_secret_access_key")) profile.secret_access_key = *secret;
-    if (const auto* token = section.find("aws_session_token")) profile.session_token = *token;
-  }
   auto error = [&](size_t line, const std::string& what) {
     return Error(Errc::kInvalidArgument, fmt::format("{}:{}: {}", path, line, what));
   };
-
   std::vector<AwsCredentials> keyed;
   std::map<std::string, std::string> secrets;  // key id → secret, to refuse one id with two secrets
-  for (size_t i = 0; i < profiles.size(); ++i) {
-    AwsCredentials& profile = profiles[i];
+  for (const AwsIniSection& section : sections) {
+    const std::string* id = section.find("aws_access_key_id");
+    const std::string* secret = section.find("aws_secret_access_key");
+    const std::string* token = section.find("aws_session_token");
+    AwsCredentials profile{section.name, id ? *id : "", secret ? *secret : "", token ? *token : ""};
     if (profile.access_key_id.empty() && profile.secret_access_key.empty()) continue;  // region only, say
     if (profile.access_key_id.empty() || profile.secret_access_key.empty()) {
       return error(
-          first_lines[i],
+          section.line,
           fmt::format("profile [{}] has {} but no {}", profile.profile,
                       profile.access_key_id.empty() ? "aws_secret_access_key" : "aws_access_key_id",
                       profile.access_key_id.empty() ? "aws_access_key_id" : "aws_secret_access_key"));
     }
     auto [known, added] = secrets.emplace(profile.access_key_id, profile.secret_access_key);
     if (!added && known->second != profile.secret_access_key) {
-      return error(first_lines[i],
+      return error(section.line,
                    fmt::format("profile [{}] gives access key {} another secret than an earlier "
                                "profile",
                                profile.profile, profile.access_key_id));

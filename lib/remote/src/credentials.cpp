@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include "aws_files.h"
-#include "kds/remote/target.h"
 
 namespace kds::remote {
 
@@ -69,7 +68,8 @@ Result<Credentials> run_credential_process(const std::string& command, const std
 }  // namespace
 
 Result<Credentials> resolve_credentials(const std::string& profile, bool profile_from_command_line,
-                                        const Environment& environment) {
+                                        const Environment& environment, const AwsFile& credentials_file,
+                                        const AwsFile& config_file) {
   std::vector<std::string> looked;
   if (!profile_from_command_line) {
     const auto id = environment("AWS_ACCESS_KEY_ID");
@@ -80,7 +80,6 @@ Result<Credentials> resolve_credentials(const std::string& profile, bool profile
     if (id) return no_credentials("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not");
     looked.push_back("AWS_ACCESS_KEY_ID");
   }
-  KDS_ASSIGN(const AwsFile credentials_file, read_credentials_file(environment));
   const std::string in_credentials = fmt::format("{} [{}]", credentials_file.path, profile);
   const auto* credentials_section = credentials_profile(credentials_file, profile);
   KDS_ASSIGN(auto from_credentials, keys_of(credentials_section, in_credentials));
@@ -89,7 +88,6 @@ Result<Credentials> resolve_credentials(const std::string& profile, bool profile
 
   // botocore's order: the credentials file's keys, then a credential_process (the credentials file's
   // first, as its profile settings win), then the config file's keys.
-  KDS_ASSIGN(const AwsFile config_file, read_config_file(environment));
   const auto* config_section = config_profile(config_file, profile);
   const std::string in_config =
       fmt::format("{} [{}]", config_file.path, config_section ? config_section->name : "profile " + profile);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "aws_files.h"
+#include "kds/errors.h"
 
 namespace kds::remote {
 
@@ -41,13 +42,6 @@ Result<std::string> checked_url(std::string_view text, std::string_view where) {
                     shown(text)));
   }
   return std::string(text.substr(0, text.size() - (text.ends_with('/') ? 1 : 0)));
-}
-
-bool valid_region(std::string_view region) {
-  if (region.empty() || region.size() > 64) return false;
-  for (char c : region)
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-  return true;
 }
 
 std::optional<std::string> first_of(std::initializer_list<std::optional<std::string>> values) {
@@ -88,8 +82,8 @@ Result<std::optional<Target>> resolve_target(const RemoteOptions& options, const
                                  : first_of({environment("AWS_DEFAULT_PROFILE"), environment("AWS_PROFILE")});
   target.profile = named_profile.value_or("default");
   KDS_ASSIGN(const AwsFile config, read_config_file(environment));
+  KDS_ASSIGN(const AwsFile credentials, read_credentials_file(environment));
   if (named_profile) {
-    KDS_ASSIGN(const AwsFile credentials, read_credentials_file(environment));
     if (config_profile(config, target.profile) == nullptr &&
         credentials_profile(credentials, target.profile) == nullptr) {
       return usage(fmt::format("profile '{}' is in neither {} nor {}", target.profile,
@@ -101,7 +95,7 @@ Result<std::optional<Target>> resolve_target(const RemoteOptions& options, const
   const auto region = first_of({options.region.empty() ? std::nullopt : std::optional(options.region),
                                 environment("AWS_REGION"), environment("AWS_DEFAULT_REGION"),
                                 setting(config, target.profile, "region")});
-  if (region && !valid_region(*region))
+  if (region && !is_region(*region))
     return usage(fmt::format("region '{}' is not a region name such as eu-west-1", *region));
 
   if (endpoint == "aws") {
@@ -129,7 +123,8 @@ Result<std::optional<Target>> resolve_target(const RemoteOptions& options, const
           ? first_of({environment("AWS_CA_BUNDLE"), setting(config, target.profile, "ca_bundle")})
                 .value_or("")
           : options.ca_bundle;
-  KDS_ASSIGN(target.credentials, resolve_credentials(target.profile, profile_given, environment));
+  KDS_ASSIGN(target.credentials,
+             resolve_credentials(target.profile, profile_given, environment, credentials, config));
   return std::optional<Target>(std::move(target));
 }
 

@@ -45,16 +45,8 @@ struct Target {
 // The endpoint URL as a tool prints it, and whether remote mode applies: nullopt without --endpoint and
 // $KDS_ENDPOINT. Errors (kInvalidArgument): an endpoint that is neither an http(s) URL nor "aws", a
 // profile that does not exist, an unreadable or malformed config file, "aws" without a region;
-// (kAccessDenied) no credentials anywhere, with where they were looked for.
+// (kAccessDenied) no credentials anywhere, with where they were looked for. The credentials are those of
+// the standard chain (resolve_credentials in src/aws_files.h says its order).
 Result<std::optional<Target>> resolve_target(const RemoteOptions& options, const Environment& environment);
-
-// The credentials of the standard chain for `profile`: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with
-// AWS_SESSION_TOKEN) unless a profile was named on the command line; the profile's keys in the
-// credentials file ($AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials); its credential_process (the
-// credentials file's, else the config file's), run by /bin/sh, whose standard output is the JSON of the
-// AWS CLI's credential_process (Version 1); its keys in the config file ($AWS_CONFIG_FILE, else
-// ~/.aws/config). Profiles that assume roles or use IAM Identity Center are refused with a way around.
-Result<Credentials> resolve_credentials(const std::string& profile, bool profile_from_command_line,
-                                        const Environment& environment);
 
 }  // namespace kds::remote
