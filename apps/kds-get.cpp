@@ -10,6 +10,8 @@
 #include "common/read_position.h"
 #include "common/record_printer.h"
 #include "common/record_reading.h"
+#include "common/remote.h"
+#include "common/remote_read.h"
 #include "kds/errors.h"
 #include "kds/shard_reader.h"
 
@@ -27,6 +29,7 @@ struct Options {
   int64_t limit = 0;
   RecordOutputOptions output;
   std::vector<std::string> key_files;
+  remote::RemoteOptions remote;
 };
 
 int get(const CLI::App& app, Options& options) {
@@ -42,6 +45,14 @@ int get(const CLI::App& app, Options& options) {
   const bool by_number = !options.sequence_numbers.empty();
   if (by_number && (app.count("--shard-id") > 0 || has_start_options(app))) {
     throw UsageError("SEQUENCE_NUMBER operands cannot be combined with --shard-id or iterator options");
+  }
+  auto client = remote_client(options.remote);
+  if (!client.ok()) return fail(client.error());
+  if (*client) {
+    refuse_local_only(app, {{"--encryption-key-file", "a local key file"}});
+    auto read = remote_read(app, options.shard_id, options.start, !by_number);
+    if (!read.ok()) return fail(read.error());
+    return get_remote(**client, stream_name, options.sequence_numbers, *read, options.limit, record_printer);
   }
   auto store = open_store(options.store);
   if (!store.ok()) return fail(store.error());
@@ -84,6 +95,7 @@ int main(int argc, char** argv) {
         add_record_output_options(app, &options.output);
         add_key_option(app, &options.key_files);
         add_store_option(app, &options.store);
+        add_remote_options(app, &options.remote);
       },
       [&] { return get(*app_ptr, options); });
 }

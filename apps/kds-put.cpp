@@ -7,6 +7,8 @@
 #include "common/cli.h"
 #include "common/output.h"
 #include "common/put_loop.h"
+#include "common/remote.h"
+#include "common/remote_put.h"
 #include "common/text.h"
 #include "kds/validate.h"
 
@@ -27,6 +29,7 @@ struct Options {
   std::string sync = "batch";
   std::string output = "text";
   std::vector<std::string> key_files;
+  remote::RemoteOptions remote;
 };
 
 int put(const CLI::App& app, Options& options) {
@@ -62,8 +65,19 @@ int put(const CLI::App& app, Options& options) {
     settings.explicit_hash = *parsed;
   }
 
+  auto client = remote_client(options.remote);
+  if (!client.ok()) return fail(client.error());
+  if (*client) {
+    refuse_local_only(app,
+                      {{"--sync", "the local store's durability (an endpoint acknowledges stored records)"},
+                       {"--encryption-key-file", "a local key file"}});
+  }
   auto inputs = open_inputs(options.files);
   if (!inputs.ok()) return fail(inputs.error());
+  if (options.files.empty() && ::isatty(STDIN_FILENO) == 1) {
+    print_error("reading records from the terminal, one per line; end with Ctrl-D");
+  }
+  if (*client) return put_remote(**client, stream, settings, *inputs);
 
   auto store = open_store(options.store);
   if (!store.ok()) return fail(store.error());
@@ -78,9 +92,6 @@ int put(const CLI::App& app, Options& options) {
   auto producer = Producer::open(*store, stream, producer_options, &reporter);
   if (!producer.ok()) return fail(producer.error());
 
-  if (options.files.empty() && ::isatty(STDIN_FILENO) == 1) {
-    print_error("reading records from the terminal, one per line; end with Ctrl-D");
-  }
   Putter putter(settings, std::move(producer).value());
   for (const auto& input : *inputs) {
     const int status = putter.put_all(input);
@@ -125,6 +136,7 @@ int main(int argc, char** argv) {
         add_output_option(app, &options.output);
         add_key_option(app, &options.key_files);
         add_store_option(app, &options.store);
+        add_remote_options(app, &options.remote);
       },
       [&] { return put(*app_ptr, options); });
 }

@@ -12,6 +12,8 @@
 #include "common/output.h"
 #include "common/read_position.h"
 #include "common/record_printer.h"
+#include "common/remote.h"
+#include "common/remote_read.h"
 #include "common/stop_signal.h"
 #include "common/text.h"
 #include "kds/errors.h"
@@ -34,6 +36,7 @@ struct Options {
   int64_t count = 0;
   RecordOutputOptions output;
   std::vector<std::string> key_files;
+  remote::RemoteOptions remote;
 };
 
 int tail(const CLI::App& app, Options& options) {
@@ -47,6 +50,17 @@ int tail(const CLI::App& app, Options& options) {
   if (app.count("--count") > 0 && options.count < 1) {
     return fail(validation_error(
         {{std::to_string(options.count), "count", "Member must have value greater than or equal to 1"}}));
+  }
+  auto client = remote_client(options.remote);
+  if (!client.ok()) return fail(client.error());
+  if (*client) {
+    refuse_local_only(app, {{"--encryption-key-file", "a local key file"}});
+    auto read = remote_read(app, options.shard_id, options.start, has_start_options(app));
+    if (!read.ok()) return fail(read.error());
+    std::optional<LinesOption> lines;
+    if (!has_start_options(app)) lines = parse_lines(options.lines);
+    return tail_remote(**client, stream_name, *read, lines, !options.no_follow_children, options.count,
+                       printer);
   }
   auto store = open_store(options.store);
   if (!store.ok()) return fail(store.error());
@@ -68,9 +82,7 @@ int tail(const CLI::App& app, Options& options) {
   const std::string name = stream_name;
   for (;;) {
     auto delivered = follower->deliver_available([&](uint32_t shard_index, const ReadRecord& record) {
-      printer.print(
-          {name, shard_index, record.offset, record.arrival_ms, record.key, record.data, record.encrypted},
-          &out.buffer());
+      printer.print(output_record(name, shard_index, record), &out.buffer());
       out.end_record();
       ++printed;
       return !(options.count > 0 && printed >= options.count) && stop_signal() == 0;
@@ -114,6 +126,7 @@ int main(int argc, char** argv) {
         add_record_output_options(app, &options.output);
         add_key_option(app, &options.key_files);
         add_store_option(app, &options.store);
+        add_remote_options(app, &options.remote);
       },
       [&] { return tail(*app_ptr, options); });
 }

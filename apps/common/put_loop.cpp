@@ -43,4 +43,37 @@ void parse_sync_mode(const std::string& text, ProducerOptions* options) {
   }
 }
 
+std::optional<KeyedRecord> split_key(const PutSettings& settings, std::string_view record) {
+  KeyedRecord keyed{settings.partition_key, record};
+  if (keyed.key.empty()) keyed.key = kDefaultPartitionKey;
+  if (!settings.key_delimiter) return keyed;
+  const size_t at = record.find(*settings.key_delimiter);
+  if (at != std::string_view::npos)
+    return KeyedRecord{record.substr(0, at), record.substr(at + settings.key_delimiter->size())};
+  if (settings.partition_key.empty()) return std::nullopt;
+  return keyed;
+}
+
+std::string record_location(const PutSettings& settings, uint64_t number) {
+  return fmt::format("{} {}", settings.delimiter == "\n" ? "line" : "record", number);
+}
+
+size_t max_input_record(size_t max_data) {
+  return max_data + 4 * kMaxPartitionKeyChars + 16;
+}
+
+int record_too_long(const PutSettings& settings, const Input& input, const RecordSplitter& splitter,
+                    size_t max_data) {
+  print_error(fmt::format("{}: {}: ValidationException: record is longer than the {} byte limit ({} bytes)",
+                          input.name, record_location(settings, splitter.record_number()), max_data,
+                          splitter.too_long_size()));
+  return kExitBadInput;
+}
+
+int no_key_delimiter(const PutSettings& settings, const Input& input, uint64_t number) {
+  print_error(fmt::format("{}: {}: no key delimiter '{}' and no --partition-key to fall back on", input.name,
+                          record_location(settings, number), settings.key_delimiter_text));
+  return kExitBadInput;
+}
+
 }  // namespace kds::cli

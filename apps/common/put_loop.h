@@ -46,22 +46,35 @@ Result<std::vector<Input>> open_inputs(const std::vector<std::string>& files);
 // --sync batch|interval[:MS]|none into `options`; throws UsageError for anything else.
 void parse_sync_mode(const std::string& text, ProducerOptions* options);
 
+// A record's partition key and data, as -k and -K say.
+struct KeyedRecord {
+  std::string_view key;
+  std::string_view data;
+};
+// nullopt when -K finds no delimiter in `record` and there is no --partition-key to fall back on.
+std::optional<KeyedRecord> split_key(const PutSettings& settings, std::string_view record);
+
+// "line 12" or, with another delimiter than a newline, "record 12".
+std::string record_location(const PutSettings& settings, uint64_t number);
+// The longest input record a stream whose records hold up to `max_data` bytes may take: room for the key
+// and the key delimiter too.
+size_t max_input_record(size_t max_data);
+// Print the error of a record too long for `max_data` / without a key delimiter; return kExitBadInput.
+int record_too_long(const PutSettings& settings, const Input& input, const RecordSplitter& splitter,
+                    size_t max_data);
+int no_key_delimiter(const PutSettings& settings, const Input& input, uint64_t number);
+
 class Putter {
  public:
   // `settings` must outlive the putter.
   Putter(const PutSettings& settings, Producer producer)
-      : settings_(settings),
-        producer_(std::move(producer)),
-        delimiter_(settings.delimiter),
-        key_delimiter_(settings.key_delimiter),
-        explicit_hash_(settings.explicit_hash) {}
+      : settings_(settings), producer_(std::move(producer)), explicit_hash_(settings.explicit_hash) {}
 
   // Reads one input to its end; returns an exit status.
   int put_all(const Input& input) {
     // Room for the largest record the stream accepts plus its key and the key delimiter.
     const size_t max_data = producer_.stream().meta().max_record_bytes();
-    const size_t max_record = max_data + 4 * kMaxPartitionKeyChars + 16;
-    RecordSplitter splitter(input.fd, delimiter_, max_record);
+    RecordSplitter splitter(input.fd, settings_.delimiter, max_input_record(max_data));
     splitter.also_wake_on(producer_.ack_wake_fd());  // print acknowledgements as their syncs complete
     splitter.wait_at_most([this] { return static_cast<int>(producer_.ms_until_sync()); });
     std::vector<std::string_view> records;
@@ -82,10 +95,7 @@ class Putter {
           if (int status = flush(); status != kExitOk) return status;
           break;
         case RecordSplitter::Event::kTooLong:
-          print_error(fmt::format(
-              "{}: {}: ValidationException: record is longer than the {} byte limit ({} bytes)", input.name,
-              location(splitter.record_number()), max_data, splitter.too_long_size()));
-          return kExitBadInput;
+          return record_too_long(settings_, input, splitter, max_data);
         case RecordSplitter::Event::kIdle:
           if (const Status synced = producer_.sync_written(); !synced.ok()) return fail(synced.error());
           if (int status = acknowledge(producer_.poll_acks(print_ack())); status != kExitOk) return status;
@@ -124,50 +134,33 @@ class Putter {
     return kExitOk;
   }
 
-  std::string location(uint64_t number) const {
-    return fmt::format("{} {}", delimiter_ == "\n" ? "line" : "record", number);
-  }
-
   // Queues `records`, numbered from `first_number` on; stops at the first bad one.
   int add(const Input& input, uint64_t first_number, const std::vector<std::string_view>& records) {
     inputs_.clear();
     std::optional<uint64_t> missing_delimiter;  // the number of a record without one
     for (std::string_view record : records) {
-      std::string_view key = settings_.partition_key;
-      if (key.empty()) key = kDefaultPartitionKey;
-      std::string_view data = record;
-      if (key_delimiter_) {
-        const size_t at = record.find(*key_delimiter_);
-        if (at != std::string_view::npos) {
-          key = record.substr(0, at);
-          data = record.substr(at + key_delimiter_->size());
-        } else if (settings_.partition_key.empty()) {
-          missing_delimiter = first_number + inputs_.size();
-          break;
-        }
+      const auto keyed = split_key(settings_, record);
+      if (!keyed) {
+        missing_delimiter = first_number + inputs_.size();
+        break;
       }
-      inputs_.push_back({key, data, explicit_hash_});
+      inputs_.push_back({keyed->key, keyed->data, explicit_hash_});
     }
     size_t added = 0;
     const Status status = producer_.add_many(inputs_, &added);
     if (!status.ok()) {
       if (status.error().code() != Errc::kValidation) return fail(status.error());
-      fail(fmt::format("{}: {}", input.name, location(first_number + added)), status.error());
+      fail(fmt::format("{}: {}", input.name, record_location(settings_, first_number + added)),
+           status.error());
       return kExitBadInput;
     }
-    if (missing_delimiter) {
-      print_error(fmt::format("{}: {}: no key delimiter '{}' and no --partition-key to fall back on",
-                              input.name, location(*missing_delimiter), settings_.key_delimiter_text));
-      return kExitBadInput;
-    }
+    if (missing_delimiter) return no_key_delimiter(settings_, input, *missing_delimiter);
     return kExitOk;
   }
 
   static constexpr size_t kGroup = 64;
   const PutSettings& settings_;
   Producer producer_;
-  std::string delimiter_;
-  std::optional<std::string> key_delimiter_;
   std::optional<u128> explicit_hash_;
   std::vector<Producer::Input> inputs_;
 };

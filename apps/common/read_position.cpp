@@ -33,8 +33,8 @@ bool has_start_options(const CLI::App& app) {
   return app.count("--iterator-type") + app.count("--sequence-number") + app.count("--timestamp") > 0;
 }
 
-Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& app,
-                                          const StartOptions& options, std::optional<uint32_t> shard) {
+Result<api::StreamReadRequest> read_request(const CLI::App& app, const StartOptions& options,
+                                            std::optional<uint32_t> shard) {
   const bool has_number = app.count("--sequence-number") > 0;
   const bool has_time = app.count("--timestamp") > 0;
   api::StreamReadRequest request;
@@ -51,17 +51,23 @@ Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& 
           {{options.timestamp, "timestamp",
             "Member must be epoch seconds (with an optional fraction) or an ISO-8601 time"}});
     }
-  } else if (has_time) {
-    // Kinesis ignores a Timestamp the type does not use; a user who typed one meant something. The
-    // request's own errors come first.
-    KDS_TRY(api::Validator()
-                .enumeration("shardIteratorType", request.iterator_type, true, api::kIteratorTypes)
-                .finish());
-    KDS_TRY(api::check_iterator_arguments(request.iterator_type, has_number, std::nullopt, now_ms()));
+  }
+  KDS_TRY(api::Validator()
+              .enumeration("shardIteratorType", request.iterator_type, true, api::kIteratorTypes)
+              .finish());
+  KDS_TRY(api::check_iterator_arguments(request.iterator_type, has_number, request.timestamp_ms, now_ms()));
+  if (has_time && request.iterator_type != "AT_TIMESTAMP") {
+    // Kinesis ignores a Timestamp the type does not use; a user who typed one meant something.
     return Error(
         Errc::kInvalidArgument,
         fmt::format("A timestamp is only used with AT_TIMESTAMP, not with {}", request.iterator_type));
   }
+  return request;
+}
+
+Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& app,
+                                          const StartOptions& options, std::optional<uint32_t> shard) {
+  KDS_ASSIGN(const auto request, read_request(app, options, shard));
   return api::plan_read(stream, request);
 }
 
@@ -76,9 +82,19 @@ Result<FollowPlan> plan_follow(const Stream& stream, const CLI::App& app, const 
   return plan;
 }
 
-// The scope and starts that -n/--lines asks for: the last N records (of the stream, or of one shard), or
-// every record from record K of each shard with +K.
+LinesOption parse_lines(const std::string& text) {
+  if (!text.empty() && text[0] == '+') {
+    auto from = parse_integer(text.substr(1));
+    if (!from || *from < 0) throw UsageError("--lines: '" + text + "' is not +K with K a whole number");
+    return {true, static_cast<uint64_t>(std::max<int64_t>(*from, 1))};
+  }
+  auto count = parse_integer(text);
+  if (!count || *count < 0) throw UsageError("--lines: '" + text + "' is not a number of records (N or +K)");
+  return {false, static_cast<uint64_t>(*count)};
+}
+
 Result<FollowPlan> plan_lines(const Stream& stream, const std::string& text, std::optional<uint32_t> shard) {
+  const LinesOption lines = parse_lines(text);
   FollowPlan plan;
   std::vector<uint32_t> shards;
   if (shard) {
@@ -88,17 +104,12 @@ Result<FollowPlan> plan_lines(const Stream& stream, const std::string& text, std
       shards.push_back(meta.index);
   }
   plan.scope.insert(shards.begin(), shards.end());
-  if (!text.empty() && text[0] == '+') {
-    auto from = parse_integer(text.substr(1));
-    if (!from || *from < 0) throw UsageError("--lines: '" + text + "' is not +K with K a whole number");
+  if (lines.from_record) {
     for (uint32_t index : shards)
-      plan.starts[index] = {ReadStart::Kind::kOffset, static_cast<uint64_t>(std::max<int64_t>(*from, 1) - 1),
-                            0};
+      plan.starts[index] = {ReadStart::Kind::kOffset, lines.count - 1, 0};
     return plan;
   }
-  auto count = parse_integer(text);
-  if (!count || *count < 0) throw UsageError("--lines: '" + text + "' is not a number of records (N or +K)");
-  KDS_ASSIGN(auto starts, last_records_start(stream, shards, static_cast<uint64_t>(*count)));
+  KDS_ASSIGN(auto starts, last_records_start(stream, shards, lines.count));
   for (const auto& [index, offset] : starts)
     plan.starts[index] = {ReadStart::Kind::kOffset, offset, 0};
   return plan;

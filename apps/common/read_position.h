@@ -28,6 +28,11 @@ bool has_start_options(const CLI::App& app);
 
 using api::ShardStart;
 
+// GetShardIterator's members for the options given, which imply an iterator type when --iterator-type is
+// not given; checked as GetShardIterator checks them (the type, the members it needs, a time not ahead).
+Result<api::StreamReadRequest> read_request(const CLI::App& app, const StartOptions& options,
+                                            std::optional<uint32_t> shard);
+
 // The shards to read (api::plan_read) for the options given, which imply an iterator type when
 // --iterator-type is not given.
 Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& app,
@@ -36,6 +41,14 @@ Result<std::vector<ShardStart>> plan_read(const Stream& stream, const CLI::App& 
 // The scope and starts of plan_read, for kds-tail.
 Result<FollowPlan> plan_follow(const Stream& stream, const CLI::App& app, const StartOptions& options,
                                std::optional<uint32_t> shard);
+
+// kds-tail's -n/--lines TEXT: the last N records, or (+K, from_record) every record from record K of each
+// shard (K at least 1). Throws UsageError for other text.
+struct LinesOption {
+  bool from_record = false;
+  uint64_t count = 0;
+};
+LinesOption parse_lines(const std::string& text);
 
 // The scope and starts that kds-tail's -n/--lines TEXT asks for: the last N records (of the stream, or
 // of `shard`), or every record from record K of each shard with +K. Throws UsageError for other text.

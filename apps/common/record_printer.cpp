@@ -23,6 +23,18 @@ void add_record_output_options(CLI::App& app, RecordOutputOptions* options) {
   app.add_flag("-u,--unbuffered", options->unbuffered, "Write each record out as soon as it is printed");
 }
 
+OutputRecord output_record(std::string_view stream, uint32_t shard_index, const ReadRecord& record) {
+  OutputRecord output;
+  output.stream = stream;
+  output.shard_index = shard_index;
+  output.offset = record.offset;
+  output.arrival_ms = record.arrival_ms;
+  output.key = record.key;
+  output.data = record.data;
+  output.encrypted = record.encrypted;
+  return output;
+}
+
 RecordPrinter RecordPrinter::from_options(const CLI::App& app, const RecordOutputOptions& options) {
   RecordPrinter printer;
   const bool has_delimiter = app.count("--delimiter") > 0 || options.nul;
@@ -106,9 +118,14 @@ void RecordPrinter::print(const OutputRecord& record, std::string* out) const {
       out->append(delimiter_);
       return;
     case Mode::kJson:
-      api::append_record_json(
-          {record.shard_index, record.offset, record.arrival_ms, record.key, record.data, record.encrypted},
-          true, out);
+      if (!record.sequence_number.empty()) {
+        api::append_record_json(record.sequence_number, record.arrival_ms, record.key, record.data,
+                                record.encrypted, record.shard_id, out);
+      } else {
+        api::append_record_json(
+            {record.shard_index, record.offset, record.arrival_ms, record.key, record.data, record.encrypted},
+            true, out);
+      }
       *out += '\n';
       return;
     case Mode::kTemplate:
@@ -133,10 +150,16 @@ void RecordPrinter::print(const OutputRecord& record, std::string* out) const {
             out->append(record.stream);
             break;
           case Token::kShard:
-            *out += shard_id_string(record.shard_index);
+            if (!record.shard_id.empty())
+              out->append(record.shard_id);
+            else
+              *out += shard_id_string(record.shard_index);
             break;
           case Token::kSequence:
-            *out += to_decimal(make_sequence_number(record.shard_index, record.offset));
+            if (!record.sequence_number.empty())
+              out->append(record.sequence_number);
+            else
+              *out += to_decimal(make_sequence_number(record.shard_index, record.offset));
             break;
           case Token::kTimestamp:
             fmt::format_to(std::back_inserter(*out), "{}", record.arrival_ms);

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "kds/shard_reader.h"
+
 namespace kds::cli {
 
 struct OutputRecord {
@@ -19,7 +21,14 @@ struct OutputRecord {
   std::string_view key;
   std::string_view data;
   bool encrypted = false;
+  // A record read from an endpoint (remote mode) has its shard id and sequence number as text, and these
+  // replace shard_index and offset.
+  std::string_view shard_id;
+  std::string_view sequence_number;
 };
+
+// A record read from the local store.
+OutputRecord output_record(std::string_view stream, uint32_t shard_index, const ReadRecord& record);
 
 // The options behind a printer, shared by every tool that prints records.
 struct RecordOutputOptions {

@@ -7,9 +7,7 @@ namespace kds::cli {
 
 void LimitedPrinter::print(uint32_t shard_index, const ReadRecord& record) {
   Output& out = Output::standard();
-  printer_.print({stream_.name(), shard_index, record.offset, record.arrival_ms, record.key, record.data,
-                  record.encrypted},
-                 &out.buffer());
+  printer_.print(output_record(stream_.name(), shard_index, record), &out.buffer());
   out.end_record();
   if (remaining_ > 0) --remaining_;
 }

@@ -73,27 +73,42 @@ void append_json_escaped(std::string_view text, std::string* out) {
 }
 
 void append_record_json(const RecordShape& record, bool with_shard_id, std::string* out) {
+  append_record_json(to_decimal(make_sequence_number(record.shard_index, record.offset)), record.arrival_ms,
+                     record.key, record.data, record.encrypted,
+                     with_shard_id ? shard_id_string(record.shard_index) : std::string(), out);
+}
+
+void append_record_json(std::string_view sequence_number, int64_t arrival_ms, std::string_view key,
+                        std::string_view data, bool encrypted, std::string_view shard_id, std::string* out) {
   *out += "{\"SequenceNumber\": \"";
-  *out += to_decimal(make_sequence_number(record.shard_index, record.offset));
+  append_json_escaped(sequence_number, out);
   *out += "\", \"ApproximateArrivalTimestamp\": ";
-  *out += format_epoch_seconds(record.arrival_ms);
+  *out += format_epoch_seconds(arrival_ms);
   *out += ", \"Data\": \"";
-  base64_encode(record.data, out);
+  base64_encode(data, out);
   *out += "\", \"PartitionKey\": \"";
-  append_json_escaped(record.key, out);
-  *out += record.encrypted ? "\", \"EncryptionType\": \"KMS\"" : "\", \"EncryptionType\": \"NONE\"";
-  if (with_shard_id) {
+  append_json_escaped(key, out);
+  *out += encrypted ? "\", \"EncryptionType\": \"KMS\"" : "\", \"EncryptionType\": \"NONE\"";
+  if (!shard_id.empty()) {
     *out += ", \"ShardId\": \"";
-    *out += shard_id_string(record.shard_index);
+    append_json_escaped(shard_id, out);
     *out += '"';
   }
   *out += '}';
 }
 
 std::string put_record_json(uint32_t shard_index, uint64_t offset, bool encrypted) {
-  return fmt::format(R"({{"ShardId": "{}", "SequenceNumber": "{}", "EncryptionType": "{}"}})",
-                     shard_id_string(shard_index), to_decimal(make_sequence_number(shard_index, offset)),
-                     encrypted ? "KMS" : "NONE");
+  return put_record_json(shard_id_string(shard_index), to_decimal(make_sequence_number(shard_index, offset)),
+                         encrypted);
+}
+
+std::string put_record_json(std::string_view shard_id, std::string_view sequence_number, bool encrypted) {
+  std::string json = R"({"ShardId": ")";
+  append_json_escaped(shard_id, &json);  // escaped: in remote mode an endpoint wrote it
+  json += R"(", "SequenceNumber": ")";
+  append_json_escaped(sequence_number, &json);
+  json += encrypted ? R"(", "EncryptionType": "KMS"})" : R"(", "EncryptionType": "NONE"})";
+  return json;
 }
 
 }  // namespace kds::api

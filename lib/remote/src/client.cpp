@@ -117,7 +117,11 @@ Result<Client> Client::open(Target target) {
 Result<nlohmann::ordered_json> Client::call(std::string_view operation,
                                             const nlohmann::ordered_json& request) {
   // Text that is not UTF-8 goes as U+FFFD: the endpoint then refuses the name it cannot match.
-  const std::string body = request.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  return call_with_body(operation,
+                        request.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+}
+
+Result<nlohmann::ordered_json> Client::call_with_body(std::string_view operation, const std::string& body) {
   for (int attempt = 1;; ++attempt) {
     auto answer = this->attempt(operation, body);
     if (answer.ok() || attempt == kAttempts || !retryable(answer.error(), operation)) return answer;

@@ -34,9 +34,13 @@ struct RecordShape {
   bool encrypted = false;
 };
 void append_record_json(const RecordShape& record, bool with_shard_id, std::string* out);
+// The same with the sequence number and shard id as text (a record an endpoint returned; shard id "": none).
+void append_record_json(std::string_view sequence_number, int64_t arrival_ms, std::string_view key,
+                        std::string_view data, bool encrypted, std::string_view shard_id, std::string* out);
 
 // {"ShardId", "SequenceNumber", "EncryptionType"}: PutRecord's answer, and one acknowledgement of kds-put.
 std::string put_record_json(uint32_t shard_index, uint64_t offset, bool encrypted);
+std::string put_record_json(std::string_view shard_id, std::string_view sequence_number, bool encrypted);
 
 // Appends `text` as the body of a JSON string (without quotes); the text must be UTF-8.
 void append_json_escaped(std::string_view text, std::string* out);

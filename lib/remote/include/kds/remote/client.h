@@ -38,6 +38,8 @@ class Client {
   // to three attempts in all, with jittered exponential backoff, as the AWS SDKs' standard mode does; other
   // errors return at once.
   Result<nlohmann::ordered_json> call(std::string_view operation, const nlohmann::ordered_json& request);
+  // As call(), with the body already written as JSON (large requests: PutRecords).
+  Result<nlohmann::ordered_json> call_with_body(std::string_view operation, const std::string& body);
 
   const Target& target() const;
 

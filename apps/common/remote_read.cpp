@@ -1,0 +1,225 @@
+#include "remote_read.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <map>
+#include <set>
+
+#include "cli.h"
+#include "kds/clock.h"
+#include "kds/errors.h"
+#include "kds/remote/reader.h"
+#include "kds/remote/streams.h"
+#include "output.h"
+#include "stop_signal.h"
+
+namespace kds::cli {
+
+namespace {
+
+using remote::RemoteRecord;
+using remote::StreamReader;
+using Clock = std::chrono::steady_clock;
+
+// A shard at its end is asked again after this long: within Kinesis's 5 GetRecords per second per shard,
+// as KCL's 1 s default is, and quick enough to follow a terminal.
+constexpr auto kPollInterval = std::chrono::milliseconds(250);
+// kds-tail -n N looks for the last N records in the last minute, then the last hour, then everything.
+constexpr int64_t kLastRecordWindowsMs[] = {60'000, 3'600'000};
+
+remote::IteratorStart iterator_start(const api::StreamReadRequest& request) {
+  return {request.iterator_type, request.sequence_number.value_or(""), request.timestamp_ms};
+}
+
+void print(const RecordPrinter& printer, const std::string& stream, const RemoteRecord& record) {
+  Output& out = Output::standard();
+  printer.print({stream, 0, 0, record.arrival_ms, record.key, record.data, record.encrypted, record.shard_id,
+                 record.sequence_number},
+                &out.buffer());
+  out.end_record();
+}
+
+// Reads every shard in scope to its end (children once their parents are read), passing each record on.
+Status read_to_end(StreamReader& reader, const StreamReader::RecordFunction& on_record) {
+  for (;;) {
+    bool all_at_end = true;
+    for (const std::string& id : reader.ready()) {
+      if (reader.at_end(id)) continue;
+      all_at_end = false;
+      KDS_TRY(reader.read(id, 0, on_record));
+    }
+    if (all_at_end) return {};
+  }
+}
+
+// Waits up to `wait`; true when standard output's reader has gone (`kds-tail s | head -1`).
+bool wait_or_broken(Clock::duration wait) {
+  pollfd watch{STDOUT_FILENO, 0, 0};
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(wait).count();
+  const int ready = ::poll(&watch, 1, static_cast<int>(std::max<int64_t>(ms, 1)));
+  return ready > 0 && (watch.revents & (POLLERR | POLLHUP)) != 0;
+}
+
+// kds-tail -n N: a reader positioned after the window that holds the last `count` records, which are
+// passed to `take` in arrival order.
+Result<StreamReader> take_last(remote::Client& client, const std::string& stream, const RemoteRead& read,
+                               uint64_t count, bool follow_children,
+                               const StreamReader::RecordFunction& take) {
+  std::vector<RemoteRecord> last;
+  auto keep_last = [&] {
+    std::stable_sort(last.begin(), last.end(), [](const RemoteRecord& a, const RemoteRecord& b) {
+      return a.arrival_ms < b.arrival_ms;
+    });
+    if (last.size() > count) last.erase(last.begin(), last.end() - static_cast<ptrdiff_t>(count));
+  };
+  for (size_t window = 0;; ++window) {
+    remote::IteratorStart start;  // TRIM_HORIZON after the last window
+    const bool widest = window == std::size(kLastRecordWindowsMs);
+    if (!widest) start = {"AT_TIMESTAMP", "", now_ms() - kLastRecordWindowsMs[window]};
+    KDS_ASSIGN(StreamReader reader, StreamReader::open(client, stream, start, read.shard, follow_children));
+    last.clear();
+    KDS_TRY(read_to_end(reader, [&](const RemoteRecord& record) {
+      last.push_back(record);
+      if (last.size() >= 2 * count + 4096) keep_last();
+      return true;
+    }));
+    if (last.size() < count && !widest) continue;
+    keep_last();
+    for (const RemoteRecord& record : last)
+      if (!take(record)) break;
+    return reader;
+  }
+}
+
+}  // namespace
+
+Result<RemoteRead> remote_read(const CLI::App& app, const std::string& shard_id, const StartOptions& start,
+                               bool with_start) {
+  RemoteRead read;
+  if (app.count("--shard-id") > 0) read.shard = remote::full_shard_id(shard_id);
+  if (with_start) {
+    KDS_ASSIGN(read.request, read_request(app, start, std::nullopt));
+  }
+  return read;
+}
+
+int get_remote(remote::Client& client, const std::string& stream, const std::vector<std::string>& numbers,
+               const RemoteRead& read, int64_t limit, const RecordPrinter& printer) {
+  int64_t remaining = limit > 0 ? limit : -1;
+  auto take = [&](const RemoteRecord& record) {
+    if (remaining == 0) return false;
+    print(printer, stream, record);
+    if (remaining > 0) --remaining;
+    return true;
+  };
+  for (const std::string& number : numbers) {
+    // Only the endpoint knows which shard holds a number; every shard refusing it means no record has it.
+    auto reader = StreamReader::open(client, stream, {"AT_SEQUENCE_NUMBER", number, {}}, std::nullopt, false);
+    if (!reader.ok() && reader.error().code() == Errc::kInvalidArgument)
+      return fail(record_not_found(stream, number));
+    if (!reader.ok()) return fail(reader.error());
+    bool found = false;
+    for (const std::string& id : reader->ready()) {
+      auto got = reader->read(id, 1, [&](const RemoteRecord& record) {
+        found = record.sequence_number == number;
+        return !found || take(record);
+      });
+      if (!got.ok()) return fail(got.error());
+      break;
+    }
+    Output::standard().flush();
+    if (!found) return fail(record_not_found(stream, number));
+  }
+  if (!numbers.empty()) return kExitOk;
+
+  // Without --shard-id, the lineage of every shard; shard by shard, parents first, as local kds-get.
+  auto reader = StreamReader::open(client, stream, iterator_start(read.request), read.shard, !read.shard);
+  if (!reader.ok()) return fail(reader.error());
+  std::set<std::string> done;
+  while (remaining != 0) {
+    const auto ready = reader->ready();
+    const auto next =
+        std::find_if(ready.begin(), ready.end(), [&](const auto& id) { return !done.contains(id); });
+    if (next == ready.end()) break;
+    do {
+      const int batch = remaining > 0 ? static_cast<int>(std::min<int64_t>(remaining, 10000)) : 0;
+      auto got = reader->read(*next, batch, take);
+      Output::standard().flush();
+      if (!got.ok()) return fail(got.error());
+    } while (!reader->at_end(*next) && remaining != 0);
+    done.insert(*next);
+  }
+  Output::standard().flush();
+  return kExitOk;
+}
+
+int tail_remote(remote::Client& client, const std::string& stream, const RemoteRead& read,
+                const std::optional<LinesOption>& lines, bool follow_children, int64_t count,
+                const RecordPrinter& printer) {
+  install_stop_handlers();
+  Output& out = Output::standard();
+  int64_t printed = 0;
+  auto more = [&] { return !(count > 0 && printed >= count) && stop_signal() == 0; };
+  // -n +K: records passed over in each shard there was at the start (later shards are read whole).
+  std::map<std::string, uint64_t> passed_over;
+  auto take = [&](const RemoteRecord& record) {
+    if (!more()) return false;
+    if (const auto skip = passed_over.find(record.shard_id);
+        skip != passed_over.end() && skip->second + 1 < lines->count) {
+      ++skip->second;
+      return true;
+    }
+    print(printer, stream, record);
+    ++printed;
+    return true;
+  };
+
+  remote::IteratorStart start = iterator_start(read.request);
+  if (lines && !lines->from_record) start = {lines->count == 0 ? "LATEST" : "TRIM_HORIZON", "", {}};
+  auto reader = lines && !lines->from_record && lines->count > 0
+                    ? take_last(client, stream, read, lines->count, follow_children, take)
+                    : StreamReader::open(client, stream, start, read.shard, follow_children);
+  if (!reader.ok()) return fail(reader.error());
+  if (lines && lines->from_record)
+    for (const std::string& id : reader->shards())
+      passed_over[id] = 0;
+  std::map<std::string, Clock::time_point> next_poll;  // of shards found at their end
+  for (;;) {
+    out.flush();  // never wait with records in the buffer
+    if (count > 0 && printed >= count) return kExitOk;
+    if (stop_signal() != 0) die_of(stop_signal());
+    if (reader->finished()) return kExitOk;
+    auto wake = Clock::now() + kPollInterval;
+    bool behind = false;  // a shard has more to read at once
+    for (const std::string& id : reader->ready()) {
+      const auto now = Clock::now();
+      if (auto due = next_poll.find(id); due != next_poll.end() && due->second > now) {
+        wake = std::min(wake, due->second);
+        continue;
+      }
+      auto got = reader->read(id, 0, take);
+      if (!got.ok()) {
+        out.flush();
+        return fail(got.error());
+      }
+      if (reader->at_end(id)) {
+        next_poll[id] = now + kPollInterval;
+      } else {
+        next_poll.erase(id);
+        behind = true;
+      }
+      if (!more()) break;
+    }
+    for (const std::string& id : reader->ready())
+      if (!next_poll.contains(id)) behind = true;  // a child whose parents have just been read
+    out.flush();
+    if (!behind && more() && wait_or_broken(wake - Clock::now())) die_of(SIGPIPE);
+  }
+}
+
+}  // namespace kds::cli

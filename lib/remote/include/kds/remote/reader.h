@@ -1,0 +1,84 @@
+// Reading a stream from an endpoint, for kds-get and kds-tail in remote mode: GetShardIterator and
+// GetRecords on each shard, a parent read to its end before its children start (so the records of a key
+// come in order across reshards), iterators renewed when they expire, throttling waited out.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kds/remote/client.h"
+#include "kds/status.h"
+
+namespace kds::remote {
+
+// A record as GetRecords returns it, decoded.
+struct RemoteRecord {
+  std::string shard_id;
+  std::string sequence_number;
+  int64_t arrival_ms = 0;
+  std::string key;
+  std::string data;
+  bool encrypted = false;
+};
+
+// Where reading starts: GetShardIterator's members.
+struct IteratorStart {
+  std::string type = "TRIM_HORIZON";
+  std::string sequence_number;          // AT_ and AFTER_SEQUENCE_NUMBER
+  std::optional<int64_t> timestamp_ms;  // AT_TIMESTAMP
+};
+
+class StreamReader {
+ public:
+  using RecordFunction = std::function<bool(const RemoteRecord&)>;  // false: deliver no more
+
+  // The shards of `stream` to read from `start`: `shard` alone, with its descendants when
+  // `follow_children`; or, without `shard`, every shard the endpoint lists — except that a sequence-number
+  // start reads the shard that holds the number and its descendants (from their beginning). A shard that
+  // appears later (GetRecords' ChildShards) is read from its beginning when `follow_children`.
+  // `client` must outlive the reader.
+  static Result<StreamReader> open(Client& client, std::string stream, IteratorStart start,
+                                   std::optional<std::string> shard, bool follow_children);
+
+  // Every shard being read or read, in shard-id order.
+  std::vector<std::string> shards() const;
+
+  // The shards to read next: not finished, and every parent being read is finished. In shard-id order.
+  std::vector<std::string> ready() const;
+
+  // One GetRecords on `shard` (at most `limit` records; 0: as many as the endpoint gives), each record
+  // passed to `on_record` in order; returns how many were passed. Records after one `on_record` refused
+  // are read again by the next call.
+  Result<size_t> read(const std::string& shard, int limit, const RecordFunction& on_record);
+
+  // Whether the last read of `shard` reached its end: the newest record, or the end of a closed shard.
+  bool at_end(const std::string& shard) const;
+  // Whether every shard is closed and read to its end.
+  bool finished() const;
+
+ private:
+  struct Shard {
+    std::vector<std::string> parents;
+    IteratorStart start;
+    std::string iterator;
+    std::string last_sequence_number;
+    bool closed = false;  // DescribeStream gave it an EndingSequenceNumber
+    bool at_end = false;
+    bool finished = false;
+  };
+  StreamReader(Client& client, std::string stream, bool follow_children)
+      : client_(&client), stream_(std::move(stream)), follow_children_(follow_children) {}
+  Result<std::string> shard_iterator(const std::string& shard_id, const IteratorStart& start);
+  Result<nlohmann::ordered_json> get_records(const std::string& shard_id, Shard& shard, int limit);
+
+  Client* client_;
+  std::string stream_;
+  bool follow_children_;
+  std::map<std::string, Shard> shards_;
+};
+
+}  // namespace kds::remote

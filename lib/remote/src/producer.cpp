@@ -1,0 +1,311 @@
+// The remote producer (producer.h): workers that take batches from one queue under one lock.
+#include "kds/remote/producer.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "kds/api/shapes.h"
+#include "kds/base64.h"
+#include "kds/remote/client.h"
+#include "kds/remote/streams.h"
+
+namespace kds::remote {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// PutRecords' limits (kinesis.md §5).
+constexpr size_t kMaxBatchRecords = 500;
+constexpr size_t kMaxBatchBytes = 5 << 20;
+// How far into the queue a worker looks for records whose keys are free: a bound on the work per batch
+// when one key holds up the head of the queue.
+constexpr size_t kMaxScan = 4096;
+
+struct Pending {
+  PutEntry entry;
+  int attempts = 0;
+  Clock::time_point not_before{};
+  size_t size() const { return entry.key.size() + entry.data.size(); }
+};
+
+using Queue = std::map<uint64_t, Pending>;
+
+// Entries an endpoint answers with an ErrorCode that another attempt may store.
+bool retryable_entry(std::string_view code) {
+  return code == "ProvisionedThroughputExceededException" || code == "InternalFailure" ||
+         code == "KMSThrottlingException";
+}
+
+std::string request_body(const std::string& stream, const std::vector<Queue::node_type>& batch) {
+  std::string body = "{\"StreamName\": \"";
+  api::append_json_escaped(stream, &body);
+  body += "\", \"Records\": [";
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const PutEntry& entry = batch[i].mapped().entry;
+    body += i == 0 ? "{\"Data\": \"" : ", {\"Data\": \"";
+    base64_encode(entry.data, &body);
+    body += "\", \"PartitionKey\": \"";
+    api::append_json_escaped(entry.key, &body);
+    if (!entry.explicit_hash_key.empty()) {
+      body += "\", \"ExplicitHashKey\": \"";
+      body += entry.explicit_hash_key;
+    }
+    body += "\"}";
+  }
+  body += "]}";
+  return body;
+}
+
+}  // namespace
+
+struct Producer::Shared {
+  std::string stream;
+  ProducerSettings settings;
+  std::mutex mutex;
+  std::condition_variable work_ready;    // workers wait for records they may send
+  std::condition_variable space_ready;   // add() and drain() wait for records to be stored
+  Queue queue;                           // records waiting to be sent, by number
+  std::unordered_set<std::string> busy;  // keys with a record in flight
+  std::map<uint64_t, PutAck> stored;     // stored, not acknowledged yet
+  uint64_t added = 0;                    // records added: the next record's number
+  uint64_t acknowledged = 0;             // records acknowledged: the next to acknowledge
+  size_t unstored = 0;                   // records queued or in flight
+  size_t unstored_bytes = 0;
+  std::optional<Error> failure;
+  bool stopping = false;
+  int event_fd = -1;
+  std::mt19937_64 random{std::random_device{}()};
+
+  ~Shared() {
+    if (event_fd >= 0) ::close(event_fd);
+  }
+
+  void wake_poller() {
+    const uint64_t one = 1;
+    while (::write(event_fd, &one, sizeof one) < 0 && errno == EINTR) {
+    }
+  }
+
+  void fail(Error error) {
+    if (!failure) failure = std::move(error);
+    wake_poller();
+    work_ready.notify_all();
+    space_ready.notify_all();
+  }
+
+  // Takes a batch of records whose keys are free, at most one per key, in queue order. Records of a
+  // key wait behind its first queued record, ready or not. *wake_at: when a record held back by its
+  // backoff becomes ready.
+  std::vector<Queue::node_type> take_batch(Clock::time_point* wake_at) {
+    std::vector<Queue::node_type> batch;
+    std::unordered_set<std::string_view> seen;
+    size_t bytes = 0;
+    size_t scanned = 0;
+    const auto now = Clock::now();
+    *wake_at = Clock::time_point::max();
+    for (auto it = queue.begin(); it != queue.end() && scanned < kMaxScan; ++scanned) {
+      const Pending& pending = it->second;
+      const bool first_of_key = seen.insert(pending.entry.key).second;
+      if (!first_of_key || busy.contains(pending.entry.key)) {
+        ++it;
+        continue;
+      }
+      if (pending.not_before > now) {
+        *wake_at = std::min(*wake_at, pending.not_before);
+        ++it;
+        continue;
+      }
+      if (batch.size() == kMaxBatchRecords || bytes + pending.size() > kMaxBatchBytes) break;
+      bytes += pending.size();
+      busy.insert(pending.entry.key);
+      // The set views the key of the node, which extract() leaves where it is.
+      batch.push_back(queue.extract(it++));
+    }
+    return batch;
+  }
+
+  // A record that failed goes back to its place in the queue, after a backoff; or stops the producer.
+  void retry(Queue::node_type node, const Error& error) {
+    Pending& pending = node.mapped();
+    if (++pending.attempts >= settings.max_attempts) {
+      fail(Error::named(
+          error.code(), std::string(error.name()),
+          fmt::format("{} (a record not stored after {} attempts)", error.message(), pending.attempts)));
+      return;
+    }
+    const int64_t cap = std::min<int64_t>(
+        settings.max_delay_ms, int64_t{settings.base_delay_ms} << std::min(pending.attempts - 1, 20));
+    std::uniform_int_distribution<int64_t> pick(0, cap);
+    pending.not_before = Clock::now() + std::chrono::milliseconds(pick(random));
+    queue.insert(std::move(node));
+  }
+
+  void store(Queue::node_type node, PutAck ack) {
+    --unstored;
+    unstored_bytes -= node.mapped().size();
+    stored.emplace(node.key(), std::move(ack));
+  }
+
+  // Records the answer to a batch; called with the lock held.
+  void settle(std::vector<Queue::node_type> batch, const Result<nlohmann::ordered_json>& answer) {
+    for (const auto& node : batch)
+      busy.erase(node.mapped().entry.key);
+    const auto* records = answer.ok() && (*answer)["Records"].is_array() ? &(*answer)["Records"] : nullptr;
+    if (!answer.ok()) {
+      // The client retried throttling and unavailability already; the records' own attempts go on.
+      const bool transient =
+          answer.error().code() == Errc::kUnavailable || answer.error().code() == Errc::kThroughputExceeded;
+      if (!transient) return fail(answer.error());
+      for (auto& node : batch)
+        retry(std::move(node), answer.error());
+    } else if (records == nullptr || records->size() != batch.size()) {
+      return fail(
+          Error(Errc::kUnavailable, fmt::format("the answer to PutRecords has {} entries for {} records",
+                                                records == nullptr ? 0 : records->size(), batch.size())));
+    } else {
+      const bool encrypted = text_member(*answer, "EncryptionType") == "KMS";
+      for (size_t i = 0; i < batch.size(); ++i) {
+        const auto& entry = (*records)[i];
+        std::string sequence_number = text_member(entry, "SequenceNumber");
+        if (!sequence_number.empty()) {
+          store(std::move(batch[i]), {text_member(entry, "ShardId"), std::move(sequence_number), encrypted});
+          continue;
+        }
+        const std::string code = text_member(entry, "ErrorCode");
+        const Error error =
+            Error::named(errc_from_wire_type(code, 400), code, text_member(entry, "ErrorMessage"));
+        if (!retryable_entry(code)) return fail(error);
+        retry(std::move(batch[i]), error);
+      }
+    }
+    wake_poller();
+    work_ready.notify_all();
+    space_ready.notify_all();
+  }
+
+  void work(Client client) {
+    std::unique_lock lock(mutex);
+    while (!stopping && !failure) {
+      Clock::time_point wake_at;
+      auto batch = take_batch(&wake_at);
+      if (batch.empty()) {
+        if (wake_at == Clock::time_point::max())
+          work_ready.wait(lock);
+        else
+          work_ready.wait_until(lock, wake_at);
+        continue;
+      }
+      lock.unlock();
+      const std::string body = request_body(stream, batch);
+      auto answer = client.call_with_body("PutRecords", body);
+      lock.lock();
+      settle(std::move(batch), answer);
+    }
+  }
+
+  // Moves the acknowledgements due out of `stored`; called with the lock held.
+  std::vector<PutAck> take_acks() {
+    std::vector<PutAck> acks;
+    for (auto it = stored.begin(); it != stored.end() && it->first == acknowledged; it = stored.erase(it)) {
+      acks.push_back(std::move(it->second));
+      ++acknowledged;
+    }
+    return acks;
+  }
+};
+
+Producer::Producer(std::unique_ptr<Shared> shared) : shared_(std::move(shared)) {}
+
+Result<std::unique_ptr<Producer>> Producer::open(const Target& target, std::string stream,
+                                                 ProducerSettings settings) {
+  auto shared = std::make_unique<Shared>();
+  shared->stream = std::move(stream);
+  shared->settings = settings;
+  shared->event_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (shared->event_fd < 0) return Error(Errc::kIo, fmt::format("eventfd: {}", std::strerror(errno)));
+  std::vector<Client> clients;
+  for (int i = 0; i < std::max(1, settings.connections); ++i) {
+    KDS_ASSIGN(auto client, Client::open(target));
+    clients.push_back(std::move(client));
+  }
+  std::unique_ptr<Producer> producer(new Producer(std::move(shared)));
+  for (auto& client : clients)
+    producer->workers_.emplace_back([shared = producer->shared_.get(), client = std::move(client)]() mutable {
+      shared->work(std::move(client));
+    });
+  return producer;
+}
+
+Producer::~Producer() {
+  {
+    std::lock_guard lock(shared_->mutex);
+    shared_->stopping = true;
+  }
+  shared_->work_ready.notify_all();
+  for (auto& worker : workers_)
+    worker.join();
+}
+
+Status Producer::add(PutEntry entry) {
+  Shared& s = *shared_;
+  std::unique_lock lock(s.mutex);
+  s.space_ready.wait(lock, [&] {
+    return s.failure ||
+           (s.unstored < s.settings.max_queued_records && s.unstored_bytes < s.settings.max_queued_bytes);
+  });
+  if (s.failure) return *s.failure;
+  Pending pending{std::move(entry)};
+  ++s.unstored;
+  s.unstored_bytes += pending.size();
+  s.queue.emplace(s.added++, std::move(pending));
+  s.work_ready.notify_one();
+  return Status();
+}
+
+int Producer::wake_fd() const {
+  return shared_->event_fd;
+}
+
+Status Producer::poll(const AckFunction& on_ack) {
+  uint64_t count = 0;
+  (void)::read(shared_->event_fd, &count, sizeof count);  // clears it; EAGAIN when it was clear
+  std::vector<PutAck> acks;
+  std::optional<Error> failure;
+  {
+    std::lock_guard lock(shared_->mutex);
+    acks = shared_->take_acks();
+    failure = shared_->failure;
+  }
+  if (on_ack)
+    for (const PutAck& ack : acks)
+      on_ack(ack);
+  return failure ? Status(*failure) : Status();
+}
+
+Status Producer::drain(const AckFunction& on_ack) {
+  {
+    std::unique_lock lock(shared_->mutex);
+    shared_->space_ready.wait(lock, [&] { return shared_->failure || shared_->unstored == 0; });
+  }
+  return poll(on_ack);
+}
+
+uint64_t Producer::unacknowledged() const {
+  std::lock_guard lock(shared_->mutex);
+  return shared_->added - shared_->acknowledged;
+}
+
+}  // namespace kds::remote
