@@ -74,9 +74,6 @@ int put(const CLI::App& app, Options& options) {
   }
   auto inputs = open_inputs(options.files);
   if (!inputs.ok()) return fail(inputs.error());
-  if (options.files.empty() && ::isatty(STDIN_FILENO) == 1) {
-    print_error("reading records from the terminal, one per line; end with Ctrl-D");
-  }
   if (*client) return put_remote(**client, stream, settings, *inputs);
 
   auto store = open_store(options.store);
@@ -92,6 +89,7 @@ int put(const CLI::App& app, Options& options) {
   auto producer = Producer::open(*store, stream, producer_options, &reporter);
   if (!producer.ok()) return fail(producer.error());
 
+  hint_if_terminal(*inputs);
   Putter putter(settings, std::move(producer).value());
   for (const auto& input : *inputs) {
     const int status = putter.put_all(input);

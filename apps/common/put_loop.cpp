@@ -26,6 +26,15 @@ Result<std::vector<Input>> open_inputs(const std::vector<std::string>& files) {
   return inputs;
 }
 
+void hint_if_terminal(const std::vector<Input>& inputs) {
+  for (const Input& input : inputs) {
+    if (input.fd == STDIN_FILENO && ::isatty(STDIN_FILENO) == 1) {
+      print_error("reading records from the terminal, one per line; end with Ctrl-D");
+      return;
+    }
+  }
+}
+
 void parse_sync_mode(const std::string& text, ProducerOptions* options) {
   if (text == "none") {
     options->sync = SyncMode::kNone;

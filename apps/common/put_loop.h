@@ -43,6 +43,9 @@ struct PutSettings {
 // missing file leaves the store unchanged.
 Result<std::vector<Input>> open_inputs(const std::vector<std::string>& files);
 
+// Says on standard error how to end the input when standard input is read from a terminal.
+void hint_if_terminal(const std::vector<Input>& inputs);
+
 // --sync batch|interval[:MS]|none into `options`; throws UsageError for anything else.
 void parse_sync_mode(const std::string& text, ProducerOptions* options);
 

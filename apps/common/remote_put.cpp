@@ -60,8 +60,10 @@ class RemotePutter {
   }
 
   // Flushes the acknowledgements printed so far, then reports `status` (once: a producer that stopped
-  // returns its error from every later call).
+  // returns its error from every later call). After an error, the requests still in flight are answered
+  // and what they stored acknowledged first, so that the count of records not acknowledged is final.
   int acknowledge(const Status& status) {
+    if (!status.ok() && failed_status_ == kExitOk) (void)producer_.drain(print_ack());
     Output::standard().flush();
     if (status.ok()) return kExitOk;
     if (failed_status_ != kExitOk) return failed_status_;
@@ -120,6 +122,7 @@ int put_remote(remote::Client& client, const std::string& stream, const PutSetti
   auto producer = remote::Producer::open(client.target(), stream);
   if (!producer.ok()) return fail(producer.error());
   RemotePutter putter(settings, **producer, max_record_bytes(*summary));
+  hint_if_terminal(inputs);
   for (const auto& input : inputs) {
     const int status = putter.put_all(input);
     if (status != kExitOk) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <deque>
 #include <map>
 #include <set>
 
@@ -29,8 +30,8 @@ using Clock = std::chrono::steady_clock;
 // A shard at its end is asked again after this long: within Kinesis's 5 GetRecords per second per shard,
 // as KCL's 1 s default is, and quick enough to follow a terminal.
 constexpr auto kPollInterval = std::chrono::milliseconds(250);
-// kds-tail -n N looks for the last N records in the last minute, then the last hour, then everything.
-constexpr int64_t kLastRecordWindowsMs[] = {60'000, 3'600'000};
+// kds-tail -n N looks for the last N records in the last minute, hour and day, then in everything.
+constexpr int64_t kLastRecordWindowsMs[] = {60'000, 3'600'000, 86'400'000};
 
 remote::IteratorStart iterator_start(const api::StreamReadRequest& request) {
   return {request.iterator_type, request.sequence_number.value_or(""), request.timestamp_ms};
@@ -65,32 +66,47 @@ bool wait_or_broken(Clock::duration wait) {
   return ready > 0 && (watch.revents & (POLLERR | POLLHUP)) != 0;
 }
 
+// The last `count` records of `shards` (each in sequence order), merged by arrival time: a shard's records
+// keep their order even where their arrival times do not ascend.
+std::vector<RemoteRecord> last_by_arrival(std::map<std::string, std::deque<RemoteRecord>> shards,
+                                          uint64_t count) {
+  std::vector<RemoteRecord> merged;
+  for (;;) {
+    std::deque<RemoteRecord>* next = nullptr;
+    for (auto& [id, records] : shards)
+      if (!records.empty() && (next == nullptr || records.front().arrival_ms < next->front().arrival_ms))
+        next = &records;
+    if (next == nullptr) break;
+    merged.push_back(std::move(next->front()));
+    next->pop_front();
+  }
+  if (merged.size() > count) merged.erase(merged.begin(), merged.end() - static_cast<ptrdiff_t>(count));
+  return merged;
+}
+
 // kds-tail -n N: a reader positioned after the window that holds the last `count` records, which are
-// passed to `take` in arrival order.
+// passed to `take`.
 Result<StreamReader> take_last(remote::Client& client, const std::string& stream, const RemoteRead& read,
                                uint64_t count, bool follow_children,
                                const StreamReader::RecordFunction& take) {
-  std::vector<RemoteRecord> last;
-  auto keep_last = [&] {
-    std::stable_sort(last.begin(), last.end(), [](const RemoteRecord& a, const RemoteRecord& b) {
-      return a.arrival_ms < b.arrival_ms;
-    });
-    if (last.size() > count) last.erase(last.begin(), last.end() - static_cast<ptrdiff_t>(count));
-  };
+  KDS_ASSIGN(const auto shards, StreamReader::list_shards(client, stream));
   for (size_t window = 0;; ++window) {
     remote::IteratorStart start;  // TRIM_HORIZON after the last window
     const bool widest = window == std::size(kLastRecordWindowsMs);
     if (!widest) start = {"AT_TIMESTAMP", "", now_ms() - kLastRecordWindowsMs[window]};
-    KDS_ASSIGN(StreamReader reader, StreamReader::open(client, stream, start, read.shard, follow_children));
-    last.clear();
+    KDS_ASSIGN(StreamReader reader,
+               StreamReader::open(client, stream, shards, start, read.shard, follow_children));
+    std::map<std::string, std::deque<RemoteRecord>> last;  // the last `count` of each shard
+    uint64_t found = 0;
     KDS_TRY(read_to_end(reader, [&](const RemoteRecord& record) {
-      last.push_back(record);
-      if (last.size() >= 2 * count + 4096) keep_last();
+      auto& records = last[record.shard_id];
+      records.push_back(record);
+      if (records.size() > count) records.pop_front();
+      ++found;
       return true;
     }));
-    if (last.size() < count && !widest) continue;
-    keep_last();
-    for (const RemoteRecord& record : last)
+    if (found < count && !widest) continue;
+    for (const RemoteRecord& record : last_by_arrival(std::move(last), count))
       if (!take(record)) break;
     return reader;
   }
@@ -117,20 +133,31 @@ int get_remote(remote::Client& client, const std::string& stream, const std::vec
     if (remaining > 0) --remaining;
     return true;
   };
+  std::optional<nlohmann::ordered_json> shards;  // described once for all the numbers
   for (const std::string& number : numbers) {
+    if (!shards) {
+      auto listed = StreamReader::list_shards(client, stream);
+      if (!listed.ok()) return fail(listed.error());
+      shards = std::move(listed).value();
+    }
     // Only the endpoint knows which shard holds a number; every shard refusing it means no record has it.
-    auto reader = StreamReader::open(client, stream, {"AT_SEQUENCE_NUMBER", number, {}}, std::nullopt, false);
+    auto reader =
+        StreamReader::open(client, stream, *shards, {"AT_SEQUENCE_NUMBER", number, {}}, std::nullopt, false);
     if (!reader.ok() && reader.error().code() == Errc::kInvalidArgument)
       return fail(record_not_found(stream, number));
     if (!reader.ok()) return fail(reader.error());
+    const auto ready = reader->ready();
+    if (ready.empty()) return fail(record_not_found(stream, number));
+    const std::string& shard = ready.front();
     bool found = false;
-    for (const std::string& id : reader->ready()) {
-      auto got = reader->read(id, 1, [&](const RemoteRecord& record) {
+    // A read may come back empty before the record (AWS's GetRecords does): read on to the shard's end.
+    while (!found && !reader->at_end(shard)) {
+      auto got = reader->read(shard, 1, [&](const RemoteRecord& record) {
         found = record.sequence_number == number;
         return !found || take(record);
       });
       if (!got.ok()) return fail(got.error());
-      break;
+      if (*got > 0 && !found) break;  // the shard's next record is another one
     }
     Output::standard().flush();
     if (!found) return fail(record_not_found(stream, number));

@@ -2,9 +2,12 @@
 """A Kinesis endpoint that fails as Amazon Kinesis can: a proxy in front of a kds-serve that does not check
 signatures. It answers some PutRecords entries with ProvisionedThroughputExceededException without passing
 them on (so nothing it failed is stored), some whole requests with 500 InternalFailure and some GetRecords
-with 400 ProvisionedThroughputExceededException. Prints "listening on http://127.0.0.1:PORT".
+with 400 ProvisionedThroughputExceededException; and some PutRecords with 500 InternalFailure after
+passing them on, as when an answer is lost after the records were stored. Prints
+"listening on http://127.0.0.1:PORT".
 
-usage: fault_proxy.py UPSTREAM_URL [--fail-entries P] [--fail-requests P] [--throttle-reads P] [--seed N]
+usage: fault_proxy.py UPSTREAM_URL [--fail-entries P] [--fail-requests P] [--throttle-reads P]
+                      [--lose-answers P] [--seed N]
 """
 import argparse
 import http.client
@@ -19,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 args = None
 lock = threading.Lock()
 rng = random.Random()
-counts = {"entries_failed": 0, "requests_failed": 0, "reads_throttled": 0}
+counts = {"entries_failed": 0, "requests_failed": 0, "reads_throttled": 0, "answers_lost": 0}
 
 
 def chance(p):
@@ -77,6 +80,10 @@ class Proxy(BaseHTTPRequestHandler):
             if status != 200:
                 return self.raw(status, data)
             answers = json.loads(data)["Records"]
+            if chance(args.lose_answers):
+                with lock:
+                    counts["answers_lost"] += 1
+                return self.answer(500, {"__type": "InternalFailure", "message": "answer lost (injected)"})
         merged = []
         for f in failed:
             if f:
@@ -103,6 +110,7 @@ def main():
     parser.add_argument("--fail-entries", type=float, default=0)
     parser.add_argument("--fail-requests", type=float, default=0)
     parser.add_argument("--throttle-reads", type=float, default=0)
+    parser.add_argument("--lose-answers", type=float, default=0)
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args()
     rng.seed(args.seed)

@@ -8,10 +8,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <random>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <fmt/format.h>
@@ -27,21 +29,18 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// PutRecords' limits (kinesis.md §5).
+// PutRecords' limits (kinesis.md §5): a record larger than a request's 5 MiB (a stream with records of up
+// to 10 MiB) goes alone.
 constexpr size_t kMaxBatchRecords = 500;
 constexpr size_t kMaxBatchBytes = 5 << 20;
-// How far into the queue a worker looks for records whose keys are free: a bound on the work per batch
-// when one key holds up the head of the queue.
-constexpr size_t kMaxScan = 4096;
 
 struct Pending {
+  uint64_t number = 0;
   PutEntry entry;
   int attempts = 0;
   Clock::time_point not_before{};
   size_t size() const { return entry.key.size() + entry.data.size(); }
 };
-
-using Queue = std::map<uint64_t, Pending>;
 
 // Entries an endpoint answers with an ErrorCode that another attempt may store.
 bool retryable_entry(std::string_view code) {
@@ -49,12 +48,12 @@ bool retryable_entry(std::string_view code) {
          code == "KMSThrottlingException";
 }
 
-std::string request_body(const std::string& stream, const std::vector<Queue::node_type>& batch) {
+std::string request_body(const std::string& stream, const std::vector<Pending>& batch) {
   std::string body = "{\"StreamName\": \"";
   api::append_json_escaped(stream, &body);
   body += "\", \"Records\": [";
   for (size_t i = 0; i < batch.size(); ++i) {
-    const PutEntry& entry = batch[i].mapped().entry;
+    const PutEntry& entry = batch[i].entry;
     body += i == 0 ? "{\"Data\": \"" : ", {\"Data\": \"";
     base64_encode(entry.data, &body);
     body += "\", \"PartitionKey\": \"";
@@ -71,19 +70,24 @@ std::string request_body(const std::string& stream, const std::vector<Queue::nod
 
 }  // namespace
 
+// The queue is kept per key: each key's records wait in input order, and `heads` holds, by number, the
+// first record of every key that has none in flight. A batch is the oldest heads that are ready, so a key
+// with many records waiting holds up no other key.
 struct Producer::Shared {
   std::string stream;
   ProducerSettings settings;
   std::mutex mutex;
-  std::condition_variable work_ready;    // workers wait for records they may send
-  std::condition_variable space_ready;   // add() and drain() wait for records to be stored
-  Queue queue;                           // records waiting to be sent, by number
-  std::unordered_set<std::string> busy;  // keys with a record in flight
-  std::map<uint64_t, PutAck> stored;     // stored, not acknowledged yet
-  uint64_t added = 0;                    // records added: the next record's number
-  uint64_t acknowledged = 0;             // records acknowledged: the next to acknowledge
-  size_t unstored = 0;                   // records queued or in flight
+  std::condition_variable work_ready;   // workers wait for records they may send
+  std::condition_variable space_ready;  // add() and drain() wait for records to be stored
+  std::unordered_map<std::string, std::deque<Pending>> waiting;  // by key, in input order
+  std::map<uint64_t, std::string> heads;  // number → key: keys whose first record may be sent
+  std::unordered_set<std::string> busy;   // keys with a record in flight
+  std::map<uint64_t, PutAck> stored;      // stored, not acknowledged yet
+  uint64_t added = 0;                     // records added: the next record's number
+  uint64_t acknowledged = 0;              // records acknowledged: the next to acknowledge
+  size_t unstored = 0;                    // records waiting or in flight
   size_t unstored_bytes = 0;
+  size_t in_flight = 0;  // requests being answered
   std::optional<Error> failure;
   bool stopping = false;
   int event_fd = -1;
@@ -106,40 +110,44 @@ struct Producer::Shared {
     space_ready.notify_all();
   }
 
-  // Takes a batch of records whose keys are free, at most one per key, in queue order. Records of a
-  // key wait behind its first queued record, ready or not. *wake_at: when a record held back by its
-  // backoff becomes ready.
-  std::vector<Queue::node_type> take_batch(Clock::time_point* wake_at) {
-    std::vector<Queue::node_type> batch;
-    std::unordered_set<std::string_view> seen;
+  // The key's first waiting record, if any, may be sent now that none of the key's is in flight.
+  void release(const std::string& key) {
+    busy.erase(key);
+    const auto found = waiting.find(key);
+    if (found == waiting.end()) return;
+    if (found->second.empty()) {
+      waiting.erase(found);
+      return;
+    }
+    heads.emplace(found->second.front().number, key);
+  }
+
+  // The oldest ready heads, one record per key. *wake_at: when a head held back by its backoff is ready.
+  std::vector<Pending> take_batch(Clock::time_point* wake_at) {
+    std::vector<Pending> batch;
     size_t bytes = 0;
-    size_t scanned = 0;
     const auto now = Clock::now();
     *wake_at = Clock::time_point::max();
-    for (auto it = queue.begin(); it != queue.end() && scanned < kMaxScan; ++scanned) {
-      const Pending& pending = it->second;
-      const bool first_of_key = seen.insert(pending.entry.key).second;
-      if (!first_of_key || busy.contains(pending.entry.key)) {
+    for (auto it = heads.begin(); it != heads.end();) {
+      std::deque<Pending>& queue = waiting[it->second];
+      const Pending& head = queue.front();
+      if (head.not_before > now) {
+        *wake_at = std::min(*wake_at, head.not_before);
         ++it;
         continue;
       }
-      if (pending.not_before > now) {
-        *wake_at = std::min(*wake_at, pending.not_before);
-        ++it;
-        continue;
-      }
-      if (batch.size() == kMaxBatchRecords || bytes + pending.size() > kMaxBatchBytes) break;
-      bytes += pending.size();
-      busy.insert(pending.entry.key);
-      // The set views the key of the node, which extract() leaves where it is.
-      batch.push_back(queue.extract(it++));
+      if (!batch.empty() && (batch.size() == kMaxBatchRecords || bytes + head.size() > kMaxBatchBytes)) break;
+      bytes += head.size();
+      busy.insert(it->second);
+      batch.push_back(std::move(queue.front()));
+      queue.pop_front();
+      it = heads.erase(it);
     }
     return batch;
   }
 
-  // A record that failed goes back to its place in the queue, after a backoff; or stops the producer.
-  void retry(Queue::node_type node, const Error& error) {
-    Pending& pending = node.mapped();
+  // A record that failed goes back to the front of its key's queue, after a backoff; or stops the producer.
+  void retry(Pending pending, const Error& error) {
     if (++pending.attempts >= settings.max_attempts) {
       fail(Error::named(
           error.code(), std::string(error.name()),
@@ -150,27 +158,32 @@ struct Producer::Shared {
         settings.max_delay_ms, int64_t{settings.base_delay_ms} << std::min(pending.attempts - 1, 20));
     std::uniform_int_distribution<int64_t> pick(0, cap);
     pending.not_before = Clock::now() + std::chrono::milliseconds(pick(random));
-    queue.insert(std::move(node));
+    const std::string key = pending.entry.key;
+    waiting[key].push_front(std::move(pending));
+    release(key);
   }
 
-  void store(Queue::node_type node, PutAck ack) {
+  void store(Pending pending, PutAck ack) {
     --unstored;
-    unstored_bytes -= node.mapped().size();
-    stored.emplace(node.key(), std::move(ack));
+    unstored_bytes -= pending.size();
+    stored.emplace(pending.number, std::move(ack));
+    release(pending.entry.key);
   }
 
   // Records the answer to a batch; called with the lock held.
-  void settle(std::vector<Queue::node_type> batch, const Result<nlohmann::ordered_json>& answer) {
-    for (const auto& node : batch)
-      busy.erase(node.mapped().entry.key);
-    const auto* records = answer.ok() && (*answer)["Records"].is_array() ? &(*answer)["Records"] : nullptr;
+  void settle(std::vector<Pending> batch, const Result<nlohmann::ordered_json>& answer) {
+    const nlohmann::ordered_json* records = nullptr;
+    if (answer.ok() && answer->is_object()) {
+      const auto found = answer->find("Records");
+      if (found != answer->end() && found->is_array()) records = &*found;
+    }
     if (!answer.ok()) {
       // The client retried throttling and unavailability already; the records' own attempts go on.
       const bool transient =
           answer.error().code() == Errc::kUnavailable || answer.error().code() == Errc::kThroughputExceeded;
       if (!transient) return fail(answer.error());
-      for (auto& node : batch)
-        retry(std::move(node), answer.error());
+      for (auto& pending : batch)
+        retry(std::move(pending), answer.error());
     } else if (records == nullptr || records->size() != batch.size()) {
       return fail(
           Error(Errc::kUnavailable, fmt::format("the answer to PutRecords has {} entries for {} records",
@@ -208,11 +221,14 @@ struct Producer::Shared {
           work_ready.wait_until(lock, wake_at);
         continue;
       }
+      ++in_flight;
       lock.unlock();
       const std::string body = request_body(stream, batch);
       auto answer = client.call_with_body("PutRecords", body);
       lock.lock();
+      --in_flight;
       settle(std::move(batch), answer);
+      space_ready.notify_all();  // drain() after a failure waits for the requests in flight
     }
   }
 
@@ -267,10 +283,13 @@ Status Producer::add(PutEntry entry) {
            (s.unstored < s.settings.max_queued_records && s.unstored_bytes < s.settings.max_queued_bytes);
   });
   if (s.failure) return *s.failure;
-  Pending pending{std::move(entry)};
+  Pending pending{s.added++, std::move(entry)};
   ++s.unstored;
   s.unstored_bytes += pending.size();
-  s.queue.emplace(s.added++, std::move(pending));
+  const std::string& key = pending.entry.key;
+  std::deque<Pending>& queue = s.waiting[key];
+  if (queue.empty() && !s.busy.contains(key)) s.heads.emplace(pending.number, key);
+  queue.push_back(std::move(pending));
   s.work_ready.notify_one();
   return Status();
 }
@@ -298,7 +317,9 @@ Status Producer::poll(const AckFunction& on_ack) {
 Status Producer::drain(const AckFunction& on_ack) {
   {
     std::unique_lock lock(shared_->mutex);
-    shared_->space_ready.wait(lock, [&] { return shared_->failure || shared_->unstored == 0; });
+    // After a failure, the requests in flight are still answered, and what they stored acknowledged.
+    shared_->space_ready.wait(
+        lock, [&] { return shared_->unstored == 0 || (shared_->failure && shared_->in_flight == 0); });
   }
   return poll(on_ack);
 }

@@ -37,8 +37,12 @@ std::set<std::string> lineage_from(const ordered_json& shards, const std::string
     for (const auto& shard : shards) {
       const std::string id = text_member(shard, "ShardId");
       if (found.contains(id)) continue;
-      for (const std::string& parent : parents_of(shard))
-        if (found.contains(parent)) grew = found.insert(id).second;
+      for (const std::string& parent : parents_of(shard)) {
+        if (found.contains(parent)) {
+          grew = found.insert(id).second || grew;
+          break;
+        }
+      }
     }
   }
   return found;
@@ -64,11 +68,21 @@ Result<RemoteRecord> decode_record(const ordered_json& entry, const std::string&
 
 }  // namespace
 
+Result<ordered_json> StreamReader::list_shards(Client& client, const std::string& stream) {
+  KDS_ASSIGN(ordered_json described, describe_stream(client, stream));
+  return std::move(described["StreamDescription"]["Shards"]);
+}
+
 Result<StreamReader> StreamReader::open(Client& client, std::string stream, IteratorStart start,
                                         std::optional<std::string> shard, bool follow_children) {
+  KDS_ASSIGN(const ordered_json shards, list_shards(client, stream));
+  return open(client, std::move(stream), shards, std::move(start), std::move(shard), follow_children);
+}
+
+Result<StreamReader> StreamReader::open(Client& client, std::string stream, const ordered_json& shards,
+                                        IteratorStart start, std::optional<std::string> shard,
+                                        bool follow_children) {
   StreamReader reader(client, std::move(stream), follow_children);
-  KDS_ASSIGN(const ordered_json described, describe_stream(client, reader.stream_));
-  const ordered_json& shards = described["StreamDescription"]["Shards"];
   const bool by_number = start.type == "AT_SEQUENCE_NUMBER" || start.type == "AFTER_SEQUENCE_NUMBER";
   std::set<std::string> scope;
   std::string root;
@@ -198,12 +212,14 @@ Result<size_t> StreamReader::read(const std::string& shard_id, int limit, const 
     for (const auto& entry : *records) {
       KDS_ASSIGN(const RemoteRecord record, decode_record(entry, shard_id));
       if (!on_record(record)) {
-        // The rest of this answer is read again, from after the last record taken.
+        // The rest of this answer is read again, from the record refused.
         shard.iterator.clear();
+        shard.refused_sequence_number = record.sequence_number;
         shard.at_end = false;
         return delivered;
       }
       shard.last_sequence_number = record.sequence_number;
+      shard.refused_sequence_number.clear();
       ++delivered;
     }
   }
@@ -214,22 +230,34 @@ Result<size_t> StreamReader::read(const std::string& shard_id, int limit, const 
   // A closed shard read to its newest record is finished even where an endpoint (kinesalite) goes on
   // giving iterators for it.
   shard.finished = shard.iterator.empty() || (shard.closed && newest && delivered == 0);
-  shard.at_end = shard.finished || newest;
-  if (shard.finished && follow_children_) {
-    const auto children = answer.find("ChildShards");
-    if (children != answer.end() && children->is_array()) {
-      for (const auto& child : *children) {
-        const std::string id = text_member(child, "ShardId");
-        if (id.empty() || shards_.contains(id)) continue;
-        Shard& added = shards_[id];
-        const auto parents = child.find("ParentShards");
-        if (parents != child.end() && parents->is_array())
-          for (const auto& parent : *parents)
-            if (parent.is_string()) added.parents.push_back(parent.get<std::string>());
-      }
-    }
-  }
+  // A closed shard is at its end only when finished: its children come next.
+  shard.at_end = shard.finished || (newest && !shard.closed);
+  if (shard.finished && follow_children_) KDS_TRY(add_children(shard_id, answer));
   return delivered;
+}
+
+Status StreamReader::add_children(const std::string& parent, const ordered_json& answer) {
+  auto add = [&](const std::string& id, std::vector<std::string> parents) {
+    if (id.empty() || shards_.contains(id)) return;
+    shards_[id].parents = std::move(parents);
+  };
+  const auto children = answer.find("ChildShards");
+  if (children != answer.end() && children->is_array()) {
+    for (const auto& child : *children) {
+      std::vector<std::string> parents;
+      const auto listed = child.find("ParentShards");
+      if (listed != child.end() && listed->is_array())
+        for (const auto& id : *listed)
+          if (id.is_string()) parents.push_back(id.get<std::string>());
+      add(text_member(child, "ShardId"), std::move(parents));
+    }
+    return {};
+  }
+  // An endpoint that names no ChildShards (kinesalite): the children are in the stream's description.
+  KDS_ASSIGN(const ordered_json shards, list_shards(*client_, stream_));
+  for (const auto& child : children_of(shards, parent))
+    add(text_member(child, "ShardId"), parents_of(child));
+  return {};
 }
 
 }  // namespace kds::remote

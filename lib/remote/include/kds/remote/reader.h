@@ -43,6 +43,12 @@ class StreamReader {
   // `client` must outlive the reader.
   static Result<StreamReader> open(Client& client, std::string stream, IteratorStart start,
                                    std::optional<std::string> shard, bool follow_children);
+  // The same with the stream's shards as DescribeStream lists them (list_shards()).
+  static Result<StreamReader> open(Client& client, std::string stream, const nlohmann::ordered_json& shards,
+                                   IteratorStart start, std::optional<std::string> shard,
+                                   bool follow_children);
+  // DescribeStream's shards, every page.
+  static Result<nlohmann::ordered_json> list_shards(Client& client, const std::string& stream);
 
   // Every shard being read or read, in shard-id order.
   std::vector<std::string> shards() const;
@@ -51,8 +57,8 @@ class StreamReader {
   std::vector<std::string> ready() const;
 
   // One GetRecords on `shard` (at most `limit` records; 0: as many as the endpoint gives), each record
-  // passed to `on_record` in order; returns how many were passed. Records after one `on_record` refused
-  // are read again by the next call.
+  // passed to `on_record` in order; returns how many were passed. The next call reads again from the
+  // record `on_record` refused.
   Result<size_t> read(const std::string& shard, int limit, const RecordFunction& on_record);
 
   // Whether the last read of `shard` reached its end: the newest record, or the end of a closed shard.
@@ -66,7 +72,8 @@ class StreamReader {
     IteratorStart start;
     std::string iterator;
     std::string last_sequence_number;
-    bool closed = false;  // DescribeStream gave it an EndingSequenceNumber
+    std::string refused_sequence_number;  // on_record refused it: the next read starts there
+    bool closed = false;                  // DescribeStream gave it an EndingSequenceNumber
     bool at_end = false;
     bool finished = false;
   };
@@ -74,6 +81,7 @@ class StreamReader {
       : client_(&client), stream_(std::move(stream)), follow_children_(follow_children) {}
   Result<std::string> shard_iterator(const std::string& shard_id, const IteratorStart& start);
   Result<nlohmann::ordered_json> get_records(const std::string& shard_id, Shard& shard, int limit);
+  Status add_children(const std::string& parent, const nlohmann::ordered_json& answer);
 
   Client* client_;
   std::string stream_;
