@@ -38,6 +38,14 @@ kds-create-stream "${remote[@]}" events --retention-period-hours 48 --max-record
 kds-describe-stream --store "$TEST_DIR/served" events >"$TEST_DIR/text" || fail "local describe of events"
 grep -q "^Retention     48 hours$" "$TEST_DIR/text" || fail "retention set remotely: $(cat "$TEST_DIR/text")"
 grep -q "^Max record    2 MiB$" "$TEST_DIR/text" || fail "record size set remotely: $(cat "$TEST_DIR/text")"
+# UpdateMaxRecordSize names the stream by its ARN: the tool looks it up.
+kds-set-max-record-size "${remote[@]}" events 3M || fail "set-max-record-size --endpoint"
+kds-describe-stream --store "$TEST_DIR/served" events >"$TEST_DIR/text" || fail "local describe of events"
+grep -q "^Max record    3 MiB$" "$TEST_DIR/text" || fail "record size changed remotely: $(cat "$TEST_DIR/text")"
+expect_error 2 "^kds-set-max-record-size: ValidationException: .*less than or equal to 10240$" \
+  kds-set-max-record-size "${remote[@]}" events 11M
+expect_error 3 "^kds-set-max-record-size: ResourceNotFoundException: Stream nosuch under account 000000000000 not found\.$" \
+  kds-set-max-record-size "${remote[@]}" nosuch 2M
 
 assert_eq "$(kds-list-streams "${remote[@]}" | tr '\n' ' ')" "events orders " "list-streams --endpoint"
 kds-list-streams "${remote[@]}" --output json >"$TEST_DIR/mine.json" || fail "list-streams --output json"
