@@ -206,11 +206,13 @@ int tail_remote(remote::Client& client, const std::string& stream, const RemoteR
     return true;
   };
 
+  // -n N looks back for the last N records; -n 0 starts at the newest, -n +K at the oldest (the request's
+  // default, TRIM_HORIZON).
+  const bool last_records = lines && !lines->from_record && lines->count > 0;
   remote::IteratorStart start = iterator_start(read.request);
-  if (lines && !lines->from_record) start = {lines->count == 0 ? "LATEST" : "TRIM_HORIZON", "", {}};
-  auto reader = lines && !lines->from_record && lines->count > 0
-                    ? take_last(client, stream, read, lines->count, follow_children, take)
-                    : StreamReader::open(client, stream, start, read.shard, follow_children);
+  if (lines && !lines->from_record && lines->count == 0) start.type = "LATEST";
+  auto reader = last_records ? take_last(client, stream, read, lines->count, follow_children, take)
+                             : StreamReader::open(client, stream, start, read.shard, follow_children);
   if (!reader.ok()) return fail(reader.error());
   if (lines && lines->from_record)
     for (const std::string& id : reader->shards())
