@@ -36,6 +36,7 @@ struct Options {
   int64_t count = 0;
   RecordOutputOptions output;
   std::vector<std::string> key_files;
+  std::string consumer;
   remote::RemoteOptions remote;
 };
 
@@ -59,9 +60,13 @@ int tail(const CLI::App& app, Options& options) {
     if (!read.ok()) return fail(read.error());
     std::optional<LinesOption> lines;
     if (!has_start_options(app)) lines = parse_lines(options.lines);
+    std::optional<std::string> consumer;
+    if (app.count("--consumer") > 0) consumer = options.consumer;
     return tail_remote(**client, stream_name, *read, lines, !options.no_follow_children, options.count,
-                       printer);
+                       consumer, printer);
   }
+  if (app.count("--consumer") > 0)
+    throw UsageError("--consumer reads through enhanced fan-out (SubscribeToShard), which needs --endpoint");
   auto store = open_store(options.store);
   if (!store.ok()) return fail(store.error());
   auto stream = open_stream_for_reading(*store, stream_name, options.key_files);
@@ -122,6 +127,11 @@ int main(int argc, char** argv) {
         app.add_flag("--no-follow-children", options.no_follow_children,
                      "Stop at the end of a closed shard instead of going on into its children");
         add_start_options(app, &options.start);
+        app.add_option(
+               "--consumer", options.consumer,
+               "With --endpoint: follow through enhanced fan-out (SubscribeToShard) as this consumer, "
+               "registered if it is not")
+            ->type_name("NAME");
         app.add_option("--count", options.count, "Exit after printing N records")->type_name("N");
         add_record_output_options(app, &options.output);
         add_key_option(app, &options.key_files);

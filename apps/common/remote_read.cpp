@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -16,6 +17,7 @@
 #include "kds/errors.h"
 #include "kds/remote/reader.h"
 #include "kds/remote/streams.h"
+#include "kds/remote/subscriber.h"
 #include "output.h"
 #include "stop_signal.h"
 
@@ -112,6 +114,26 @@ Result<StreamReader> take_last(remote::Client& client, const std::string& stream
   }
 }
 
+// kds-tail --consumer: follows the shards on from `positions` through SubscribeToShard as `consumer`.
+int follow_subscribed(remote::Client& client, const std::string& stream, const std::string& consumer,
+                      std::vector<remote::ShardPosition> positions, bool follow_children,
+                      const remote::Subscriber::RecordFunction& take, const std::function<bool()>& more) {
+  auto summary = remote::describe_stream_summary(client, stream);
+  if (!summary.ok()) return fail(summary.error());
+  auto arn = remote::use_consumer(client, remote::text_member(*summary, "StreamARN"), consumer);
+  if (!arn.ok()) return fail(arn.error());
+  remote::Subscriber subscriber(client.target(), *arn, std::move(positions), follow_children);
+  Output& out = Output::standard();
+  for (;;) {
+    const Status polled = subscriber.poll(kPollInterval, take);
+    out.flush();
+    if (stop_signal() != 0) die_of(stop_signal());
+    if (!polled.ok()) return fail(polled.error());
+    if (!more() || subscriber.finished()) return kExitOk;
+    if (wait_or_broken(Clock::duration::zero())) die_of(SIGPIPE);
+  }
+}
+
 }  // namespace
 
 Result<RemoteRead> remote_read(const CLI::App& app, const std::string& shard_id, const StartOptions& start,
@@ -187,7 +209,7 @@ int get_remote(remote::Client& client, const std::string& stream, const std::vec
 
 int tail_remote(remote::Client& client, const std::string& stream, const RemoteRead& read,
                 const std::optional<LinesOption>& lines, bool follow_children, int64_t count,
-                const RecordPrinter& printer) {
+                const std::optional<std::string>& consumer, const RecordPrinter& printer) {
   install_stop_handlers();
   Output& out = Output::standard();
   int64_t printed = 0;
@@ -217,6 +239,10 @@ int tail_remote(remote::Client& client, const std::string& stream, const RemoteR
   if (lines && lines->from_record)
     for (const std::string& id : reader->shards())
       passed_over[id] = 0;
+  if (consumer) {
+    out.flush();
+    return follow_subscribed(client, stream, *consumer, reader->positions(), follow_children, take, more);
+  }
   std::map<std::string, Clock::time_point> next_poll;  // of shards found at their end
   for (;;) {
     out.flush();  // never wait with records in the buffer

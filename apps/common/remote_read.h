@@ -31,10 +31,11 @@ int get_remote(remote::Client& client, const std::string& stream, const std::vec
                const RemoteRead& read, int64_t limit, const RecordPrinter& printer);
 
 // kds-tail: the records -n `lines` asks for (nullopt: from the request's start), then every record as it
-// arrives, until `count` records (0: no limit), the end of the closed shards followed, or a signal. Returns
-// an exit status.
+// arrives, until `count` records (0: no limit), the end of the closed shards followed, or a signal; with a
+// `consumer` name, records are followed through enhanced fan-out as that consumer (registered if it is
+// not), and only the last records of -n N are read with GetRecords. Returns an exit status.
 int tail_remote(remote::Client& client, const std::string& stream, const RemoteRead& read,
                 const std::optional<LinesOption>& lines, bool follow_children, int64_t count,
-                const RecordPrinter& printer);
+                const std::optional<std::string>& consumer, const RecordPrinter& printer);
 
 }  // namespace kds::cli

@@ -1,12 +1,12 @@
-// The event-stream framing SubscribeToShard answers in (lib/serve/src/event_stream.h), against messages
+// The event-stream framing SubscribeToShard answers in (kds/api/event_stream.h), against messages
 // botocore's decoder is tested with, and byte surgery on our own.
 #include <doctest/doctest.h>
 
 #include <string>
 
-#include "../../lib/serve/src/event_stream.h"
+#include "kds/api/event_stream.h"
 
-using namespace kds::serve;
+using namespace kds::api;
 using namespace std::string_literals;
 
 namespace {

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "../../lib/serve/src/event_stream.h"
 #include "api_fixture.h"
+#include "kds/api/event_stream.h"
 #include "kds/api/subscription.h"
 #include "kds/hash_key.h"
 #include "kds/serve/service.h"
@@ -238,7 +238,7 @@ TEST_CASE("subscription: one per consumer and shard, after 5 s a new one takes o
 namespace {
 
 // Everything a body stream makes until its last piece, read as event-stream messages.
-std::vector<serve::EventMessage> drain(serve::BodyStream& body) {
+std::vector<api::EventMessage> drain(serve::BodyStream& body) {
   // Shared with the callback: the stream's thread may still be in it after the last piece is taken.
   struct Wake {
     std::mutex mutex;
@@ -260,10 +260,10 @@ std::vector<serve::EventMessage> drain(serve::BodyStream& body) {
     wake->ready.wait_for(lock, std::chrono::seconds(5), [&] { return wake->woken; });
     wake->woken = false;
   }
-  std::vector<serve::EventMessage> messages;
+  std::vector<api::EventMessage> messages;
   std::string_view rest = bytes;
   while (!rest.empty()) {
-    auto message = serve::read_event_message(rest);
+    auto message = api::read_event_message(rest);
     REQUIRE(message);
     rest.remove_prefix(message->size);
     messages.push_back(std::move(*message));
@@ -271,7 +271,7 @@ std::vector<serve::EventMessage> drain(serve::BodyStream& body) {
   return messages;
 }
 
-std::string header(const serve::EventMessage& message, const std::string& name) {
+std::string header(const api::EventMessage& message, const std::string& name) {
   for (const auto& [key, value] : message.headers) {
     if (key == name) return value;
   }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <random>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -134,7 +135,25 @@ Result<nlohmann::ordered_json> Client::call_with_body(std::string_view operation
   }
 }
 
-Result<nlohmann::ordered_json> Client::attempt(std::string_view operation, const std::string& body) {
+// The Error of an answer with HTTP `status` other than 200 and body `answer` (wire.md §4): "__type"
+// (possibly "namespace#Name") and "message" (or "Message").
+Error Client::error_answer(std::string_view operation, long status, const std::string& answer) const {
+  const auto json = nlohmann::ordered_json::parse(answer, nullptr, false);
+  std::string type;
+  std::string message;
+  if (json.is_object()) {
+    if (json.contains("__type") && json["__type"].is_string()) type = json["__type"].get<std::string>();
+    for (const char* member : {"message", "Message"})
+      if (json.contains(member) && json[member].is_string()) message = json[member].get<std::string>();
+  }
+  if (const size_t hash = type.rfind('#'); hash != std::string::npos) type.erase(0, hash + 1);
+  if (type.empty()) type = fmt::format("HTTP{}", status);
+  if (message.empty())
+    message = fmt::format("{} answered {} with HTTP status {}", state_->target.url, operation, status);
+  return Error::named(errc_from_wire_type(type, static_cast<int>(status)), type, message);
+}
+
+Result<long> Client::perform(std::string_view operation, const std::string& body, const Transfer& transfer) {
   State& s = *state_;
   const Credentials& credentials = s.target.credentials;
 
@@ -157,7 +176,6 @@ Result<nlohmann::ordered_json> Client::attempt(std::string_view operation, const
   headers = curl.slist_append(headers, signed_by.c_str());
   headers = curl.slist_append(headers, "Expect:");  // no 100-continue round trip for large bodies
 
-  std::string answer;
   char curl_error[CURL_ERROR_SIZE] = "";
   const std::string url = s.target.url + "/";
   CURL* easy = s.easy;
@@ -166,48 +184,96 @@ Result<nlohmann::ordered_json> Client::attempt(std::string_view operation, const
   curl.easy_setopt(easy, CURLOPT_POSTFIELDS, body.data());
   curl.easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   curl.easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
-  curl.easy_setopt(easy, CURLOPT_WRITEFUNCTION, &append_body);
-  curl.easy_setopt(easy, CURLOPT_WRITEDATA, &answer);
+  curl.easy_setopt(easy, CURLOPT_WRITEFUNCTION, transfer.write);
+  curl.easy_setopt(easy, CURLOPT_WRITEDATA, transfer.data);
   curl.easy_setopt(easy, CURLOPT_ERRORBUFFER, curl_error);
   // CURLOPT_NOSIGNAL stays off: libcurl then ignores SIGPIPE while it writes, which the tools otherwise die
   // of.
   curl.easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
   curl.easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-  curl.easy_setopt(easy, CURLOPT_TIMEOUT_MS, 120000L);
   curl.easy_setopt(easy, CURLOPT_USERAGENT, "kds");
+  if (transfer.progress == nullptr) {
+    curl.easy_setopt(easy, CURLOPT_TIMEOUT_MS, 120000L);
+    curl.easy_setopt(easy, CURLOPT_NOPROGRESS, 1L);
+    curl.easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, 0L);
+  } else {
+    // A stream of events lasts minutes: no overall timeout, but a connection silent for longer than the
+    // endpoint's heartbeat (5 s) several times over is given up.
+    curl.easy_setopt(easy, CURLOPT_TIMEOUT_MS, 0L);
+    curl.easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl.easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, 30L);
+    curl.easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+    curl.easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, transfer.progress);
+    curl.easy_setopt(easy, CURLOPT_XFERINFODATA, transfer.data);
+  }
   if (!s.target.ca_bundle.empty()) curl.easy_setopt(easy, CURLOPT_CAINFO, s.target.ca_bundle.c_str());
   const CURLcode code = curl.easy_perform(easy);
   curl.easy_setopt(easy, CURLOPT_HTTPHEADER, nullptr);
   curl.easy_setopt(easy, CURLOPT_ERRORBUFFER, nullptr);
   curl.slist_free_all(headers);
-  if (code != CURLE_OK) {
+  long status = 0;
+  curl.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  // A stream its reader cut short is not a failure.
+  const bool cut_short = transfer.progress != nullptr &&
+                         (code == CURLE_WRITE_ERROR || code == CURLE_ABORTED_BY_CALLBACK) && status == 200;
+  if (code != CURLE_OK && !cut_short) {
     return Error(
         Errc::kUnavailable,
         fmt::format("{}: {}", s.target.url, curl_error[0] != '\0' ? curl_error : curl.easy_strerror(code)));
   }
-  long status = 0;
-  curl.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  return status;
+}
+
+Result<nlohmann::ordered_json> Client::attempt(std::string_view operation, const std::string& body) {
+  std::string answer;
+  KDS_ASSIGN(const long status, perform(operation, body, {&append_body, nullptr, &answer}));
+  if (status != 200) return error_answer(operation, status, answer);
   auto json = answer.empty() ? nlohmann::ordered_json::object()
                              : nlohmann::ordered_json::parse(answer, nullptr, false);
-  if (status == 200) {
-    if (json.is_discarded())
-      return Error(Errc::kUnavailable,
-                   fmt::format("{}: the answer to {} is not JSON", s.target.url, operation));
-    return json;
+  if (json.is_discarded())
+    return Error(Errc::kUnavailable,
+                 fmt::format("{}: the answer to {} is not JSON", state_->target.url, operation));
+  return json;
+}
+
+namespace {
+
+// What a streamed answer's callbacks share.
+struct StreamState {
+  CURL* easy;
+  const CurlLibrary* curl;
+  const Client::BytesFunction* on_bytes;
+  const std::function<bool()>* keep_going;
+  std::string error_body;  // of an answer other than 200
+};
+
+static_assert(std::is_same_v<curl_off_t, int64_t>, "Client::Transfer declares libcurl's progress function");
+
+size_t stream_body(char* data, size_t size, size_t count, void* opaque) {
+  auto& state = *static_cast<StreamState*>(opaque);
+  long status = 0;
+  state.curl->easy_getinfo(state.easy, CURLINFO_RESPONSE_CODE, &status);
+  const std::string_view bytes(data, size * count);
+  if (status != 200) {
+    state.error_body.append(bytes);
+    return bytes.size();
   }
-  // An error (wire.md §4): "__type" (possibly "namespace#Name") and "message" (or "Message").
-  std::string type;
-  std::string message;
-  if (json.is_object()) {
-    if (json.contains("__type") && json["__type"].is_string()) type = json["__type"].get<std::string>();
-    for (const char* member : {"message", "Message"})
-      if (json.contains(member) && json[member].is_string()) message = json[member].get<std::string>();
-  }
-  if (const size_t hash = type.rfind('#'); hash != std::string::npos) type.erase(0, hash + 1);
-  if (type.empty()) type = fmt::format("HTTP{}", status);
-  if (message.empty())
-    message = fmt::format("{} answered {} with HTTP status {}", s.target.url, operation, status);
-  return Error::named(errc_from_wire_type(type, static_cast<int>(status)), type, message);
+  return (*state.on_bytes)(bytes) ? bytes.size() : 0;
+}
+
+int stream_progress(void* opaque, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return (*static_cast<StreamState*>(opaque)->keep_going)() ? 0 : 1;
+}
+
+}  // namespace
+
+Status Client::stream(std::string_view operation, const nlohmann::ordered_json& request,
+                      const BytesFunction& on_bytes, const std::function<bool()>& keep_going) {
+  StreamState state{state_->easy, state_->curl, &on_bytes, &keep_going, {}};
+  const std::string body = request.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  KDS_ASSIGN(const long status, perform(operation, body, {&stream_body, &stream_progress, &state}));
+  if (status != 200) return error_answer(operation, status, state.error_body);
+  return {};
 }
 
 }  // namespace kds::remote

@@ -48,6 +48,8 @@ std::set<std::string> lineage_from(const ordered_json& shards, const std::string
   return found;
 }
 
+}  // namespace
+
 Result<RemoteRecord> decode_record(const ordered_json& entry, const std::string& shard_id) {
   RemoteRecord record;
   record.shard_id = shard_id;
@@ -59,14 +61,12 @@ Result<RemoteRecord> decode_record(const ordered_json& entry, const std::string&
     record.arrival_ms = std::llround(arrival->get<double>() * 1000);
   auto data = base64_decode(text_member(entry, "Data"));
   if (!data || record.sequence_number.empty())
-    return Error(Errc::kUnavailable, fmt::format("GetRecords answered a record of {} without a sequence "
+    return Error(Errc::kUnavailable, fmt::format("a record of {} came without a sequence "
                                                  "number or base64 data",
                                                  shard_id));
   record.data = std::move(*data);
   return record;
 }
-
-}  // namespace
 
 Result<ordered_json> StreamReader::list_shards(Client& client, const std::string& stream) {
   KDS_ASSIGN(ordered_json described, describe_stream(client, stream));
@@ -161,6 +161,19 @@ bool StreamReader::at_end(const std::string& shard) const {
 
 bool StreamReader::finished() const {
   return std::all_of(shards_.begin(), shards_.end(), [](const auto& entry) { return entry.second.finished; });
+}
+
+std::vector<ShardPosition> StreamReader::positions() const {
+  std::vector<ShardPosition> positions;
+  for (const auto& [id, shard] : shards_) {
+    ShardPosition& position =
+        positions.emplace_back(ShardPosition{id, shard.parents, shard.start, shard.finished});
+    if (!shard.refused_sequence_number.empty())
+      position.next = {"AT_SEQUENCE_NUMBER", shard.refused_sequence_number, {}};
+    else if (!shard.last_sequence_number.empty())
+      position.next = {"AFTER_SEQUENCE_NUMBER", shard.last_sequence_number, {}};
+  }
+  return positions;
 }
 
 Result<std::string> StreamReader::shard_iterator(const std::string& shard_id, const IteratorStart& start) {

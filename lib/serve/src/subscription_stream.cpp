@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cbor.h"
-#include "event_stream.h"
+#include "kds/api/event_stream.h"
 #include "kds/clock.h"
 #include "kds/errors.h"
 #include "kds/serve/service.h"
@@ -72,16 +72,16 @@ bool SubscriptionStream::put(std::string bytes) {
 
 std::string SubscriptionStream::event_message(std::string_view event_type,
                                               std::string_view json_payload) const {
-  if (cbor_) return encode_event(event_type, kCborContentType, json_answer_to_cbor(json_payload));
-  return encode_event(event_type, "application/json", json_payload);
+  if (cbor_) return api::encode_event(event_type, kCborContentType, json_answer_to_cbor(json_payload));
+  return api::encode_event(event_type, "application/json", json_payload);
 }
 
 std::string SubscriptionStream::exception_message(std::string_view exception_type,
                                                   std::string_view message) const {
   const std::string json =
       nlohmann::json{{"message", message}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (cbor_) return encode_exception(exception_type, kCborContentType, json_answer_to_cbor(json));
-  return encode_exception(exception_type, "application/json", json);
+  if (cbor_) return api::encode_exception(exception_type, kCborContentType, json_answer_to_cbor(json));
+  return api::encode_exception(exception_type, "application/json", json);
 }
 
 void SubscriptionStream::run() {

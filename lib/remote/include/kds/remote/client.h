@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,12 +42,30 @@ class Client {
   // As call(), with the body already written as JSON (large requests: PutRecords).
   Result<nlohmann::ordered_json> call_with_body(std::string_view operation, const std::string& body);
 
+  // Sends `request` to an operation that answers with a stream (SubscribeToShard: an event stream) and
+  // passes the answer's body to `on_bytes` piece by piece as it arrives, until the endpoint ends it,
+  // `on_bytes` returns false, or `keep_going` (asked about once a second and whenever bytes arrive) does;
+  // those two end it without an error. An error answer becomes an Error as with call(); nothing is retried.
+  using BytesFunction = std::function<bool(std::string_view)>;
+  Status stream(std::string_view operation, const nlohmann::ordered_json& request,
+                const BytesFunction& on_bytes, const std::function<bool()>& keep_going);
+
   const Target& target() const;
 
  private:
   struct State;
+  // libcurl's callbacks for one transfer: a write function, a progress function (null: not a stream) and
+  // the pointer both are given.
+  struct Transfer {
+    size_t (*write)(char*, size_t, size_t, void*);
+    int (*progress)(void*, int64_t, int64_t, int64_t, int64_t);
+    void* data;
+  };
   explicit Client(std::unique_ptr<State> state);
   Result<nlohmann::ordered_json> attempt(std::string_view operation, const std::string& body);
+  // Sends `body` to `operation` and returns the HTTP status; the answer goes to `transfer`.
+  Result<long> perform(std::string_view operation, const std::string& body, const Transfer& transfer);
+  Error error_answer(std::string_view operation, long status, const std::string& answer) const;
   std::unique_ptr<State> state_;
 };
 

@@ -25,11 +25,23 @@ struct RemoteRecord {
   bool encrypted = false;
 };
 
-// Where reading starts: GetShardIterator's members.
+// A record of GetRecords' or a SubscribeToShardEvent's Records, read from `shard_id`.
+Result<RemoteRecord> decode_record(const nlohmann::ordered_json& entry, const std::string& shard_id);
+
+// Where reading starts: GetShardIterator's members (and SubscribeToShard's StartingPosition).
 struct IteratorStart {
   std::string type = "TRIM_HORIZON";
   std::string sequence_number;          // AT_ and AFTER_SEQUENCE_NUMBER
   std::optional<int64_t> timestamp_ms;  // AT_TIMESTAMP
+};
+
+// Where a reader has got to in a shard: where to go on from, for a reader that takes over (kds-tail
+// --consumer, after the last records were read with GetRecords).
+struct ShardPosition {
+  std::string shard_id;
+  std::vector<std::string> parents;
+  IteratorStart next;  // after the last record passed on, or the start if none was
+  bool finished = false;
 };
 
 class StreamReader {
@@ -65,6 +77,9 @@ class StreamReader {
   bool at_end(const std::string& shard) const;
   // Whether every shard is closed and read to its end.
   bool finished() const;
+
+  // Every shard being read or read, in shard-id order.
+  std::vector<ShardPosition> positions() const;
 
  private:
   struct Shard {

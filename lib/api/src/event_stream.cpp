@@ -1,12 +1,12 @@
 // Event-stream messages (event_stream.h). The CRC-32 is Boost's (boost/crc.hpp, already a dependency
 // through Asio): a few events per second per subscription do not need zlib's speed.
-#include "event_stream.h"
+#include "kds/api/event_stream.h"
 
 #include <boost/crc.hpp>
 
 #include <fmt/format.h>
 
-namespace kds::serve {
+namespace kds::api {
 
 namespace {
 
@@ -128,4 +128,4 @@ std::optional<EventMessage> read_event_message(std::string_view bytes) {
   return message;
 }
 
-}  // namespace kds::serve
+}  // namespace kds::api

@@ -8,8 +8,8 @@
 //   payload        total length - headers length - 16 bytes
 //   message CRC    u32 big-endian, CRC-32 of everything before it
 //
-// The server only writes such messages and every header Kinesis sends is a string, so this writes type 7
-// alone; read_event_message is the inverse for tests and reads every value type.
+// kds-serve writes such messages, and every header Kinesis sends is a string, so this writes type 7 alone;
+// read_event_message is the inverse, for the remote client (kds-tail --consumer), and reads every type.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-namespace kds::serve {
+namespace kds::api {
 
 using EventHeaders = std::vector<std::pair<std::string, std::string>>;
 
@@ -44,4 +44,4 @@ struct EventMessage {
 // (lengths that disagree, a CRC that does not match, a header that runs past its end).
 std::optional<EventMessage> read_event_message(std::string_view bytes);
 
-}  // namespace kds::serve
+}  // namespace kds::api
