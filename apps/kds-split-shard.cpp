@@ -26,9 +26,11 @@ int split_remote(remote::Client& client, api::SplitShardRequest request, const s
     request.new_starting_hash_key =
         remote::midpoint_hash_key((*described)["StreamDescription"]["Shards"], *request.shard_to_split);
     if (!request.new_starting_hash_key) {
-      return fail(
-          Error(Errc::kResourceNotFound, fmt::format("Could not find shard {} in stream {} at {}.",
-                                                     *request.shard_to_split, stream, client.target().url)));
+      // AWS's text, with the account the stream's ARN names.
+      const std::string arn = remote::text_member((*described)["StreamDescription"], "StreamARN");
+      return fail(Error(Errc::kResourceNotFound,
+                        fmt::format("Could not find shard {} in stream {} under account {}.",
+                                    *request.shard_to_split, stream, remote::account_of_arn(arn))));
     }
   }
   auto split = remote::change_stream(client, "SplitShard", request.to_json(), stream, no_wait);

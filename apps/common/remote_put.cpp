@@ -34,9 +34,14 @@ class RemotePutter {
           if (int status = add(input, splitter.record_number() + 1 - records.size(), records);
               status != kExitOk)
             return status;
-          [[fallthrough]];
+          if (held_bytes_ >= kHeldBytes) {
+            if (int status = release(); status != kExitOk) return status;
+          }
+          if (int status = acknowledge(producer_.poll(print_ack())); status != kExitOk) return status;
+          break;
         case RecordSplitter::Event::kPause:
         case RecordSplitter::Event::kIdle:
+          if (int status = release(); status != kExitOk) return status;
           if (int status = acknowledge(producer_.poll(print_ack())); status != kExitOk) return status;
           break;
         case RecordSplitter::Event::kTooLong:
@@ -47,9 +52,16 @@ class RemotePutter {
     }
   }
 
-  // Waits for every record to be stored and acknowledges it; after a failure, acknowledges what was stored
-  // before the first record that was not.
-  int finish() { return acknowledge(producer_.drain(print_ack())); }
+  // Sends what is held back, waits for every record to be stored and acknowledges it; after a failure,
+  // acknowledges what was stored before the first record that was not.
+  int finish() {
+    if (int status = release(); status != kExitOk) return status;
+    return acknowledge_sent();
+  }
+
+  // After bad input: what was sent is acknowledged once stored; what was held back is dropped, as local
+  // kds-put drops what it had not yet written.
+  int acknowledge_sent() { return acknowledge(producer_.drain(print_ack())); }
 
  private:
   remote::Producer::AckFunction print_ack() {
@@ -90,18 +102,35 @@ class RemotePutter {
       entries_.push_back({std::string(keyed->key), std::string(keyed->data), explicit_hash_});
     }
     for (auto& entry : entries_) {
-      if (const Status added = producer_.add(std::move(entry)); !added.ok()) return acknowledge(added);
+      held_bytes_ += entry.key.size() + entry.data.size();
+      held_.push_back(std::move(entry));
     }
     return kExitOk;
   }
 
+  // Hands the records held back to the producer.
+  int release() {
+    for (auto& entry : held_) {
+      if (const Status added = producer_.add(std::move(entry)); !added.ok()) return acknowledge(added);
+    }
+    held_.clear();
+    held_bytes_ = 0;
+    return kExitOk;
+  }
+
   static constexpr size_t kGroup = 64;
+  // Records are held back until the input makes kds-put wait, or this much is held (as a local producer
+  // queues up to 8 MiB before writing): so a bad record in input already at hand stores nothing, as on a
+  // store.
+  static constexpr size_t kHeldBytes = 8 << 20;
   const PutSettings& settings_;
   remote::Producer& producer_;
   size_t max_record_bytes_;
   std::string explicit_hash_;
   int failed_status_ = kExitOk;
   std::vector<remote::PutEntry> entries_;
+  std::vector<remote::PutEntry> held_;
+  size_t held_bytes_ = 0;
 };
 
 // The stream's largest record (MaxRecordSizeInKiB, where the endpoint tells it).
@@ -126,7 +155,7 @@ int put_remote(remote::Client& client, const std::string& stream, const PutSetti
   for (const auto& input : inputs) {
     const int status = putter.put_all(input);
     if (status != kExitOk) {
-      (void)putter.finish();  // records queued before the failure are acknowledged once stored
+      (void)putter.acknowledge_sent();  // records sent before the failure are acknowledged once stored
       return status;
     }
   }

@@ -19,7 +19,7 @@ assert_eq "$(kds-tail t -n 2 --count 2 --output json | python3 -c 'import sys,js
 expect_error 2 "cannot be combined" kds-tail t -n 3 --iterator-type LATEST
 expect_error 2 "lines" kds-tail t -n x
 expect_error 3 "Stream nope" kds-tail nope
-expect_error 3 "Could not find shard shardId-000000000007" kds-tail t --shard-id 7
+expect_error 3 "(Could not find shard|Shard) shardId-000000000007" kds-tail t --shard-id 7
 
 # Quiet on SIGPIPE.
 set +o pipefail
@@ -27,9 +27,15 @@ kds-tail t -n 30 2>"$TEST_DIR/pipe.err" | head -1 >/dev/null
 set -o pipefail
 assert_eq "$(cat "$TEST_DIR/pipe.err")" "" "kds-tail | head -1 is quiet"
 
+# Starting at the newest record: on a store kds-tail shows when it follows (wait_following); an endpoint
+# gives no sign of when kds-tail has its LATEST iterators, so remotely the fresh streams below are read
+# from their start, which gives the same records without the race.
+from_now=(-n 0)
+$REMOTE && from_now=(-n +1)
+
 # Follow: records put after start appear, through a segment roll and a split, a merge and a scaling.
-kds-create-stream f --shard-count 2 --segment-size 4K
-kds-tail f -n 0 -f '%k %s\n' >"$TEST_DIR/follow.out" 2>"$TEST_DIR/follow.err" &
+kds-create-stream f --shard-count 2 "${small_segments[@]}"
+kds-tail f "${from_now[@]}" -f '%k %s\n' >"$TEST_DIR/follow.out" 2>"$TEST_DIR/follow.err" &
 tail_pid=$!
 wait_following $tail_pid
 python3 -c '
@@ -58,7 +64,7 @@ status=0
 wait $tail_pid || status=$?
 assert_eq "$status" "130" "SIGINT ends kds-tail with the signal's status"
 assert_eq "$(cat "$TEST_DIR/follow.err")" "" "nothing on stderr"
-[[ $(ls "$KDS_STORE/f.stream/shardId-000000000000" | grep -c '\.log$') -ge 2 ]] || fail "expected segment rolls"
+$REMOTE || [[ $(ls "$KDS_STORE/f.stream/shardId-000000000000" | grep -c '\.log$') -ge 2 ]] || fail "expected segment rolls"
 python3 - "$TEST_DIR/follow.out" <<'PY' || fail "follow: every record once, per-key order"
 import sys, collections
 rows = [l.split() for l in open(sys.argv[1])]
@@ -71,25 +77,28 @@ for key, v in rows:
     last[key] = n
 PY
 
-# A partly written batch is never printed: half a batch at the end of the newest segment.
-kds-create-stream torn
-echo before | kds-put torn
-kds-tail torn -n 0 >"$TEST_DIR/torn.out" 2>"$TEST_DIR/torn.err" &
-tail_pid=$!
-wait_following $tail_pid
-seg=$(ls "$KDS_STORE/torn.stream/shardId-000000000000"/*.log | tail -1)
-head -c 70 "$seg" >>"$seg"
-sleep 1.3   # past the fallback poll too
-assert_eq "$(cat "$TEST_DIR/torn.out")" "" "nothing printed for a torn batch"
-echo after | kds-put torn 2>/dev/null
-wait_for_lines "$TEST_DIR/torn.out" 1
-kill $tail_pid; wait $tail_pid 2>/dev/null || true
-assert_eq "$(cat "$TEST_DIR/torn.out")" "after" "the next record after the repair"
-assert_eq "$(cat "$TEST_DIR/torn.err")" "" "no damage reported for a torn tail"
+# A partly written batch is never printed: half a batch at the end of the newest segment (the local
+# follower's business: a kds-serve would have the segment open for writing).
+if ! $REMOTE; then
+  kds-create-stream torn
+  echo before | kds-put torn
+  kds-tail torn -n 0 >"$TEST_DIR/torn.out" 2>"$TEST_DIR/torn.err" &
+  tail_pid=$!
+  wait_following $tail_pid
+  seg=$(ls "$KDS_STORE/torn.stream/shardId-000000000000"/*.log | tail -1)
+  head -c 70 "$seg" >>"$seg"
+  sleep 1.3   # past the fallback poll too
+  assert_eq "$(cat "$TEST_DIR/torn.out")" "" "nothing printed for a torn batch"
+  echo after | kds-put torn 2>/dev/null
+  wait_for_lines "$TEST_DIR/torn.out" 1
+  kill $tail_pid; wait $tail_pid 2>/dev/null || true
+  assert_eq "$(cat "$TEST_DIR/torn.out")" "after" "the next record after the repair"
+  assert_eq "$(cat "$TEST_DIR/torn.err")" "" "no damage reported for a torn tail"
+fi
 
 # --count exits after N records even when they arrive later; followers of one shard follow its children.
 kds-create-stream c
-kds-tail c -n 0 --shard-id 0 --count 3 >"$TEST_DIR/count.out" &
+kds-tail c "${from_now[@]}" --shard-id 0 --count 3 >"$TEST_DIR/count.out" &
 tail_pid=$!
 wait_following $tail_pid
 echo one | kds-put c
@@ -99,7 +108,7 @@ wait $tail_pid || fail "kds-tail --count failed"
 assert_eq "$(tr '\n' ' ' <"$TEST_DIR/count.out")" "one two three " "--count 3 across a split"
 # Hundreds of shards: more than the follower keeps open at once.
 kds-create-stream wide --shard-count 300
-kds-tail wide -n 0 >"$TEST_DIR/wide.out" 2>"$TEST_DIR/wide.err" &
+kds-tail wide "${from_now[@]}" >"$TEST_DIR/wide.out" 2>"$TEST_DIR/wide.err" &
 tail_pid=$!
 wait_following $tail_pid
 seq 1 900 | sed 's/.*/&:&/' | kds-put wide -K :

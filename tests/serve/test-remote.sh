@@ -170,7 +170,7 @@ expect_error 2 "^kds-start-stream-encryption: --key-id names a KMS key of a Kine
   kds-start-stream-encryption --store "$TEST_DIR/served" events --key-id alias/aws/kinesis
 expect_error 2 "^kds-start-stream-encryption: KMSNotFoundException: KeyId alias/nope names no key file of this server$" \
   kds-start-stream-encryption "${remote[@]}" events --key-id alias/nope
-expect_error 3 "^kds-split-shard: ResourceNotFoundException: Could not find shard shardId-000000000099 in stream orders at $ENDPOINT\.$" \
+expect_error 3 "^kds-split-shard: ResourceNotFoundException: Could not find shard shardId-000000000099 in stream orders under account 000000000000\.$" \
   kds-split-shard "${remote[@]}" orders shardId-000000000099
 
 kds-delete-stream "${remote[@]}" orders || fail "delete-stream --endpoint"

@@ -100,7 +100,10 @@ Result<StreamReader> StreamReader::open(Client& client, std::string stream, cons
         break;
       }
       if (iterator.error().code() != Errc::kInvalidArgument) return iterator.error();
-      refused = iterator.error();
+      // The refusal worth showing is the one of the shard the number belongs to, not those of the shards
+      // it does not (Kinesis: "Invalid StartingSequenceNumber. It encodes shardId-…").
+      const bool other_shard = iterator.error().message().find("It encodes") != std::string::npos;
+      if (!refused || !other_shard) refused = iterator.error();
     }
     if (root.empty()) {
       if (refused) return *refused;

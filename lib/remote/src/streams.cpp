@@ -95,10 +95,16 @@ ordered_json child_shard(const ordered_json& shard) {
           {"HashKeyRange", shard.value("HashKeyRange", ordered_json::object())}};
 }
 
+std::string account_of_arn(std::string_view arn) {
+  for (int field = 0; field < 4; ++field) {
+    const size_t colon = arn.find(':');
+    if (colon == std::string_view::npos) return "";
+    arn.remove_prefix(colon + 1);
+  }
+  return std::string(arn.substr(0, arn.find(':')));
+}
+
 std::string full_shard_id(std::string_view text) {
-  const bool digits =
-      !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (!digits) return std::string(text);
   const auto index = parse_shard_id(text);
   return index ? shard_id_string(*index) : std::string(text);
 }

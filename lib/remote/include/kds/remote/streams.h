@@ -40,8 +40,11 @@ std::vector<ordered_json> open_in_hash_order(const ordered_json& shards);
 // A shard as GetRecords' ChildShards shows a child: {ShardId, ParentShards, HashKeyRange}.
 ordered_json child_shard(const ordered_json& shard);
 
-// The shard id a user typed, as the endpoint knows it: "shardId-000000000001" for "1" (the local tools
-// take either); other text as it is.
+// The account of an ARN (arn:aws:kinesis:REGION:ACCOUNT:stream/NAME): its fifth field, "" if it has none.
+std::string account_of_arn(std::string_view arn);
+
+// The shard id a user typed, as the endpoint knows it: "shardId-000000000001" for "1", "shard-1" or
+// "shardId-1" (the lenient forms the local tools and AWS take); other text as it is.
 std::string full_shard_id(std::string_view text);
 
 // The midpoint of the shard's hash-key range, as kds-split-shard splits by default: start + (end - start) /
