@@ -110,12 +110,10 @@ class RemotePutter {
 
   // Hands the records held back to the producer.
   int release() {
-    for (auto& entry : held_) {
-      if (const Status added = producer_.add(std::move(entry)); !added.ok()) return acknowledge(added);
-    }
+    const Status added = producer_.add(held_);
     held_.clear();
     held_bytes_ = 0;
-    return kExitOk;
+    return added.ok() ? kExitOk : acknowledge(added);
   }
 
   static constexpr size_t kGroup = 64;
@@ -148,7 +146,9 @@ int put_remote(remote::Client& client, const std::string& stream, const PutSetti
                const std::vector<Input>& inputs) {
   auto summary = remote::describe_stream_summary(client, stream);
   if (!summary.ok()) return fail(summary.error());
-  auto producer = remote::Producer::open(client.target(), stream);
+  remote::ProducerSettings producer_settings;
+  producer_settings.acknowledgement_details = settings.json_acks;
+  auto producer = remote::Producer::open(client.target(), stream, producer_settings);
   if (!producer.ok()) return fail(producer.error());
   RemotePutter putter(settings, **producer, max_record_bytes(*summary));
   hint_if_terminal(inputs);

@@ -1,5 +1,6 @@
 #include "kds/hash_key.h"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -26,9 +27,9 @@ std::string to_decimal(u128 value) {
   if (value <= UINT64_MAX) return fmt::format_int(static_cast<uint64_t>(value)).str();
   const auto low = static_cast<uint64_t>(value % kChunk);
   value /= kChunk;
-  if (value <= UINT64_MAX) return fmt::format("{}{:019}", static_cast<uint64_t>(value), low);
+  if (value <= UINT64_MAX) return fmt::format(FMT_COMPILE("{}{:019}"), static_cast<uint64_t>(value), low);
   const auto middle = static_cast<uint64_t>(value % kChunk);
-  return fmt::format("{}{:019}{:019}", static_cast<uint64_t>(value / kChunk), middle, low);
+  return fmt::format(FMT_COMPILE("{}{:019}{:019}"), static_cast<uint64_t>(value / kChunk), middle, low);
 }
 
 std::vector<HashKeyRange> uniform_hash_ranges(uint32_t n) {
@@ -48,17 +49,20 @@ std::vector<HashKeyRange> uniform_hash_ranges(uint32_t n) {
 }
 
 Result<u128> parse_explicit_hash_key(std::string_view text) {
-  const bool pattern_ok = !text.empty() && text.size() <= 39 &&
-                          std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-                          (text == "0" || text[0] != '0');
+  const bool pattern_ok =
+      !text.empty() && text.size() <= 39 &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+      (text == "0" || text[0] != '0');
   if (!pattern_ok) {
-    return validation_error({{text, "explicitHashKey", "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})"}});
+    return validation_error(
+        {{text, "explicitHashKey", "Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})"}});
   }
   auto value = parse_decimal_u128(text);
   if (!value) {
-    return Error(Errc::kInvalidArgument,
-                 "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was " +
-                     std::string(text));
+    return Error(
+        Errc::kInvalidArgument,
+        "Invalid ExplicitHashKey. ExplicitHashKey must be in the range: [0, 2^128-1]. Specified value was " +
+            std::string(text));
   }
   return *value;
 }

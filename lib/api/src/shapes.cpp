@@ -45,7 +45,14 @@ ordered_json child_shard_json(const ShardMeta& shard) {
 }
 
 void append_json_escaped(std::string_view text, std::string* out) {
-  for (char c : text) {
+  // Runs of characters that need no escape are appended whole: keys and names rarely have any.
+  auto needs_escape = [](char c) { return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20; };
+  size_t start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (!needs_escape(c)) continue;
+    out->append(text.data() + start, i - start);
+    start = i + 1;
     switch (c) {
       case '"':
         *out += "\\\"";
@@ -63,13 +70,10 @@ void append_json_escaped(std::string_view text, std::string* out) {
         *out += "\\t";
         break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          *out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          *out += c;
-        }
+        *out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
     }
   }
+  out->append(text.data() + start, text.size() - start);
 }
 
 void append_record_json(const RecordShape& record, bool with_shard_id, std::string* out) {

@@ -11,5 +11,8 @@ namespace kds {
 void base64_encode(std::string_view data, std::string* out);
 // Decodes padded base64; nullopt for malformed input.
 std::optional<std::string> base64_decode(std::string_view text);
+// The same into `*out` (its contents replaced, its capacity reused: a reader decoding record after record
+// allocates once); false for malformed input, `*out` then unspecified.
+bool base64_decode(std::string_view text, std::string* out);
 
 }  // namespace kds

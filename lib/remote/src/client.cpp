@@ -88,6 +88,7 @@ struct Client::State {
   Target target;
   std::string host;  // the Host header: the URL's authority
   std::mt19937_64 random{std::random_device{}()};
+  size_t last_answer_size = 0;  // answers are received into this much room, and a quarter more
 
   ~State() {
     if (easy != nullptr) curl->easy_cleanup(easy);
@@ -123,6 +124,14 @@ Result<nlohmann::ordered_json> Client::call(std::string_view operation,
 }
 
 Result<nlohmann::ordered_json> Client::call_with_body(std::string_view operation, const std::string& body) {
+  KDS_ASSIGN(const std::string answer, call_text(operation, body));
+  if (answer.empty()) return nlohmann::ordered_json::object();
+  auto json = nlohmann::ordered_json::parse(answer, nullptr, false);
+  if (json.is_discarded()) return not_json(operation);
+  return json;
+}
+
+Result<std::string> Client::call_text(std::string_view operation, const std::string& body) {
   for (int attempt = 1;; ++attempt) {
     auto answer = this->attempt(operation, body);
     if (answer.ok() || attempt == kAttempts || !retryable(answer.error(), operation)) return answer;
@@ -133,6 +142,11 @@ Result<nlohmann::ordered_json> Client::call_with_body(std::string_view operation
     std::uniform_int_distribution<int64_t> pick(0, cap.count());
     std::this_thread::sleep_for(std::chrono::milliseconds(pick(state_->random)));
   }
+}
+
+Error Client::not_json(std::string_view operation) const {
+  return Error(Errc::kUnavailable,
+               fmt::format("{}: the answer to {} is not JSON", state_->target.url, operation));
 }
 
 // The Error of an answer with HTTP `status` other than 200 and body `answer` (wire.md §4): "__type"
@@ -224,16 +238,13 @@ Result<long> Client::perform(std::string_view operation, const std::string& body
   return status;
 }
 
-Result<nlohmann::ordered_json> Client::attempt(std::string_view operation, const std::string& body) {
+Result<std::string> Client::attempt(std::string_view operation, const std::string& body) {
   std::string answer;
+  answer.reserve(state_->last_answer_size + state_->last_answer_size / 4);
   KDS_ASSIGN(const long status, perform(operation, body, {&append_body, nullptr, &answer}));
+  state_->last_answer_size = answer.size();
   if (status != 200) return error_answer(operation, status, answer);
-  auto json = answer.empty() ? nlohmann::ordered_json::object()
-                             : nlohmann::ordered_json::parse(answer, nullptr, false);
-  if (json.is_discarded())
-    return Error(Errc::kUnavailable,
-                 fmt::format("{}: the answer to {} is not JSON", state_->target.url, operation));
-  return json;
+  return answer;
 }
 
 namespace {

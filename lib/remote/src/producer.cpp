@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -14,10 +15,10 @@
 #include <optional>
 #include <random>
 #include <unordered_map>
-#include <unordered_set>
 
 #include <fmt/format.h>
 
+#include "answer.h"
 #include "kds/api/shapes.h"
 #include "kds/base64.h"
 #include "kds/remote/client.h"
@@ -34,12 +35,21 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kMaxBatchRecords = 500;
 constexpr size_t kMaxBatchBytes = 5 << 20;
 
+struct KeyQueue;
+
 struct Pending {
   uint64_t number = 0;
   PutEntry entry;
+  KeyQueue* queue = nullptr;  // of the record's key
   int attempts = 0;
   Clock::time_point not_before{};
   size_t size() const { return entry.key.size() + entry.data.size(); }
+};
+
+// A partition key's records not stored yet.
+struct KeyQueue {
+  std::deque<Pending> waiting;  // in input order
+  bool busy = false;            // one of them is in flight
 };
 
 // Entries an endpoint answers with an ErrorCode that another attempt may store.
@@ -49,7 +59,13 @@ bool retryable_entry(std::string_view code) {
 }
 
 std::string request_body(const std::string& stream, const std::vector<Pending>& batch) {
-  std::string body = "{\"StreamName\": \"";
+  size_t estimate = 64 + 2 * stream.size();
+  for (const Pending& pending : batch)
+    estimate += 48 + 2 * pending.entry.key.size() + pending.entry.data.size() / 3 * 4 + 4 +
+                pending.entry.explicit_hash_key.size();
+  std::string body;
+  body.reserve(estimate);  // one allocation, no copies as it grows
+  body += "{\"StreamName\": \"";
   api::append_json_escaped(stream, &body);
   body += "\", \"Records\": [";
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -72,25 +88,28 @@ std::string request_body(const std::string& stream, const std::vector<Pending>& 
 
 // The queue is kept per key: each key's records wait in input order, and `heads` holds, by number, the
 // first record of every key that has none in flight. A batch is the oldest heads that are ready, so a key
-// with many records waiting holds up no other key.
+// with many records waiting holds up no other key. A key is looked up once, when its record is added: the
+// record then points to its key's queue (which stays while the key has a record waiting or in flight).
 struct Producer::Shared {
   std::string stream;
   ProducerSettings settings;
   std::mutex mutex;
-  std::condition_variable work_ready;   // workers wait for records they may send
-  std::condition_variable space_ready;  // add() and drain() wait for records to be stored
-  std::unordered_map<std::string, std::deque<Pending>> waiting;  // by key, in input order
-  std::map<uint64_t, std::string> heads;  // number → key: keys whose first record may be sent
-  std::unordered_set<std::string> busy;   // keys with a record in flight
-  std::map<uint64_t, PutAck> stored;      // stored, not acknowledged yet
-  uint64_t added = 0;                     // records added: the next record's number
-  uint64_t acknowledged = 0;              // records acknowledged: the next to acknowledge
-  size_t unstored = 0;                    // records waiting or in flight
+  std::condition_variable work_ready;              // workers wait for records they may send
+  std::condition_variable space_ready;             // add() and drain() wait for records to be stored
+  std::unordered_map<std::string, KeyQueue> keys;  // keys with records waiting or in flight
+  std::map<uint64_t, KeyQueue*> heads;             // number → queue: keys whose first record may be sent
+  size_t head_bytes = 0;                           // of the records in `heads`
+  // From record `acknowledged` on, in order: stored (an acknowledgement) or not yet.
+  std::deque<std::optional<PutAck>> unacknowledged;
+  uint64_t added = 0;         // records added: the next record's number
+  uint64_t acknowledged = 0;  // records acknowledged: the next to acknowledge
+  size_t unstored = 0;        // records waiting or in flight
   size_t unstored_bytes = 0;
   size_t in_flight = 0;  // requests being answered
   std::optional<Error> failure;
   bool stopping = false;
   int event_fd = -1;
+  std::atomic<bool> poll_due = false;  // set with event_fd, before it; poll() clears it
   std::mt19937_64 random{std::random_device{}()};
 
   ~Shared() {
@@ -98,6 +117,7 @@ struct Producer::Shared {
   }
 
   void wake_poller() {
+    poll_due = true;
     const uint64_t one = 1;
     while (::write(event_fd, &one, sizeof one) < 0 && errno == EINTR) {
     }
@@ -111,15 +131,25 @@ struct Producer::Shared {
   }
 
   // The key's first waiting record, if any, may be sent now that none of the key's is in flight.
-  void release(const std::string& key) {
-    busy.erase(key);
-    const auto found = waiting.find(key);
-    if (found == waiting.end()) return;
-    if (found->second.empty()) {
-      waiting.erase(found);
-      return;
-    }
-    heads.emplace(found->second.front().number, key);
+  void release(const Pending& done) {
+    KeyQueue& queue = *done.queue;
+    queue.busy = false;
+    if (queue.waiting.empty())
+      keys.erase(done.entry.key);
+    else
+      add_head(queue);
+  }
+
+  void add_head(KeyQueue& queue) {
+    heads.emplace(queue.waiting.front().number, &queue);
+    head_bytes += queue.waiting.front().size();
+  }
+
+  // Whether a worker should send what is ready now rather than wait for more: when no request is in
+  // flight, or a full batch is ready. So while requests are answered, records gather into full batches
+  // (a record added behind them waits at most one round trip), as KPL's buffering does with a timer.
+  bool worth_sending() const {
+    return in_flight == 0 || heads.size() >= kMaxBatchRecords || head_bytes >= kMaxBatchBytes;
   }
 
   // The oldest ready heads, one record per key. *wake_at: when a head held back by its backoff is ready.
@@ -129,8 +159,8 @@ struct Producer::Shared {
     const auto now = Clock::now();
     *wake_at = Clock::time_point::max();
     for (auto it = heads.begin(); it != heads.end();) {
-      std::deque<Pending>& queue = waiting[it->second];
-      const Pending& head = queue.front();
+      KeyQueue& queue = *it->second;
+      const Pending& head = queue.waiting.front();
       if (head.not_before > now) {
         *wake_at = std::min(*wake_at, head.not_before);
         ++it;
@@ -138,9 +168,10 @@ struct Producer::Shared {
       }
       if (!batch.empty() && (batch.size() == kMaxBatchRecords || bytes + head.size() > kMaxBatchBytes)) break;
       bytes += head.size();
-      busy.insert(it->second);
-      batch.push_back(std::move(queue.front()));
-      queue.pop_front();
+      head_bytes -= head.size();
+      queue.busy = true;
+      batch.push_back(std::move(queue.waiting.front()));
+      queue.waiting.pop_front();
       it = heads.erase(it);
     }
     return batch;
@@ -158,24 +189,24 @@ struct Producer::Shared {
         settings.max_delay_ms, int64_t{settings.base_delay_ms} << std::min(pending.attempts - 1, 20));
     std::uniform_int_distribution<int64_t> pick(0, cap);
     pending.not_before = Clock::now() + std::chrono::milliseconds(pick(random));
-    const std::string key = pending.entry.key;
-    waiting[key].push_front(std::move(pending));
-    release(key);
+    KeyQueue& queue = *pending.queue;
+    queue.waiting.push_front(std::move(pending));
+    release(queue.waiting.front());
   }
 
-  void store(Pending pending, PutAck ack) {
+  void store(const Pending& pending, PutAck ack) {
     --unstored;
     unstored_bytes -= pending.size();
-    stored.emplace(pending.number, std::move(ack));
-    release(pending.entry.key);
+    unacknowledged[pending.number - acknowledged] = std::move(ack);
+    release(pending);
   }
 
   // Records the answer to a batch; called with the lock held.
-  void settle(std::vector<Pending> batch, const Result<nlohmann::ordered_json>& answer) {
-    const nlohmann::ordered_json* records = nullptr;
-    if (answer.ok() && answer->is_object()) {
-      const auto found = answer->find("Records");
-      if (found != answer->end() && found->is_array()) records = &*found;
+  void settle(std::vector<Pending> batch, const Result<JsonElement>& answer) {
+    std::optional<simdjson::dom::array> records;
+    if (answer.ok()) {
+      simdjson::dom::array found;
+      if ((*answer)["Records"].get(found) == simdjson::SUCCESS) records = found;
     }
     if (!answer.ok()) {
       // The client retried throttling and unavailability already; the records' own attempts go on.
@@ -184,24 +215,28 @@ struct Producer::Shared {
       if (!transient) return fail(answer.error());
       for (auto& pending : batch)
         retry(std::move(pending), answer.error());
-    } else if (records == nullptr || records->size() != batch.size()) {
+    } else if (!records || records->size() != batch.size()) {
       return fail(
           Error(Errc::kUnavailable, fmt::format("the answer to PutRecords has {} entries for {} records",
-                                                records == nullptr ? 0 : records->size(), batch.size())));
+                                                records ? records->size() : 0, batch.size())));
     } else {
-      const bool encrypted = text_member(*answer, "EncryptionType") == "KMS";
-      for (size_t i = 0; i < batch.size(); ++i) {
-        const auto& entry = (*records)[i];
-        std::string sequence_number = text_member(entry, "SequenceNumber");
+      const bool encrypted = text_of(*answer, "EncryptionType") == "KMS";
+      size_t i = 0;
+      for (JsonElement entry : *records) {
+        Pending& pending = batch[i++];
+        const std::string_view sequence_number = text_of(entry, "SequenceNumber");
         if (!sequence_number.empty()) {
-          store(std::move(batch[i]), {text_member(entry, "ShardId"), std::move(sequence_number), encrypted});
+          if (settings.acknowledgement_details)
+            store(pending, {std::string(text_of(entry, "ShardId")), std::string(sequence_number), encrypted});
+          else
+            store(pending, {});
           continue;
         }
-        const std::string code = text_member(entry, "ErrorCode");
+        const std::string code(text_of(entry, "ErrorCode"));
         const Error error =
-            Error::named(errc_from_wire_type(code, 400), code, text_member(entry, "ErrorMessage"));
+            Error::named(errc_from_wire_type(code, 400), code, std::string(text_of(entry, "ErrorMessage")));
         if (!retryable_entry(code)) return fail(error);
-        retry(std::move(batch[i]), error);
+        retry(std::move(pending), error);
       }
     }
     wake_poller();
@@ -210,8 +245,13 @@ struct Producer::Shared {
   }
 
   void work(Client client) {
+    simdjson::dom::parser parser;
     std::unique_lock lock(mutex);
     while (!stopping && !failure) {
+      if (!worth_sending()) {
+        work_ready.wait(lock);  // for an answer, or more records
+        continue;
+      }
       Clock::time_point wake_at;
       auto batch = take_batch(&wake_at);
       if (batch.empty()) {
@@ -224,7 +264,9 @@ struct Producer::Shared {
       ++in_flight;
       lock.unlock();
       const std::string body = request_body(stream, batch);
-      auto answer = client.call_with_body("PutRecords", body);
+      const auto text = client.call_text("PutRecords", body);
+      const Result<JsonElement> answer =
+          text.ok() ? parse_answer(parser, *text, client, "PutRecords") : Result<JsonElement>(text.error());
       lock.lock();
       --in_flight;
       settle(std::move(batch), answer);
@@ -232,11 +274,12 @@ struct Producer::Shared {
     }
   }
 
-  // Moves the acknowledgements due out of `stored`; called with the lock held.
+  // Moves the acknowledgements due out of `unacknowledged`; called with the lock held.
   std::vector<PutAck> take_acks() {
     std::vector<PutAck> acks;
-    for (auto it = stored.begin(); it != stored.end() && it->first == acknowledged; it = stored.erase(it)) {
-      acks.push_back(std::move(it->second));
+    while (!unacknowledged.empty() && unacknowledged.front()) {
+      acks.push_back(std::move(*unacknowledged.front()));
+      unacknowledged.pop_front();
       ++acknowledged;
     }
     return acks;
@@ -275,22 +318,34 @@ Producer::~Producer() {
     worker.join();
 }
 
-Status Producer::add(PutEntry entry) {
+Status Producer::add(std::span<PutEntry> entries) {
   Shared& s = *shared_;
   std::unique_lock lock(s.mutex);
-  s.space_ready.wait(lock, [&] {
-    return s.failure ||
-           (s.unstored < s.settings.max_queued_records && s.unstored_bytes < s.settings.max_queued_bytes);
-  });
-  if (s.failure) return *s.failure;
-  Pending pending{s.added++, std::move(entry)};
-  ++s.unstored;
-  s.unstored_bytes += pending.size();
-  const std::string& key = pending.entry.key;
-  std::deque<Pending>& queue = s.waiting[key];
-  if (queue.empty() && !s.busy.contains(key)) s.heads.emplace(pending.number, key);
-  queue.push_back(std::move(pending));
-  s.work_ready.notify_one();
+  size_t added_under_lock = 0;
+  for (PutEntry& entry : entries) {
+    // The lock is taken once for many records, but let go now and then for the workers.
+    if (++added_under_lock % kMaxBatchRecords == 0) {
+      lock.unlock();
+      lock.lock();
+    }
+    s.space_ready.wait(lock, [&] {
+      return s.failure ||
+             (s.unstored < s.settings.max_queued_records && s.unstored_bytes < s.settings.max_queued_bytes);
+    });
+    if (s.failure) return *s.failure;
+    KeyQueue& queue = s.keys[entry.key];
+    Pending pending{s.added++, std::move(entry), &queue};
+    ++s.unstored;
+    s.unstored_bytes += pending.size();
+    s.unacknowledged.emplace_back();
+    // Only a record that can be sent at once is work: one behind its key's others wakes no worker.
+    const bool sendable = queue.waiting.empty() && !queue.busy;
+    queue.waiting.push_back(std::move(pending));
+    if (sendable) {
+      s.add_head(queue);
+      s.work_ready.notify_one();
+    }
+  }
   return Status();
 }
 
@@ -299,6 +354,11 @@ int Producer::wake_fd() const {
 }
 
 Status Producer::poll(const AckFunction& on_ack) {
+  if (!shared_->poll_due.exchange(false)) return Status();
+  return collect(on_ack);
+}
+
+Status Producer::collect(const AckFunction& on_ack) {
   uint64_t count = 0;
   (void)::read(shared_->event_fd, &count, sizeof count);  // clears it; EAGAIN when it was clear
   std::vector<PutAck> acks;
@@ -321,7 +381,7 @@ Status Producer::drain(const AckFunction& on_ack) {
     shared_->space_ready.wait(
         lock, [&] { return shared_->unstored == 0 || (shared_->failure && shared_->in_flight == 0); });
   }
-  return poll(on_ack);
+  return collect(on_ack);
 }
 
 uint64_t Producer::unacknowledged() const {

@@ -3,13 +3,13 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <set>
 #include <thread>
 
 #include <fmt/format.h>
 
-#include "kds/base64.h"
+#include "answer.h"
+#include "kds/api/shapes.h"
 #include "kds/remote/streams.h"
 
 namespace kds::remote {
@@ -27,6 +27,14 @@ std::vector<std::string> parents_of(const ordered_json& shard) {
     if (std::string parent = text_member(shard, member); !parent.empty())
       parents.push_back(std::move(parent));
   return parents;
+}
+
+// The body of a GetRecords.
+std::string records_request(const std::string& iterator, int limit) {
+  std::string request = "{\"ShardIterator\": \"";
+  api::append_json_escaped(iterator, &request);
+  request += limit > 0 ? fmt::format("\", \"Limit\": {}}}", limit) : "\"}";
+  return request;
 }
 
 // `root` and every shard descending from it, of DescribeStream's `shards`.
@@ -49,24 +57,6 @@ std::set<std::string> lineage_from(const ordered_json& shards, const std::string
 }
 
 }  // namespace
-
-Result<RemoteRecord> decode_record(const ordered_json& entry, const std::string& shard_id) {
-  RemoteRecord record;
-  record.shard_id = shard_id;
-  record.sequence_number = text_member(entry, "SequenceNumber");
-  record.key = text_member(entry, "PartitionKey");
-  record.encrypted = text_member(entry, "EncryptionType") == "KMS";
-  const auto arrival = entry.find("ApproximateArrivalTimestamp");
-  if (arrival != entry.end() && arrival->is_number())
-    record.arrival_ms = std::llround(arrival->get<double>() * 1000);
-  auto data = base64_decode(text_member(entry, "Data"));
-  if (!data || record.sequence_number.empty())
-    return Error(Errc::kUnavailable, fmt::format("a record of {} came without a sequence "
-                                                 "number or base64 data",
-                                                 shard_id));
-  record.data = std::move(*data);
-  return record;
-}
 
 Result<ordered_json> StreamReader::list_shards(Client& client, const std::string& stream) {
   KDS_ASSIGN(ordered_json described, describe_stream(client, stream));
@@ -146,15 +136,16 @@ std::vector<std::string> StreamReader::shards() const {
 std::vector<std::string> StreamReader::ready() const {
   std::vector<std::string> ids;
   for (const auto& [id, shard] : shards_) {
-    if (shard.finished) continue;
-    const bool parents_done =
-        std::all_of(shard.parents.begin(), shard.parents.end(), [&](const auto& parent) {
-          const auto found = shards_.find(parent);
-          return found == shards_.end() || found->second.finished;
-        });
-    if (parents_done) ids.push_back(id);
+    if (!shard.finished && parents_finished(shard)) ids.push_back(id);
   }
   return ids;
+}
+
+bool StreamReader::parents_finished(const Shard& shard) const {
+  return std::all_of(shard.parents.begin(), shard.parents.end(), [&](const auto& parent) {
+    const auto found = shards_.find(parent);
+    return found == shards_.end() || found->second.finished;
+  });
 }
 
 bool StreamReader::at_end(const std::string& shard) const {
@@ -190,8 +181,7 @@ Result<std::string> StreamReader::shard_iterator(const std::string& shard_id, co
   return iterator;
 }
 
-Result<nlohmann::ordered_json> StreamReader::get_records(const std::string& shard_id, Shard& shard,
-                                                         int limit) {
+Result<JsonElement> StreamReader::get_records(const std::string& shard_id, Shard& shard, int limit) {
   int throttle_wait_ms = kFirstThrottleWaitMs;
   bool renewed = false;
   for (;;) {
@@ -202,10 +192,8 @@ Result<nlohmann::ordered_json> StreamReader::get_records(const std::string& shar
         from = {"AFTER_SEQUENCE_NUMBER", shard.last_sequence_number, {}};
       KDS_ASSIGN(shard.iterator, shard_iterator(shard_id, from));
     }
-    ordered_json request = {{"ShardIterator", shard.iterator}};
-    if (limit > 0) request["Limit"] = limit;
-    auto answer = client_->call("GetRecords", request);
-    if (answer.ok()) return answer;
+    auto answer = fetch(shard_id, shard.iterator, limit);
+    if (answer.ok()) return parse_answer(*parser_, *answer, *client_, "GetRecords");
     if (answer.error().code() == Errc::kExpiredIterator && !renewed) {
       renewed = true;
       shard.iterator.clear();
@@ -217,32 +205,81 @@ Result<nlohmann::ordered_json> StreamReader::get_records(const std::string& shar
   }
 }
 
+Result<std::string> StreamReader::fetch(const std::string& shard_id, const std::string& iterator, int limit) {
+  if (const auto found = ahead_.find(shard_id); found != ahead_.end()) {
+    ReadAhead sent = std::move(found->second);
+    ahead_.erase(found);
+    auto answer = sent.answer.get();
+    idle_clients_.push_back(std::move(sent.client));
+    if (sent.iterator == iterator && sent.limit == limit) return answer;
+  }
+  return client_->call_text("GetRecords", records_request(iterator, limit));
+}
+
+void StreamReader::read_ahead(const std::string& shard_id, const std::string& iterator, int limit) {
+  if (ahead_.contains(shard_id) || ahead_.size() == kMaxReadAhead) return;
+  std::unique_ptr<Client> client;
+  if (idle_clients_.empty()) {
+    auto opened = Client::open(client_->target());
+    if (!opened.ok()) return;  // read without: only slower
+    client = std::make_unique<Client>(std::move(*opened));
+  } else {
+    client = std::move(idle_clients_.back());
+    idle_clients_.pop_back();
+  }
+  Client* sender = client.get();
+  auto answer = std::async(std::launch::async, [sender, body = records_request(iterator, limit)] {
+    return sender->call_text("GetRecords", body);
+  });
+  ahead_.emplace(shard_id, ReadAhead{iterator, limit, std::move(client), std::move(answer)});
+}
+
+void StreamReader::read_ahead_unread(int limit) {
+  for (auto& [id, shard] : shards_) {
+    if (ahead_.size() == kMaxReadAhead) return;
+    if (shard.read || shard.finished || ahead_.contains(id) || !parents_finished(shard)) continue;
+    if (shard.iterator.empty()) {
+      auto iterator = shard_iterator(id, shard.start);
+      if (!iterator.ok()) continue;  // read() meets the error again and reports it
+      shard.iterator = std::move(*iterator);
+    }
+    read_ahead(id, shard.iterator, limit);
+  }
+}
+
 Result<size_t> StreamReader::read(const std::string& shard_id, int limit, const RecordFunction& on_record) {
   const auto found = shards_.find(shard_id);
   if (found == shards_.end() || found->second.finished) return size_t{0};
   Shard& shard = found->second;
-  KDS_ASSIGN(const ordered_json answer, get_records(shard_id, shard, limit));
-  const auto records = answer.find("Records");
-  size_t delivered = 0;
-  if (records != answer.end() && records->is_array()) {
-    for (const auto& entry : *records) {
-      KDS_ASSIGN(const RemoteRecord record, decode_record(entry, shard_id));
-      if (!on_record(record)) {
-        // The rest of this answer is read again, from the record refused.
-        shard.iterator.clear();
-        shard.refused_sequence_number = record.sequence_number;
-        shard.at_end = false;
-        return delivered;
-      }
-      shard.last_sequence_number = record.sequence_number;
-      shard.refused_sequence_number.clear();
-      ++delivered;
-    }
+  KDS_ASSIGN(const JsonElement answer, get_records(shard_id, shard, limit));
+  const std::string_view next_iterator = text_of(answer, "NextShardIterator");
+  double behind = 0;
+  const auto behind_error = answer["MillisBehindLatest"].get(behind);
+  // More to read right away: the next answer is asked for while this one's records are passed on.
+  // So are the first records of shards not read yet: the endpoint works on several at once.
+  if (behind_error == simdjson::SUCCESS && behind > 0 && !next_iterator.empty() &&
+      array_of(answer, "Records").size() > 0) {
+    read_ahead(shard_id, std::string(next_iterator), limit);
+    read_ahead_unread(limit);
   }
-  shard.iterator = text_member(answer, "NextShardIterator");
-  const auto behind = answer.find("MillisBehindLatest");
-  const bool newest = (behind != answer.end() && behind->is_number() && behind->get<double>() == 0) ||
-                      (behind == answer.end() && delivered == 0);
+  shard.read = true;
+  size_t delivered = 0;
+  for (JsonElement entry : array_of(answer, "Records")) {
+    KDS_TRY(decode_record(entry, shard_id, &record_));
+    if (!on_record(record_)) {
+      // The rest of this answer is read again, from the record refused.
+      shard.iterator.clear();
+      shard.refused_sequence_number = record_.sequence_number;
+      shard.at_end = false;
+      return delivered;
+    }
+    shard.last_sequence_number = record_.sequence_number;
+    shard.refused_sequence_number.clear();
+    ++delivered;
+  }
+  shard.iterator = next_iterator;
+  const bool newest = (behind_error == simdjson::SUCCESS && behind == 0) ||
+                      (behind_error == simdjson::NO_SUCH_FIELD && delivered == 0);
   // A closed shard read to its newest record is finished even where an endpoint (kinesalite) goes on
   // giving iterators for it.
   shard.finished = shard.iterator.empty() || (shard.closed && newest && delivered == 0);
@@ -252,21 +289,14 @@ Result<size_t> StreamReader::read(const std::string& shard_id, int limit, const 
   return delivered;
 }
 
-Status StreamReader::add_children(const std::string& parent, const ordered_json& answer) {
+Status StreamReader::add_children(const std::string& parent, JsonElement answer) {
   auto add = [&](const std::string& id, std::vector<std::string> parents) {
     if (id.empty() || shards_.contains(id)) return;
     shards_[id].parents = std::move(parents);
   };
-  const auto children = answer.find("ChildShards");
-  if (children != answer.end() && children->is_array()) {
-    for (const auto& child : *children) {
-      std::vector<std::string> parents;
-      const auto listed = child.find("ParentShards");
-      if (listed != child.end() && listed->is_array())
-        for (const auto& id : *listed)
-          if (id.is_string()) parents.push_back(id.get<std::string>());
-      add(text_member(child, "ShardId"), std::move(parents));
-    }
+  if (auto children = child_shards(answer)) {
+    for (ChildShard& child : *children)
+      add(child.id, std::move(child.parents));
     return {};
   }
   // An endpoint that names no ChildShards (kinesalite): the children are in the stream's description.

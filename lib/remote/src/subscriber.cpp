@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "answer.h"
 #include "kds/api/event_stream.h"
 #include "kds/remote/streams.h"
 
@@ -197,6 +198,7 @@ Result<bool> Subscriber::subscribe_once(Client& client, const std::string& shard
                                 {"ShardId", shard_id},
                                 {"StartingPosition", starting_position(position)}};
   std::string unread;  // bytes of a message not yet whole
+  simdjson::dom::parser parser;
   std::optional<Error> error;
   bool shard_end = false;
   bool got_event = false;
@@ -213,37 +215,27 @@ Result<bool> Subscriber::subscribe_once(Client& client, const std::string& shard
       return false;
     }
     if (type != "event" || header(message, ":event-type") != "SubscribeToShardEvent") return true;
-    const auto payload = ordered_json::parse(message.payload, nullptr, false);
-    if (!payload.is_object()) {
+    JsonElement payload;
+    if (parser.parse(message.payload.data(), message.payload.size(), true).get(payload) !=
+            simdjson::SUCCESS ||
+        !payload.is_object()) {
       error = Error(Errc::kUnavailable, fmt::format("a SubscribeToShardEvent of {} is not JSON", shard_id));
       return false;
     }
     got_event = true;
     Event event{shard_id, {}, false, {}};
-    if (const auto records = payload.find("Records"); records != payload.end() && records->is_array()) {
-      for (const auto& entry : *records) {
-        auto record = decode_record(entry, shard_id);
-        if (!record.ok()) {
-          error = record.error();
-          return false;
-        }
-        event.records.push_back(std::move(*record));
+    for (JsonElement entry : array_of(payload, "Records")) {
+      RemoteRecord& record = event.records.emplace_back();
+      if (Status decoded = decode_record(entry, shard_id, &record); !decoded.ok()) {
+        error = decoded.error();
+        return false;
       }
     }
-    const std::string continuation = text_member(payload, "ContinuationSequenceNumber");
+    const std::string continuation(text_of(payload, "ContinuationSequenceNumber"));
     if (continuation.empty()) {
       // The shard's end: no more to read from it, its children named.
       shard_end = event.shard_end = true;
-      if (const auto children = payload.find("ChildShards");
-          children != payload.end() && children->is_array()) {
-        for (const auto& child : *children) {
-          std::vector<std::string> parents;
-          if (const auto listed = child.find("ParentShards"); listed != child.end() && listed->is_array())
-            for (const auto& id : *listed)
-              if (id.is_string()) parents.push_back(id.get<std::string>());
-          event.children.emplace_back(text_member(child, "ShardId"), std::move(parents));
-        }
-      }
+      event.children = child_shards(payload).value_or(std::vector<ChildShard>{});
     }
     if ((!event.records.empty() || event.shard_end) && !push(std::move(event))) return false;
     if (!continuation.empty()) position = {"AFTER_SEQUENCE_NUMBER", continuation, {}};

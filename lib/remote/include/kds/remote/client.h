@@ -41,6 +41,9 @@ class Client {
   Result<nlohmann::ordered_json> call(std::string_view operation, const nlohmann::ordered_json& request);
   // As call(), with the body already written as JSON (large requests: PutRecords).
   Result<nlohmann::ordered_json> call_with_body(std::string_view operation, const std::string& body);
+  // As call_with_body(), returning the answer's text unparsed, for callers that parse large answers
+  // (GetRecords, PutRecords) faster themselves (answer.h). Error answers are parsed here as by call().
+  Result<std::string> call_text(std::string_view operation, const std::string& body);
 
   // Sends `request` to an operation that answers with a stream (SubscribeToShard: an event stream) and
   // passes the answer's body to `on_bytes` piece by piece as it arrives, until the endpoint ends it,
@@ -51,6 +54,8 @@ class Client {
                 const BytesFunction& on_bytes, const std::function<bool()>& keep_going);
 
   const Target& target() const;
+  // The error of an answer to `operation` that is not JSON.
+  Error not_json(std::string_view operation) const;
 
  private:
   struct State;
@@ -62,7 +67,7 @@ class Client {
     void* data;
   };
   explicit Client(std::unique_ptr<State> state);
-  Result<nlohmann::ordered_json> attempt(std::string_view operation, const std::string& body);
+  Result<std::string> attempt(std::string_view operation, const std::string& body);
   // Sends `body` to `operation` and returns the HTTP status; the answer goes to `transfer`.
   Result<long> perform(std::string_view operation, const std::string& body, const Transfer& transfer);
   Error error_answer(std::string_view operation, long status, const std::string& answer) const;

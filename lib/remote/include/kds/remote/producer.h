@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,6 +43,7 @@ struct ProducerSettings {
   int max_delay_ms = 5000;
   size_t max_queued_records = 20000;  // add() waits while this many records are not stored yet
   size_t max_queued_bytes = 64 << 20;
+  bool acknowledgement_details = true;  // false: PutAck's shard id and sequence number are left empty
 };
 
 class Producer {
@@ -56,16 +58,18 @@ class Producer {
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
 
-  // Queues a record (valid by validate_partition_key and validate_record_size: the endpoint would refuse
-  // the whole batch otherwise). Waits while the queue is full. Once the producer has stopped, returns the
-  // error that stopped it.
-  Status add(PutEntry entry);
+  // Queues `entries` in order, moving from them (each valid by validate_partition_key and
+  // validate_record_size: the endpoint would refuse the whole batch otherwise). Waits while the queue is
+  // full. Once the producer has stopped, returns the error that stopped it; the entries from the one it
+  // stopped at on are not queued.
+  Status add(std::span<PutEntry> entries);
 
   // Readable while acknowledgements or an error wait for poll(); poll() clears it.
   int wake_fd() const;
 
   // Calls `on_ack` (may be empty) for the records stored since the last call, in the order they were
-  // added, up to the first one not stored yet. Returns the error that stopped the producer, if any: a
+  // added, up to the first one not stored yet. Cheap when there is nothing new (no system call, no lock):
+  // call it as often as you like. Returns the error that stopped the producer, if any: a
   // request the endpoint refused, or a record not stored after max_attempts.
   Status poll(const AckFunction& on_ack);
 
@@ -78,6 +82,7 @@ class Producer {
  private:
   struct Shared;
   explicit Producer(std::unique_ptr<Shared> shared);
+  Status collect(const AckFunction& on_ack);  // poll() without its shortcut
   std::unique_ptr<Shared> shared_;
   std::vector<std::thread> workers_;
 };

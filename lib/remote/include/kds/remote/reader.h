@@ -5,10 +5,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <simdjson.h>
 
 #include "kds/remote/client.h"
 #include "kds/status.h"
@@ -25,8 +29,15 @@ struct RemoteRecord {
   bool encrypted = false;
 };
 
-// A record of GetRecords' or a SubscribeToShardEvent's Records, read from `shard_id`.
-Result<RemoteRecord> decode_record(const nlohmann::ordered_json& entry, const std::string& shard_id);
+// A record of GetRecords' or a SubscribeToShardEvent's Records, read from `shard_id`, into `*record` (its
+// strings reused).
+Status decode_record(simdjson::dom::element entry, const std::string& shard_id, RemoteRecord* record);
+
+// A child shard an answer names (GetRecords' or a SubscribeToShardEvent's ChildShards).
+struct ChildShard {
+  std::string id;
+  std::vector<std::string> parents;
+};
 
 // Where reading starts: GetShardIterator's members (and SubscribeToShard's StartingPosition).
 struct IteratorStart {
@@ -91,17 +102,42 @@ class StreamReader {
     bool closed = false;                  // DescribeStream gave it an EndingSequenceNumber
     bool at_end = false;
     bool finished = false;
+    bool read = false;  // GetRecords has answered for it
   };
   StreamReader(Client& client, std::string stream, bool follow_children)
       : client_(&client), stream_(std::move(stream)), follow_children_(follow_children) {}
+  bool parents_finished(const Shard& shard) const;
   Result<std::string> shard_iterator(const std::string& shard_id, const IteratorStart& start);
-  Result<nlohmann::ordered_json> get_records(const std::string& shard_id, Shard& shard, int limit);
-  Status add_children(const std::string& parent, const nlohmann::ordered_json& answer);
+  // The answer to a GetRecords, parsed by parser_ (valid until its next parse).
+  Result<simdjson::dom::element> get_records(const std::string& shard_id, Shard& shard, int limit);
+  // GetRecords' answer text for `iterator`: the one read ahead if it is for that, else asked for now.
+  Result<std::string> fetch(const std::string& shard_id, const std::string& iterator, int limit);
+  // Sends the GetRecords of `iterator` on a read-ahead connection, unless the shard has one in flight or
+  // kMaxReadAhead are.
+  void read_ahead(const std::string& shard_id, const std::string& iterator, int limit);
+  // Reads ahead the first records of the ready shards not read yet (each is read at least once).
+  void read_ahead_unread(int limit);
+  Status add_children(const std::string& parent, simdjson::dom::element answer);
 
   Client* client_;
   std::string stream_;
   bool follow_children_;
   std::map<std::string, Shard> shards_;
+  std::unique_ptr<simdjson::dom::parser> parser_ = std::make_unique<simdjson::dom::parser>();
+  RemoteRecord record_;  // the record being passed on: its strings reused from one record to the next
+
+  // A GetRecords sent ahead, on a connection of its own, while the records of the answer before are passed
+  // on: the endpoint prepares the next answers (of several shards: they are read in turn) while this one
+  // is decoded and printed.
+  struct ReadAhead {
+    std::string iterator;
+    int limit = 0;
+    std::unique_ptr<Client> client;           // outlives `answer`, whose destructor waits for it
+    std::future<Result<std::string>> answer;  // of client->call_text
+  };
+  static constexpr size_t kMaxReadAhead = 4;
+  std::vector<std::unique_ptr<Client>> idle_clients_;  // of read-aheads that were answered
+  std::map<std::string, ReadAhead> ahead_;             // by shard
 };
 
 }  // namespace kds::remote

@@ -56,7 +56,7 @@ class Subscriber {
     std::string shard_id;
     std::vector<RemoteRecord> records;
     bool shard_end = false;
-    std::vector<std::pair<std::string, std::vector<std::string>>> children;  // id, parents
+    std::vector<ChildShard> children;
   };
   struct Shard {
     std::vector<std::string> parents;
