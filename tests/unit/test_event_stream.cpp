@@ -5,6 +5,7 @@
 #include <string>
 
 #include "kds/api/event_stream.h"
+#include "kds/crc32.h"
 
 using namespace kds::api;
 using namespace std::string_literals;
@@ -103,4 +104,21 @@ TEST_CASE("event stream: every damaged or short message is refused") {
     CAPTURE(length);
     CHECK_FALSE(read_event_message(good.substr(0, length)));
   }
+}
+
+TEST_CASE("crc32: the IEEE check value, and large inputs as small ones extend them") {
+  CHECK(kds::crc32("", 0) == 0);
+  CHECK(kds::crc32("123456789", 9) == 0xCBF43926u);
+  CHECK(kds::crc32("a", 1) == 0xE8B7BE43u);
+  // Long enough for the vector kernel, against a bitwise CRC-32.
+  std::string bytes(100003, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = static_cast<char>((i * 2654435761u) >> 13);
+  uint32_t bitwise = 0xFFFFFFFFu;
+  for (unsigned char c : bytes) {
+    bitwise ^= c;
+    for (int k = 0; k < 8; ++k)
+      bitwise = (bitwise >> 1) ^ (0xEDB88320u & (0u - (bitwise & 1u)));
+  }
+  CHECK(kds::crc32(bytes.data(), bytes.size()) == ~bitwise);
 }

@@ -1,19 +1,16 @@
-// Event-stream messages (event_stream.h). The CRC-32 is Boost's (boost/crc.hpp, already a dependency
-// through Asio): a few events per second per subscription do not need zlib's speed.
+// Event-stream messages (event_stream.h).
 #include "kds/api/event_stream.h"
 
-#include <boost/crc.hpp>
-
 #include <fmt/format.h>
+
+#include "kds/crc32.h"
 
 namespace kds::api {
 
 namespace {
 
 uint32_t crc32(std::string_view bytes) {
-  boost::crc_32_type crc;
-  crc.process_bytes(bytes.data(), bytes.size());
-  return crc.checksum();
+  return kds::crc32(bytes.data(), bytes.size());
 }
 
 void put_u32(std::string& out, uint32_t value) {

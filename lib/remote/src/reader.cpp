@@ -256,7 +256,9 @@ Result<size_t> StreamReader::read(const std::string& shard_id, int limit, const 
   double behind = 0;
   const auto behind_error = answer["MillisBehindLatest"].get(behind);
   // More to read right away: the next answer is asked for while this one's records are passed on.
-  // So are the first records of shards not read yet: the endpoint works on several at once.
+  // So are the first records of shards not read yet: the endpoint works on several at once. They are
+  // asked with this Limit; a caller that then asks for fewer (the last of kds-get --limit) gets a new
+  // answer, and the one read ahead is dropped.
   if (behind_error == simdjson::SUCCESS && behind > 0 && !next_iterator.empty() &&
       array_of(answer, "Records").size() > 0) {
     read_ahead(shard_id, std::string(next_iterator), limit);
