@@ -233,8 +233,10 @@ int tail_remote(remote::Client& client, const std::string& stream, const RemoteR
   const bool last_records = lines && !lines->from_record && lines->count > 0;
   remote::IteratorStart start = iterator_start(read.request);
   if (lines && !lines->from_record && lines->count == 0) start.type = "LATEST";
+  // Subscriptions start at LATEST themselves: no iterators to fix it beforehand.
   auto reader = last_records ? take_last(client, stream, read, lines->count, follow_children, take)
-                             : StreamReader::open(client, stream, start, read.shard, follow_children);
+                             : StreamReader::open(client, stream, start, read.shard, follow_children,
+                                                  /*fix_latest=*/!consumer);
   if (!reader.ok()) return fail(reader.error());
   if (lines && lines->from_record)
     for (const std::string& id : reader->shards())

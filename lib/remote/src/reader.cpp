@@ -64,14 +64,16 @@ Result<ordered_json> StreamReader::list_shards(Client& client, const std::string
 }
 
 Result<StreamReader> StreamReader::open(Client& client, std::string stream, IteratorStart start,
-                                        std::optional<std::string> shard, bool follow_children) {
+                                        std::optional<std::string> shard, bool follow_children,
+                                        bool fix_latest) {
   KDS_ASSIGN(const ordered_json shards, list_shards(client, stream));
-  return open(client, std::move(stream), shards, std::move(start), std::move(shard), follow_children);
+  return open(client, std::move(stream), shards, std::move(start), std::move(shard), follow_children,
+              fix_latest);
 }
 
 Result<StreamReader> StreamReader::open(Client& client, std::string stream, const ordered_json& shards,
                                         IteratorStart start, std::optional<std::string> shard,
-                                        bool follow_children) {
+                                        bool follow_children, bool fix_latest) {
   StreamReader reader(client, std::move(stream), follow_children);
   const bool by_number = start.type == "AT_SEQUENCE_NUMBER" || start.type == "AFTER_SEQUENCE_NUMBER";
   std::set<std::string> scope;
@@ -118,7 +120,7 @@ Result<StreamReader> StreamReader::open(Client& client, std::string stream, cons
     found->second.closed = !is_open(listed);
   }
   // LATEST means the newest record now, not when a child's parents have been read.
-  if (start.type == "LATEST") {
+  if (start.type == "LATEST" && fix_latest) {
     for (auto& [id, entry] : reader.shards_) {
       KDS_ASSIGN(entry.iterator, reader.shard_iterator(id, start));
     }

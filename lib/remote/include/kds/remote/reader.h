@@ -63,13 +63,16 @@ class StreamReader {
   // `follow_children`; or, without `shard`, every shard the endpoint lists — except that a sequence-number
   // start reads the shard that holds the number and its descendants (from their beginning). A shard that
   // appears later (GetRecords' ChildShards) is read from its beginning when `follow_children`.
-  // `client` must outlive the reader.
+  // A LATEST start is fixed here, an iterator per shard (the newest record now, not when a child's
+  // parents have been read), unless `fix_latest` is false: for a caller that goes on from positions()
+  // and starts at LATEST itself (kds-tail --consumer). `client` must outlive the reader.
   static Result<StreamReader> open(Client& client, std::string stream, IteratorStart start,
-                                   std::optional<std::string> shard, bool follow_children);
+                                   std::optional<std::string> shard, bool follow_children,
+                                   bool fix_latest = true);
   // The same with the stream's shards as DescribeStream lists them (list_shards()).
   static Result<StreamReader> open(Client& client, std::string stream, const nlohmann::ordered_json& shards,
                                    IteratorStart start, std::optional<std::string> shard,
-                                   bool follow_children);
+                                   bool follow_children, bool fix_latest = true);
   // DescribeStream's shards, every page.
   static Result<nlohmann::ordered_json> list_shards(Client& client, const std::string& stream);
 
