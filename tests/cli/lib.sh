@@ -19,6 +19,8 @@ if [[ ${KDS_TEST_REMOTE:-} == 1 ]]; then
   export AWS_ACCESS_KEY_ID=kds-test AWS_SECRET_ACCESS_KEY=kds-test AWS_REGION=us-east-1
   export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
   mkdir -p "$KDS_STORE"
+  # Made here, not by the background job's redirection: the loop below may read it before that job runs.
+  : >"$TEST_DIR/kds-serve.out"
   kds-serve --store "$KDS_STORE" --listen 127.0.0.1:0 >"$TEST_DIR/kds-serve.out" 2>"$TEST_DIR/kds-serve.err" &
   disown  # a test's `wait` is for its own jobs; the EXIT trap still kills the server
   for _ in $(seq 1 200); do

@@ -112,6 +112,7 @@ assert_eq "$(kds-get "${remote[@]}" one | grep -cx ok || true)" "0" "a bad recor
 
 # Through the fault proxy: 30% of entries refused, 5% of requests failing, 10% of reads throttled.
 start_proxy() {
+  : >"$TEST_DIR/proxy.out"  # before the job starts: the loop below may read it first
   "$PYTHON" "$KDS_SOURCE/tests/serve/fault_proxy.py" "$ENDPOINT" "$@" >"$TEST_DIR/proxy.out" \
     2>"$TEST_DIR/proxy.err" &
   proxy_pid=$!

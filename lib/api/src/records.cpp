@@ -309,9 +309,11 @@ Result<GetRecordsRequest> GetRecordsRequest::from_json(Body body) {
 }
 
 void append_records_json(uint32_t shard_index, const std::vector<StoredRecord>& records, std::string* out) {
+  // Room for all of it at once (an answer runs to megabytes: growing it would copy them): the base64 of
+  // the data, the key, and about 180 bytes of member names, sequence number and timestamp.
   size_t bytes = 0;
   for (const auto& record : records)
-    bytes += record.key.size() + record.data.size() * 4 / 3 + 160;
+    bytes += record.key.size() + 4 * ((record.data.size() + 2) / 3) + 200;
   out->reserve(out->size() + bytes + 1024);
   *out += '[';
   for (size_t i = 0; i < records.size(); ++i) {

@@ -64,7 +64,10 @@ bool SubscriptionStream::put(std::string bytes) {
     taken_.wait(lock,
                 [&] { return untaken_.size() < kMaxUntaken || signal.cancelled() || signal.taken_over(); });
     if (signal.cancelled() || untaken_.size() >= kMaxUntaken) return false;
-    untaken_ += bytes;
+    if (untaken_.empty())
+      untaken_ = std::move(bytes);  // an event of megabytes is not copied
+    else
+      untaken_ += bytes;
   }
   ready_();
   return true;
