@@ -379,6 +379,11 @@ TEST_CASE("requests the remote client sends read back as the server reads them")
   encryption.key_id = "alias/aws/kinesis";
   CHECK(round_trip(encryption) ==
         R"({"EncryptionType":"KMS","KeyId":"alias/aws/kinesis","StreamName":"orders"})");
+  kds::api::GetRecordsRequest records;
+  records.shard_iterator = "AAAA\"it/+=";
+  CHECK(round_trip(records) == R"({"ShardIterator":"AAAA\"it/+="})");
+  records.limit = 500;
+  CHECK(round_trip(records) == R"({"ShardIterator":"AAAA\"it/+=","Limit":500})");
 }
 
 TEST_CASE("sigv4: the client's signatures equal botocore's for generated requests") {

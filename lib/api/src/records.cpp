@@ -308,6 +308,13 @@ Result<GetRecordsRequest> GetRecordsRequest::from_json(Body body) {
   return finish_reading(reader, std::move(request));
 }
 
+ordered_json GetRecordsRequest::to_json() const {
+  ordered_json out = ordered_json::object();
+  put_member(&out, "ShardIterator", shard_iterator);
+  put_member(&out, "Limit", limit);
+  return out;
+}
+
 void append_records_json(uint32_t shard_index, const std::vector<StoredRecord>& records, std::string* out) {
   // Room for all of it at once (an answer runs to megabytes: growing it would copy them): the base64 of
   // the data, the key, and about 180 bytes of member names, sequence number and timestamp.

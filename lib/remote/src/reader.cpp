@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "answer.h"
-#include "kds/api/shapes.h"
+#include "kds/api/operations.h"
 #include "kds/remote/streams.h"
 
 namespace kds::remote {
@@ -29,12 +29,13 @@ std::vector<std::string> parents_of(const ordered_json& shard) {
   return parents;
 }
 
-// The body of a GetRecords.
+// The body of a GetRecords (no Limit for 0: as many as the endpoint gives).
 std::string records_request(const std::string& iterator, int limit) {
-  std::string request = "{\"ShardIterator\": \"";
-  api::append_json_escaped(iterator, &request);
-  request += limit > 0 ? fmt::format("\", \"Limit\": {}}}", limit) : "\"}";
-  return request;
+  api::GetRecordsRequest request;
+  request.shard_iterator = iterator;
+  if (limit > 0) request.limit = limit;
+  // Text that is not UTF-8 goes as U+FFFD, as Client::call sends it: the endpoint then refuses it.
+  return request.to_json().dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 // `root` and every shard descending from it, of DescribeStream's `shards`.

@@ -254,6 +254,7 @@ struct GetRecordsRequest {
   std::optional<std::string> shard_iterator;
   std::optional<int64_t> limit;  // default 10000
   static Result<GetRecordsRequest> from_json(Body body);
+  ordered_json to_json() const;
 };
 struct StoredRecord {
   uint64_t offset = 0;
