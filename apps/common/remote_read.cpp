@@ -114,14 +114,20 @@ Result<StreamReader> take_last(remote::Client& client, const std::string& stream
   }
 }
 
+// kds-tail's failures: a request that SIGINT or SIGTERM cut short ends the tool by that signal, quietly.
+int fail_unless_stopped(const Error& error) {
+  if (stop_signal() != 0) die_of(stop_signal());
+  return fail(error);
+}
+
 // kds-tail --consumer: follows the shards on from `positions` through SubscribeToShard as `consumer`.
 int follow_subscribed(remote::Client& client, const std::string& stream, const std::string& consumer,
                       std::vector<remote::ShardPosition> positions, bool follow_children,
                       const remote::Subscriber::RecordFunction& take, const std::function<bool()>& more) {
   auto summary = remote::describe_stream_summary(client, stream);
-  if (!summary.ok()) return fail(summary.error());
+  if (!summary.ok()) return fail_unless_stopped(summary.error());
   auto arn = remote::use_consumer(client, remote::text_member(*summary, "StreamARN"), consumer);
-  if (!arn.ok()) return fail(arn.error());
+  if (!arn.ok()) return fail_unless_stopped(arn.error());
   remote::Subscriber subscriber(client.target(), *arn, std::move(positions), follow_children);
   Output& out = Output::standard();
   for (;;) {
@@ -211,6 +217,7 @@ int tail_remote(remote::Client& client, const std::string& stream, const RemoteR
                 const std::optional<LinesOption>& lines, bool follow_children, int64_t count,
                 const std::optional<std::string>& consumer, const RecordPrinter& printer) {
   install_stop_handlers();
+  client.stop_when([] { return stop_signal() != 0; });
   Output& out = Output::standard();
   int64_t printed = 0;
   auto more = [&] { return !(count > 0 && printed >= count) && stop_signal() == 0; };
@@ -237,7 +244,7 @@ int tail_remote(remote::Client& client, const std::string& stream, const RemoteR
   auto reader = last_records ? take_last(client, stream, read, lines->count, follow_children, take)
                              : StreamReader::open(client, stream, start, read.shard, follow_children,
                                                   /*fix_latest=*/!consumer);
-  if (!reader.ok()) return fail(reader.error());
+  if (!reader.ok()) return fail_unless_stopped(reader.error());
   if (lines && lines->from_record)
     for (const std::string& id : reader->shards())
       passed_over[id] = 0;
@@ -262,7 +269,7 @@ int tail_remote(remote::Client& client, const std::string& stream, const RemoteR
       auto got = reader->read(id, 0, take);
       if (!got.ok()) {
         out.flush();
-        return fail(got.error());
+        return fail_unless_stopped(got.error());
       }
       if (reader->at_end(id)) {
         next_poll[id] = now + kPollInterval;

@@ -2,15 +2,18 @@
 
 #include <signal.h>
 #include <unistd.h>
+#include <atomic>
 
 namespace kds::cli {
 
 namespace {
 
-volatile sig_atomic_t received = 0;
+// Atomic rather than volatile sig_atomic_t: remote mode's reading threads ask it too.
+std::atomic<int> received{0};
+static_assert(std::atomic<int>::is_always_lock_free, "a signal handler may only touch lock-free atomics");
 
 void on_stop_signal(int signal) {
-  received = signal;
+  received.store(signal);
 }
 
 }  // namespace
@@ -25,7 +28,7 @@ void install_stop_handlers() {
 }
 
 int stop_signal() {
-  return received;
+  return received.load();
 }
 
 void die_of(int signal) {

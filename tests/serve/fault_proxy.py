@@ -3,11 +3,11 @@
 signatures. It answers some PutRecords entries with ProvisionedThroughputExceededException without passing
 them on (so nothing it failed is stored), some whole requests with 500 InternalFailure and some GetRecords
 with 400 ProvisionedThroughputExceededException; and some PutRecords with 500 InternalFailure after
-passing them on, as when an answer is lost after the records were stored. Prints
-"listening on http://127.0.0.1:PORT".
+passing them on, as when an answer is lost after the records were stored. --hang OPERATION never answers
+that operation (an endpoint gone silent). Prints "listening on http://127.0.0.1:PORT".
 
 usage: fault_proxy.py UPSTREAM_URL [--fail-entries P] [--fail-requests P] [--throttle-reads P]
-                      [--lose-answers P] [--seed N]
+                      [--lose-answers P] [--hang OPERATION] [--seed N]
 """
 import argparse
 import http.client
@@ -16,13 +16,14 @@ import random
 import signal
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 args = None
 lock = threading.Lock()
 rng = random.Random()
-counts = {"entries_failed": 0, "requests_failed": 0, "reads_throttled": 0, "answers_lost": 0}
+counts = {"entries_failed": 0, "requests_failed": 0, "reads_throttled": 0, "answers_lost": 0, "requests_hung": 0}
 
 
 def chance(p):
@@ -57,6 +58,12 @@ class Proxy(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         operation = self.headers.get("X-Amz-Target", "").split(".")[-1]
+        if operation == args.hang:
+            with lock:
+                counts["requests_hung"] += 1
+            print(f"hung {operation}", file=sys.stderr, flush=True)
+            while True:
+                time.sleep(60)
         if chance(args.fail_requests):
             with lock:
                 counts["requests_failed"] += 1
@@ -64,6 +71,7 @@ class Proxy(BaseHTTPRequestHandler):
         if operation == "GetRecords" and chance(args.throttle_reads):
             with lock:
                 counts["reads_throttled"] += 1
+            print("throttled GetRecords", file=sys.stderr, flush=True)
             return self.answer(400, {"__type": "ProvisionedThroughputExceededException",
                                      "message": "Rate exceeded for shard (injected)"})
         if operation != "PutRecords":
@@ -111,6 +119,7 @@ def main():
     parser.add_argument("--fail-requests", type=float, default=0)
     parser.add_argument("--throttle-reads", type=float, default=0)
     parser.add_argument("--lose-answers", type=float, default=0)
+    parser.add_argument("--hang", default=None)
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args()
     rng.seed(args.seed)

@@ -157,4 +157,37 @@ expect_error 5 "^kds-put: ProvisionedThroughputExceededException: .*\(a record n
   kds-put --endpoint "$proxy" --output json faulty <"$TEST_DIR/in"
 stop_proxy
 assert_eq "$(kds-get --store "$served" faulty | wc -l)" "1500" "nothing stored by the failing put"
+
+# SIGINT ends kds-tail at once, also while its reads are throttled without end or never answered (before,
+# it waited on for ever, or for libcurl's two-minute timeout). interrupt_tail SIGN N: interrupts kds-tail
+# once the proxy has written SIGN N times on its standard error.
+interrupt_tail() {
+  local sign=$1 times=$2 pid status=0
+  kds-tail --endpoint "$proxy" faulty -n +1 >"$TEST_DIR/tail.out" 2>"$TEST_DIR/tail.err" &
+  pid=$!
+  for _ in $(seq 1 400); do
+    (($(grep -c "$sign" "$TEST_DIR/proxy.err") >= times)) && break
+    sleep 0.05
+  done
+  (($(grep -c "$sign" "$TEST_DIR/proxy.err") >= times)) || fail "the proxy never wrote '$sign' $times times"
+  kill -INT "$pid"
+  for _ in $(seq 1 200); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -9 "$pid"
+    fail "kds-tail still runs 10 s after SIGINT ($sign)"
+  fi
+  wait "$pid" || status=$?
+  assert_eq "$status" "130" "SIGINT ends kds-tail with the signal's status ($sign)"
+  assert_eq "$(cat "$TEST_DIR/tail.err")" "" "nothing on stderr after SIGINT ($sign)"
+  assert_eq "$(wc -l <"$TEST_DIR/tail.out")" "0" "no record read ($sign)"
+}
+start_proxy --throttle-reads 1
+interrupt_tail "throttled GetRecords" 2
+stop_proxy
+start_proxy --hang GetRecords
+interrupt_tail "hung GetRecords" 1
+stop_proxy
 pass

@@ -49,7 +49,31 @@ bool retryable(const Error& error, std::string_view operation) {
   }
 }
 
+// libcurl's progress function for a request that is not a stream: ends it when the target says stop.
+int stop_progress(void* stop_requested, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return (*static_cast<const std::function<bool()>*>(stop_requested))() ? 1 : 0;
+}
+
 }  // namespace
+
+bool pause_unless_stopped(const Target& target, std::chrono::milliseconds pause) {
+  if (!target.stop_requested) {
+    std::this_thread::sleep_for(pause);
+    return true;
+  }
+  const auto until = std::chrono::steady_clock::now() + pause;
+  for (;;) {
+    if (target.stop_requested()) return false;
+    const auto left = until - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) return true;
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(left, std::chrono::milliseconds(50)));
+  }
+}
+
+Error stopped_error(const Target& target) {
+  return Error(Errc::kUnavailable, fmt::format("{}: interrupted", target.url));
+}
 
 Errc errc_from_wire_type(std::string_view type, int http_status) {
   for (Errc code : {Errc::kValidation, Errc::kInvalidArgument, Errc::kResourceNotFound, Errc::kResourceInUse,
@@ -104,6 +128,10 @@ const Target& Client::target() const {
   return state_->target;
 }
 
+void Client::stop_when(std::function<bool()> stop_requested) {
+  state_->target.stop_requested = std::move(stop_requested);
+}
+
 Result<Client> Client::open(Target target) {
   auto state = std::make_unique<State>();
   std::string why;
@@ -140,7 +168,8 @@ Result<std::string> Client::call_text(std::string_view operation, const std::str
     const bool throttled = answer.error().code() != Errc::kUnavailable;
     const auto cap = std::chrono::milliseconds((throttled ? 1000 : 100) << attempt);
     std::uniform_int_distribution<int64_t> pick(0, cap.count());
-    std::this_thread::sleep_for(std::chrono::milliseconds(pick(state_->random)));
+    if (!pause_unless_stopped(state_->target, std::chrono::milliseconds(pick(state_->random))))
+      return stopped_error(state_->target);
   }
 }
 
@@ -208,8 +237,13 @@ Result<long> Client::perform(std::string_view operation, const std::string& body
   curl.easy_setopt(easy, CURLOPT_USERAGENT, "kds");
   if (transfer.progress == nullptr) {
     curl.easy_setopt(easy, CURLOPT_TIMEOUT_MS, 120000L);
-    curl.easy_setopt(easy, CURLOPT_NOPROGRESS, 1L);
     curl.easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, 0L);
+    const bool stoppable = static_cast<bool>(s.target.stop_requested);
+    curl.easy_setopt(easy, CURLOPT_NOPROGRESS, stoppable ? 0L : 1L);
+    if (stoppable) {
+      curl.easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, &stop_progress);
+      curl.easy_setopt(easy, CURLOPT_XFERINFODATA, &s.target.stop_requested);
+    }
   } else {
     // A stream of events lasts minutes: no overall timeout, but a connection silent for longer than the
     // endpoint's heartbeat (5 s) several times over is given up.
@@ -230,6 +264,7 @@ Result<long> Client::perform(std::string_view operation, const std::string& body
   // A stream its reader cut short is not a failure.
   const bool cut_short = transfer.progress != nullptr &&
                          (code == CURLE_WRITE_ERROR || code == CURLE_ABORTED_BY_CALLBACK) && status == 200;
+  if (code == CURLE_ABORTED_BY_CALLBACK && transfer.progress == nullptr) return stopped_error(s.target);
   if (code != CURLE_OK && !cut_short) {
     return Error(
         Errc::kUnavailable,

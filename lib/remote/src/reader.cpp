@@ -203,7 +203,8 @@ Result<JsonElement> StreamReader::get_records(const std::string& shard_id, Shard
       continue;
     }
     if (answer.error().code() != Errc::kThroughputExceeded) return answer.error();
-    std::this_thread::sleep_for(std::chrono::milliseconds(throttle_wait_ms));
+    if (!pause_unless_stopped(client_->target(), std::chrono::milliseconds(throttle_wait_ms)))
+      return stopped_error(client_->target());
     throttle_wait_ms = std::min(throttle_wait_ms * 2, kMaxThrottleWaitMs);
   }
 }

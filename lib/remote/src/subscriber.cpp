@@ -77,7 +77,7 @@ Result<std::string> use_consumer(Client& client, const std::string& stream_arn, 
     if (std::chrono::steady_clock::now() + wait > give_up)
       return Error(Errc::kResourceInUse, fmt::format("Consumer {} is not ACTIVE, instead in state {}", arn,
                                                      status.empty() ? "unknown" : status));
-    std::this_thread::sleep_for(wait);
+    if (!pause_unless_stopped(client.target(), wait)) return stopped_error(client.target());
     wait = std::min<std::chrono::milliseconds>(wait * 2, kMaxRetryWait);
     KDS_ASSIGN(const ordered_json consumer, describe_consumer(client, {{"ConsumerARN", arn}}));
     status = text_member(consumer, "ConsumerStatus");

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -26,7 +25,7 @@ Status wait_for_stream(Client& client, const std::string& stream, StreamGoal goa
       if (goal == StreamGoal::kActive && status == "ACTIVE") return {};
     }
     if (std::chrono::steady_clock::now() + pause > deadline) break;
-    std::this_thread::sleep_for(pause);
+    if (!pause_unless_stopped(client.target(), pause)) return stopped_error(client.target());
     pause = std::min(pause * 2, std::chrono::milliseconds(5000));
   }
   return Error(Errc::kResourceInUse,

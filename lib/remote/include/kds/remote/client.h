@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -25,6 +26,13 @@ Errc errc_from_wire_type(std::string_view type, int http_status);
 // The Host header (and the signed host) for an endpoint URL, as botocore and libcurl write it: the host in
 // lower case, with the port unless it is the scheme's default (443 for https, 80 for http).
 std::string host_header(std::string_view url);
+
+// Sleeps for `pause`, or until `target.stop_requested` says stop (asked every 50 ms). Returns whether it
+// slept the whole time.
+bool pause_unless_stopped(const Target& target, std::chrono::milliseconds pause);
+
+// The error of a request or wait that `Target::stop_requested` ended (kUnavailable).
+Error stopped_error(const Target& target);
 
 class Client {
  public:
@@ -54,6 +62,8 @@ class Client {
                 const BytesFunction& on_bytes, const std::function<bool()>& keep_going);
 
   const Target& target() const;
+  // Sets target().stop_requested; clients opened later with target() share it.
+  void stop_when(std::function<bool()> stop_requested);
   // The error of an answer to `operation` that is not JSON.
   Error not_json(std::string_view operation) const;
 

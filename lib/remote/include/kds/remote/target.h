@@ -40,6 +40,10 @@ struct Target {
   std::string profile;
   Credentials credentials;
   std::string ca_bundle;  // empty: the system's
+  // Asked while a request waits for its answer (about once a second) and during waits between requests;
+  // when it returns true they end at once with an error saying so. Empty: never. Set by tools that
+  // stop on SIGINT themselves (kds-tail), so an unanswered request or a throttled read does not hold them.
+  std::function<bool()> stop_requested;
 };
 
 // The endpoint URL as a tool prints it, and whether remote mode applies: nullopt without --endpoint and
