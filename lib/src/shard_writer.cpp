@@ -158,7 +158,12 @@ Result<AppendResult> ShardWriter::append(const PreparedBatch& batch, const Fence
   // Index entries hold offsets and positions relative to the segment in 32 bits.
   const bool too_many = state_.next_offset + batch.record_count - state_.segment_base > UINT32_MAX ||
                         state_.end_position + size > UINT32_MAX;
-  if (too_big || too_old || too_many) KDS_TRY(roll());
+  if (too_big || too_old || too_many) {
+    KDS_TRY(roll());
+    // A size cap is held at every roll, not only once a minute: a long burst would otherwise put the shard
+    // many times over it.
+    if (policy_.max_shard_bytes > 0) KDS_TRY(enforce_retention());
+  }
 
   BatchHeader header;
   header.flags = static_cast<uint8_t>(batch.codec | (decision.cipher != nullptr ? kBatchEncrypted : 0));

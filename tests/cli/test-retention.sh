@@ -86,6 +86,18 @@ size=$(file_bytes "$KDS_STORE/cap.stream/shardId-000000000000")
 assert_eq "$(kds-get cap | tail -1 | cut -d' ' -f1)" "40099" "the newest record is kept"
 first=$(kds-get cap --limit 1 | cut -d' ' -f1)
 (( first > 1000 )) || fail "the oldest records should be gone, first is $first"
+# One long run holds the cap too: it is enforced whenever a segment is rolled, not once a minute.
+kds-create-stream burst --segment-size 16K --max-bytes 64K
+seq 1 4000 | sed "s/\$/ $pad/" | kds-put burst --sync none
+# kds-put's batches may be larger than a segment (a batch is never split): what is over the cap is the
+# segment being written, nothing older.
+shard_dir="$KDS_STORE/burst.stream/shardId-000000000000"
+newest=$(find "$shard_dir" -name '*.log' -printf '%f\n' | sort | tail -1)
+older=$(( $(file_bytes "$shard_dir") - $(stat -c %s "$shard_dir/$newest" "$shard_dir/${newest%.log}.idx" | awk '{ t += $1 } END { print t }') ))
+(( older <= 64 * 1024 + 80 )) || fail "shard holds $older bytes besides its newest segment after one long run with a 64K cap"
+assert_eq "$(kds-get burst | tail -1 | cut -d' ' -f1)" "4000" "the newest record is kept after one long run"
+first=$(kds-get burst --limit 1 | cut -d' ' -f1)
+(( first > 1000 )) || fail "one long run: the oldest records should be gone, first is $first"
 kds-describe-stream cap >"$TEST_DIR/cap.txt"
 grep -q 'Size cap      64 KiB per shard' "$TEST_DIR/cap.txt" || fail "describe shows the cap"
 kds-set-retention cap 24 --max-bytes none
