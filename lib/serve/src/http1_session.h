@@ -144,20 +144,22 @@ class Http1Session : public Connection, public std::enable_shared_from_this<Http
   void on_read(error_code error) {
     namespace asio = boost::asio;
     reading_ = false;
-    if (error == boost::beast::http::error::body_limit) return answer(status_only_response(413), false);
+    if (error == boost::beast::http::error::body_limit)
+      return answer(status_only_response(413), false, false);
     if (error == boost::beast::http::error::end_of_stream || error == boost::beast::error::timeout ||
         error == asio::error::operation_aborted || error == asio::error::connection_reset ||
         error == asio::error::bad_descriptor || error == asio::error::eof) {
       return close();
     }
-    if (error) return answer(status_only_response(400), false);  // not HTTP we can read
+    if (error) return answer(status_only_response(400), false, false);  // not HTTP we can read
     auto message = parser_->release();
     const bool keep_alive = message.keep_alive();
-    answer(state_.service.handle(http1::to_request(std::move(message))), keep_alive);
+    const bool http10 = message.version() < 11;
+    answer(state_.service.handle(http1::to_request(std::move(message))), keep_alive, http10);
   }
 
-  void answer(HttpResponse&& answer, bool keep_alive) {
-    if (answer.stream) return answer_streamed(std::move(answer), keep_alive);
+  void answer(HttpResponse&& answer, bool keep_alive, bool http10) {
+    if (answer.stream) return answer_streamed(std::move(answer), keep_alive, http10);
     response_ = {};
     response_.version(11);
     response_.result(static_cast<unsigned>(answer.status));
@@ -179,15 +181,18 @@ class Http1Session : public Connection, public std::enable_shared_from_this<Http
 
   // An answer whose body is made while it is sent: the header with Transfer-Encoding: chunked, then a
   // chunk per piece the body stream gives (as the client reads: one write at a time), then the last chunk.
-  void answer_streamed(HttpResponse&& answer, bool keep_alive) {
+  // HTTP/1.0 has no chunks (RFC 9112 §6.1: no Transfer-Encoding to a 1.0 request): the pieces go as they
+  // are, and closing the connection ends the body.
+  void answer_streamed(HttpResponse&& answer, bool keep_alive, bool http10) {
     namespace http = boost::beast::http;
     stream_header_.emplace();
     stream_header_->version(11);
     stream_header_->result(static_cast<unsigned>(answer.status));
     for (auto& [name, value] : answer.headers)
       stream_header_->set(name, value);
-    stream_header_->chunked(true);
-    stream_header_->keep_alive(keep_alive && !state_.stopping);
+    close_delimited_ = http10;
+    stream_header_->chunked(!close_delimited_);
+    stream_header_->keep_alive(keep_alive && !close_delimited_ && !state_.stopping);
     serializer_.emplace(*stream_header_);
     body_ = std::move(answer.stream);
     // Between writes the session waits for the body stream with nothing pending on its thread's event loop,
@@ -223,6 +228,10 @@ class Http1Session : public Connection, public std::enable_shared_from_this<Http
     if (unsent_.empty() && !last_taken_) return;
     writing_ = true;
     tcp().expires_after(state_.options.idle_timeout);
+    if (unsent_.empty() && close_delimited_) {
+      writing_ = false;
+      return end_streamed(true);  // not kept alive: closing ends the body
+    }
     if (unsent_.empty()) {
       return boost::asio::async_write(stream_, http::make_chunk_last(),
                                       [self = this->shared_from_this()](error_code error, size_t) {
@@ -233,12 +242,13 @@ class Http1Session : public Connection, public std::enable_shared_from_this<Http
     const size_t count = std::min(unsent_.size(), kMaxChunk);
     chunk_.assign(unsent_, 0, count);
     unsent_.erase(0, count);
-    boost::asio::async_write(stream_, http::make_chunk(boost::asio::buffer(chunk_)),
-                             [self = this->shared_from_this()](error_code error, size_t) {
-                               self->writing_ = false;
-                               if (error) return self->end_streamed(false);
-                               self->send_pieces();
-                             });
+    auto written = [self = this->shared_from_this()](error_code error, size_t) {
+      self->writing_ = false;
+      if (error) return self->end_streamed(false);
+      self->send_pieces();
+    };
+    if (close_delimited_) return boost::asio::async_write(stream_, boost::asio::buffer(chunk_), written);
+    boost::asio::async_write(stream_, http::make_chunk(boost::asio::buffer(chunk_)), written);
   }
 
   // The streamed answer is over: all sent (`complete`), or the client gone.
@@ -274,6 +284,7 @@ class Http1Session : public Connection, public std::enable_shared_from_this<Http
   std::string chunk_;   // being written
   bool last_taken_ = false;
   bool writing_ = false;
+  bool close_delimited_ = false;  // HTTP/1.0: the body is not chunked and ends when the connection closes
 };
 
 }  // namespace kds::serve
