@@ -15,8 +15,10 @@
 #include "api_fixture.h"
 #include "kds/api/event_stream.h"
 #include "kds/api/subscription.h"
+#include "kds/errors.h"
 #include "kds/hash_key.h"
 #include "kds/serve/service.h"
+#include "test_util.h"
 
 using nlohmann::json;
 using namespace kds;
@@ -359,4 +361,27 @@ TEST_CASE("subscription stream: a cancelled stream ends, a deleted stream ends w
   CHECK(header(messages.back(), ":message-type") == "exception");
   CHECK(header(messages.back(), ":exception-type") == "ResourceNotFoundException");
   CHECK(json::parse(messages.back().payload)["message"] == "Stream s under account 000000000000 not found.");
+}
+
+TEST_CASE("subscription: a deregistered consumer's subscription ends with ResourceNotFoundException") {
+  ApiFixture f;
+  kds_test::ClockGuard clock(now_ms());
+  f.create("s", 1);
+  const std::string consumer = register_consumer(f, "s", "app");
+  put(f, "s", "one");
+  auto subscription =
+      subscribe(f, subscribe_body(consumer, "shardId-000000000000", {{"Type", "TRIM_HORIZON"}}));
+  REQUIRE(subscription.ok());
+  auto request = read<ConsumerRequest>({{"ConsumerARN", consumer}});
+  REQUIRE(request.ok());
+  REQUIRE(deregister_stream_consumer(f.context, *request).ok());
+  // Looked for once per kConsumerCheckMs: until then the subscription goes on.
+  auto event = subscription->next_event();
+  REQUIRE(event.ok());
+  CHECK(event->records.size() == 1);
+  clock.advance(ShardSubscription::kConsumerCheckMs);
+  auto ended = subscription->next_event();
+  REQUIRE_FALSE(ended.ok());
+  CHECK(ended.error().code() == Errc::kResourceNotFound);
+  CHECK(ended.error().message() == consumer_not_found(consumer, "s").message());
 }

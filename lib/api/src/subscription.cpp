@@ -154,11 +154,25 @@ ShardSubscription::ShardSubscription(const Context& context, StreamFollower foll
       stream_name_(std::move(stream_name)),
       shard_index_(shard_index),
       next_offset_(start_offset),
+      consumer_checked_ms_(now_ms()),
       signal_(std::move(signal)) {}
 
 ShardSubscription::~ShardSubscription() = default;
 
+Status ShardSubscription::check_consumer() const {
+  KDS_ASSIGN(ArnTarget target, parse_resource_arn(consumer_arn_));
+  KDS_ASSIGN(Stream stream, context_->store->open_stream(stream_name_));
+  KDS_ASSIGN(StreamAttributes attributes, read_attributes(stream));
+  if (find_consumer(attributes, target) == nullptr) return consumer_not_found(consumer_arn_, stream_name_);
+  return {};
+}
+
 Result<SubscribeToShardEvent> ShardSubscription::next_event() {
+  // A deregistered consumer's subscriptions end, as on Kinesis; a store has no other way to tell them.
+  if (const int64_t now = now_ms(); now - consumer_checked_ms_ >= kConsumerCheckMs) {
+    consumer_checked_ms_ = now;
+    KDS_TRY(check_consumer());
+  }
   SubscribeToShardEvent event;
   event.shard_index = shard_index_;
   size_t bytes = 0;

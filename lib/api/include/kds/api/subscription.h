@@ -99,6 +99,8 @@ class ShardSubscription {
   static constexpr size_t kMaxEventBytes = 2 << 20;
   // How often a subscription looks for records when it cannot be woken by inotify.
   static constexpr int kPollMs = 200;
+  // How often it looks whether its consumer is still registered (as often as an idle one sends an event).
+  static constexpr int64_t kConsumerCheckMs = 5000;
 
   // Checks `request` as SubscribeToShard does (the members; a registered consumer of an existing stream;
   // the shard; the starting position as GetShardIterator checks it) and enters it in `registry` (may be
@@ -112,7 +114,8 @@ class ShardSubscription {
   // kMaxEventRecords and kMaxEventBytes of data, or one record alone when it is bigger: a stream may take
   // records of 10 MiB, and an event's payload may be at most 16 MiB; maybe none). Once the shard is closed
   // and read to its end, the event says so with its children, and ended() turns true. Fails with
-  // ResourceNotFoundException once the stream is deleted.
+  // ResourceNotFoundException once the stream is deleted, or once its consumer is deregistered (by anyone:
+  // looked for at most every kConsumerCheckMs).
   Result<SubscribeToShardEvent> next_event();
   bool ended() const { return ended_; }
 
@@ -136,7 +139,11 @@ class ShardSubscription {
   std::string consumer_arn_;
   std::string stream_name_;
   uint32_t shard_index_;
+  // Fails as SubscribeToShard does when the consumer is no longer registered.
+  Status check_consumer() const;
+
   uint64_t next_offset_;              // of the next record to deliver
+  int64_t consumer_checked_ms_;       // when check_consumer() last ran (or open() checked)
   std::optional<StoredRecord> held_;  // read, and left for the next event, which it would have made too big
   bool ended_ = false;
   std::shared_ptr<SubscriptionRegistry::Signal> signal_;
