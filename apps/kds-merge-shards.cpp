@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
         auto store = open_store(store_option);
         if (!store.ok()) return fail(store.error());
         StderrReporter reporter;
-        auto child = api::merge_shards({&*store, {}, {}, &reporter, nullptr}, request);
+        auto child = api::merge_shards(api_context(*store, &reporter), request);
         if (!child.ok()) return fail(child.error());
         Output& out = Output::standard();
         if (output == "json") {

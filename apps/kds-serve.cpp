@@ -13,6 +13,7 @@
 #include "common/cli.h"
 #include "common/put_loop.h"
 #include "kds/api/aws_credentials.h"
+#include "kds/api/kms_keys.h"
 #include "kds/api/operations.h"
 #include "kds/api/producer_pool.h"
 #include "kds/api/shard_iterator.h"
@@ -37,6 +38,7 @@ struct Options {
   std::string tls_cert;
   std::string tls_key;
   std::string credentials;  // empty: signatures are not verified
+  std::string kms_keys;     // empty: ${XDG_CONFIG_HOME:-$HOME/.config}/kds/kms
   int64_t shard_limit = 10000;
   int64_t subscription_lifetime_s = 300;
   int64_t idle_timeout_s = 60;
@@ -44,6 +46,15 @@ struct Options {
 
 bool is_loopback(const std::string& host) {
   return host == "localhost" || host.starts_with("127.") || host == "::1";
+}
+
+// Where KMS keys are kept without --kms-keys (XDG's base directories); empty when neither variable says.
+std::string default_kms_dir() {
+  if (const char* config = std::getenv("XDG_CONFIG_HOME"); config != nullptr && config[0] == '/')
+    return std::string(config) + "/kds/kms";
+  if (const char* home = std::getenv("HOME"); home != nullptr && home[0] == '/')
+    return std::string(home) + "/.config/kds/kms";
+  return {};
 }
 
 int run_server(Options& options) {
@@ -79,6 +90,13 @@ int run_server(Options& options) {
     if (!read.ok()) return fail(read.error());
     credentials = std::move(read).value();
   }
+  if (options.kms_keys.empty()) options.kms_keys = default_kms_dir();
+  std::unique_ptr<api::KmsKeys> kms;
+  if (!options.kms_keys.empty()) {
+    auto opened = api::KmsKeys::open(options.kms_keys);
+    if (!opened.ok()) return fail(opened.error());
+    kms = std::move(opened).value();
+  }
   api::Context context;
   const serve::Service service(context, credentials, {.lifetime_ms = options.subscription_lifetime_s * 1000});
   serve::HttpServer server(service, {options.threads, std::chrono::seconds(options.idle_timeout_s)});
@@ -111,17 +129,17 @@ int run_server(Options& options) {
   context.sync = sync.sync;
   context.sync_interval_ms = sync.sync_interval_ms;
   context.shard_limit = options.shard_limit;
-  // A KeyId is a key file's path (kds-serve(1)); one that names no file is AWS's KMSNotFoundException, not
-  // a failure of the server.
-  context.resolve_key = [](std::string_view key_id) -> Result<Key> {
-    auto key = load_key_file(std::string(key_id));
-    if (!key.ok() && key.error().sys_errno() == ENOENT) {
-      return Error::named(Errc::kInvalidArgument, "KMSNotFoundException",
-                          fmt::format("KeyId {} names no key file of this server", key_id));
-    }
-    return key;
+  // A KeyId names a key file of the KMS key directory (kds-serve(1)).
+  context.kms = kms.get();
+  context.resolve_key = [&kms](std::string_view key_id) -> Result<Key> {
+    if (kms) return kms->resolve(key_id);
+    return Error::named(
+        Errc::kInvalidArgument, "KMSNotFoundException",
+        fmt::format("KeyId {} names no key: this server has no KMS key directory (--kms-keys; "
+                    "neither XDG_CONFIG_HOME nor HOME is set)",
+                    key_id));
   };
-  api::ProducerPool producers(*store, api::put_producer_options(context), &reporter);
+  api::ProducerPool producers(*store, api::put_producer_options(context), &reporter, kms.get());
   context.producers = &producers;
   for (const auto& url : urls)
     fmt::print("listening on {}\n", url);
@@ -181,6 +199,10 @@ int main(int argc, char** argv) {
                        "Serve TLS (ALPN h2 and http/1.1) with this PEM certificate chain; with --tls-key")
             ->type_name("FILE");
         app.add_option("--tls-key", options.tls_key, "The PEM private key of --tls-cert")->type_name("FILE");
+        app.add_option("--kms-keys", options.kms_keys,
+                       "Directory of the key files StartStreamEncryption's KeyIds name (default: "
+                       "${XDG_CONFIG_HOME:-$HOME/.config}/kds/kms)")
+            ->type_name("DIR");
         add_key_option(app, &options.key_files);
         add_store_option(app, &options.store);
       },

@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
         auto store = open_store(store_option);
         if (!store.ok()) return fail(store.error());
         StderrReporter reporter;
-        auto split = api::split_shard({&*store, {}, {}, &reporter, nullptr}, request);
+        auto split = api::split_shard(api_context(*store, &reporter), request);
         if (!split.ok()) return fail(split.error());
         auto opened = store->open_stream(stream);
         if (!opened.ok()) return fail(opened.error());

@@ -50,7 +50,8 @@ Result<ordered_json> statistics_json(const Stream& stream) {
 }  // namespace
 
 Result<std::string> describe_json(const Store& store, const Stream& stream) {
-  const api::Context context{&store, {}, {}, nullptr, nullptr};
+  api::Context context;
+  context.store = &store;
   api::DescribeStreamRequest request;
   request.stream.name = stream.name();
   ordered_json doc;

@@ -8,6 +8,8 @@ TEST_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kds-test.XXXXXX")
 trap 'pkill -9 -P $$ 2>/dev/null || true; rm -rf "$TEST_DIR"' EXIT
 export KDS_STORE="$TEST_DIR/store"
 unset XDG_DATA_HOME
+# kds-serve's KMS keys (alias/aws/kinesis is made on first use) stay in the test's directory too.
+export XDG_CONFIG_HOME="$TEST_DIR/xdg-config"
 failures=0
 
 # KDS_TEST_REMOTE=1 (the remote.* tests): the same test with every tool in remote mode, against a kds-serve

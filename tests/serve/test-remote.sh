@@ -159,17 +159,38 @@ kds-set-retention "${remote[@]}" events 30 || fail "set-retention --endpoint, lo
 grep -q "^Retention     30 hours$" <(kds-describe-stream "${remote[@]}" events) || fail "retention lowered remotely"
 expect_error 2 "^kds-set-retention: --max-bytes: a size cap of the local store, which a Kinesis endpoint" \
   kds-set-retention "${remote[@]}" events 48 --max-bytes 1G
-# kds-serve's KeyIds are key files' paths.
-head -c 32 /dev/urandom >"$TEST_DIR/key" && chmod 600 "$TEST_DIR/key"
-kds-start-stream-encryption "${remote[@]}" events --key-id "$TEST_DIR/key" || fail "start-stream-encryption --endpoint"
-grep -q "^Encryption    KMS (key .*)$" <(kds-describe-stream "${remote[@]}" events) ||
+# kds-serve's KeyIds name key files of its KMS key directory ($XDG_CONFIG_HOME/kds/kms, lib.sh): the default
+# alias/aws/kinesis is made there on first use, the server writes with it at once (also the producer it kept
+# from a put before), and a tool reads what the server encrypted with that file.
+kms="$XDG_CONFIG_HOME/kds/kms"
+echo plain | kds-put "${remote[@]}" events || fail "put before encryption"
+kds-start-stream-encryption "${remote[@]}" events || fail "start-stream-encryption --endpoint"
+[[ $(stat -c %a "$kms/alias/aws/kinesis") == 600 && $(stat -c %s "$kms/alias/aws/kinesis") == 32 ]] ||
+  fail "alias/aws/kinesis is a private key file: $(ls -l "$kms/alias/aws" 2>&1)"
+grep -q "^Encryption    KMS (key alias/aws/kinesis)$" <(kds-describe-stream "${remote[@]}" events) ||
   fail "encryption started remotely: $(kds-describe-stream "${remote[@]}" events)"
+echo sealed | kds-put "${remote[@]}" events || fail "put after encryption"
+kds-get --store "$TEST_DIR/served" events --encryption-key-file "$kms/alias/aws/kinesis" --output json |
+  "$PYTHON" -c '
+import json, sys
+got = [(r["Data"], r["EncryptionType"]) for r in map(json.loads, sys.stdin)]
+assert got == [("cGxhaW4=", "NONE"), ("c2VhbGVk", "KMS")], got' || fail "the key file reads what the server encrypted"
+assert_eq "$(kds-get "${remote[@]}" events | tr '\n' ' ')" "plain sealed " "the server reads what it encrypted"
+# A key the user made, named by its alias ARN; then back to none.
+mkdir -p "$kms/alias/team" && (umask 077 && head -c 32 /dev/urandom >"$kms/alias/team/events")
+kds-start-stream-encryption "${remote[@]}" events --key-id "arn:aws:kms:us-east-1:000000000000:alias/team/events" ||
+  fail "start-stream-encryption with a key the user made"
+grep -q "^Encryption    KMS (key alias/team/events)$" <(kds-describe-stream "${remote[@]}" events) ||
+  fail "the user's key named: $(kds-describe-stream "${remote[@]}" events)"
+echo again | kds-put "${remote[@]}" events || fail "put under the user's key"
 kds-stop-stream-encryption "${remote[@]}" events || fail "stop-stream-encryption --endpoint"
 grep -q "^Encryption    NONE$" <(kds-describe-stream "${remote[@]}" events) || fail "encryption stopped remotely"
 expect_error 2 "^kds-start-stream-encryption: --key-id names a KMS key of a Kinesis endpoint" \
   kds-start-stream-encryption --store "$TEST_DIR/served" events --key-id alias/aws/kinesis
-expect_error 2 "^kds-start-stream-encryption: KMSNotFoundException: KeyId alias/nope names no key file of this server$" \
+expect_error 2 "^kds-start-stream-encryption: KMSNotFoundException: KeyId alias/nope names no key file of this server: there is no $kms/alias/nope$" \
   kds-start-stream-encryption "${remote[@]}" events --key-id alias/nope
+expect_error 2 "^kds-start-stream-encryption: KMSNotFoundException: KeyId $TEST_DIR/key is not a KMS key id, key ARN, alias name or alias ARN$" \
+  kds-start-stream-encryption "${remote[@]}" events --key-id "$TEST_DIR/key"
 expect_error 3 "^kds-split-shard: ResourceNotFoundException: Could not find shard shardId-000000000099 in stream orders under account 000000000000\.$" \
   kds-split-shard "${remote[@]}" orders shardId-000000000099
 
@@ -177,6 +198,14 @@ kds-delete-stream "${remote[@]}" orders || fail "delete-stream --endpoint"
 expect_error 3 "ResourceNotFoundException" kds-delete-stream "${remote[@]}" orders
 assert_eq "$(kds-list-streams "${remote[@]}")" "events" "after delete-stream --endpoint"
 stop_server || fail "kds-serve did not stop cleanly"
+# Restarted, the server has its KMS keys again: what it encrypted reads back.
+start_server --store "$TEST_DIR/served" --credentials "$creds"
+assert_eq "$(kds-get --endpoint "$ENDPOINT" events | tr '\n' ' ')" "plain sealed again " "read after a restart"
+stop_server || fail "kds-serve did not stop cleanly after the restart"
+# A key file others may read stops it from starting, saying which.
+chmod 644 "$kms/alias/team/events"
+expect_error 2 "^kds-serve: InvalidArgumentException: key file $kms/alias/team/events can be read or written by others" \
+  kds-serve --store "$TEST_DIR/served" --listen 127.0.0.1:0
 
 # kinesalite: a stream is CREATING for a while and DELETING for a while; the tools wait as the AWS CLI's
 # waiters do, or return at once with --no-wait.

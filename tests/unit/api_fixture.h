@@ -34,7 +34,12 @@ struct ApiFixture {
   TempDir dir;
   kds::Store store = std::move(kds::Store::open(dir.path()).value());
   kds::api::IteratorCodec codec = std::move(kds::api::IteratorCodec::open(store).value());
-  kds::api::Context context{&store, {}, {}, nullptr, &codec};
+  kds::api::Context context = [this] {
+    kds::api::Context made;
+    made.store = &store;
+    made.iterators = &codec;
+    return made;
+  }();
 
   // Runs an operation on a JSON body and returns its error text ("" when it succeeded).
   template <class Request, class Op>

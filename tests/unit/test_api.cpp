@@ -245,7 +245,7 @@ TEST_CASE("api: list streams and shards page with tokens") {
 
 TEST_CASE("api: pooled producers are lent again, and never to a stream deleted or resharded since") {
   ApiFixture f;
-  ProducerPool pool(f.store, put_producer_options(f.context), nullptr, 2);
+  ProducerPool pool(f.store, put_producer_options(f.context), nullptr, nullptr, 2);
   f.context.producers = &pool;
   f.create("s", 1);
   auto put = [&](const std::string& stream) {

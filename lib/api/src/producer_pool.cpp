@@ -5,17 +5,19 @@
 #include <utility>
 #include <vector>
 
+#include "kds/api/kms_keys.h"
 #include "kds/clock.h"
 
 namespace kds::api {
 
-ProducerPool::ProducerPool(const Store& store, ProducerOptions options, Reporter* reporter, size_t max_idle,
-                           int64_t max_age_ms)
+ProducerPool::ProducerPool(const Store& store, ProducerOptions options, Reporter* reporter,
+                           const KmsKeys* kms, size_t max_idle, int64_t max_age_ms)
     : store_(store),
       options_(std::move(options)),
       reporter_(reporter),
       max_idle_(max_idle),
-      max_age_ms_(max_age_ms) {
+      max_age_ms_(max_age_ms),
+      kms_(kms) {
   if (options_.sync == SyncMode::kInterval) syncing_ = std::thread([this] { sync_idle(); });
 }
 
@@ -44,7 +46,7 @@ void ProducerPool::sync_idle() {
 
 ProducerPool::Lease::~Lease() {
   if (pool_ != nullptr && producer_ && keep_ && producer_->empty())
-    pool_->give_back({std::move(stream_), std::move(producer_), opened_ms_});
+    pool_->give_back({std::move(stream_), std::move(producer_), opened_ms_, key_generation_});
 }
 
 Result<ProducerPool::Lease> ProducerPool::borrow(std::string_view stream) {
@@ -52,6 +54,8 @@ Result<ProducerPool::Lease> ProducerPool::borrow(std::string_view stream) {
   std::vector<std::unique_ptr<Producer>> stale;  // closed outside the lock: each joins its sync thread
   std::unique_ptr<Producer> found;
   int64_t opened_ms = now;
+  // A producer is given the keys there are when it opens: one older than a KMS key is not lent again.
+  const uint64_t key_generation = kms_ != nullptr ? kms_->generation() : 0;
   {
     std::lock_guard lock(mutex_);
     for (auto it = idle_.begin(); it != idle_.end();) {
@@ -59,7 +63,7 @@ Result<ProducerPool::Lease> ProducerPool::borrow(std::string_view stream) {
         ++it;
         continue;
       }
-      if (now - it->opened_ms >= max_age_ms_) {
+      if (now - it->opened_ms >= max_age_ms_ || it->key_generation != key_generation) {
         stale.push_back(std::move(it->producer));
         it = idle_.erase(it);
         continue;
@@ -79,10 +83,16 @@ Result<ProducerPool::Lease> ProducerPool::borrow(std::string_view stream) {
   }
   stale.clear();
   if (!found) {
-    KDS_ASSIGN(Producer opened, Producer::open(store_, stream, options_, reporter_));
+    ProducerOptions options = options_;
+    if (kms_ != nullptr) {
+      for (const Key& key : kms_->keys())
+        if (std::find(options.keys.begin(), options.keys.end(), key) == options.keys.end())
+          options.keys.push_back(key);
+    }
+    KDS_ASSIGN(Producer opened, Producer::open(store_, stream, options, reporter_));
     found = std::make_unique<Producer>(std::move(opened));
   }
-  return Lease(this, std::string(stream), std::move(found), opened_ms);
+  return Lease(this, std::string(stream), std::move(found), opened_ms, key_generation);
 }
 
 void ProducerPool::give_back(Idle idle) {

@@ -293,7 +293,7 @@ Result<GetShardIteratorResponse> get_shard_iterator(const Context& context,
   GetShardIteratorResponse response;
   ShardIterator& position = response.position;
   position = {name, stream->meta().created_ms, *index, 0, now};
-  if (type == "AT_TIMESTAMP") KDS_TRY(stream->use_keys(context.keys));
+  if (type == "AT_TIMESTAMP") KDS_TRY(stream->use_keys(context.all_keys()));
   KDS_ASSIGN(position.offset, iterator_start_offset(*stream, *shard, type, request.starting_sequence_number,
                                                     request.timestamp_ms, context.reporter));
   response.shard_iterator = context.iterators->encode(position);
@@ -367,7 +367,7 @@ Result<GetRecordsResponse> get_records(const Context& context, const GetRecordsR
   KDS_ASSIGN(Stream stream, context.store->open_stream(position.stream));
   if (stream.meta().created_ms != position.stream_created_ms) return stream_not_found(position.stream);
   KDS_ASSIGN(const ShardMeta* shard, stream.shard(position.shard_index));
-  KDS_TRY(stream.use_keys(context.keys));
+  KDS_TRY(stream.use_keys(context.all_keys()));
   KDS_ASSIGN(ShardReader reader, stream.open_reader(position.shard_index, context.reporter));
   KDS_TRY(reader.seek_offset(position.offset));
 

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "common.h"
+#include "kds/api/kms_keys.h"
 #include "kds/api/shapes.h"
 #include "kds/base64.h"
 #include "kds/clock.h"
@@ -29,13 +30,23 @@ void describe_common(const StreamMeta& meta, ordered_json* out) {
 }
 
 void describe_settings(const StreamMeta& meta, const std::vector<std::string>& shard_level_metrics,
-                       ordered_json* out) {
+                       const std::string& key_id, ordered_json* out) {
   (*out)["RetentionPeriodHours"] = meta.retention_hours;
   (*out)["StreamCreationTimestamp"] = epoch_seconds(meta.created_ms);
   (*out)["EnhancedMonitoring"] = ordered_json::array({{{"ShardLevelMetrics", shard_level_metrics}}});
   (*out)["EncryptionType"] = meta.encryption_type;
-  // AWS names the KMS key here; a local store knows only the key's fingerprint.
-  if (!meta.key_fingerprint.empty()) (*out)["KeyId"] = "fingerprint:" + meta.key_fingerprint;
+  // AWS names the KMS key here; a store knows only the key's fingerprint, which kds-serve's KMS keys may
+  // name.
+  if (!key_id.empty()) {
+    (*out)["KeyId"] = key_id;
+  } else if (!meta.key_fingerprint.empty()) {
+    (*out)["KeyId"] = "fingerprint:" + meta.key_fingerprint;
+  }
+}
+
+std::string key_id_of(const Context& context, const StreamMeta& meta) {
+  if (context.kms == nullptr || meta.key_fingerprint.empty()) return {};
+  return context.kms->key_id_of(meta.key_fingerprint);
 }
 
 std::vector<ShardMeta> listed_shards(const StreamMeta& meta, int64_t now) {
@@ -149,7 +160,7 @@ ordered_json DescribeStreamResponse::to_json() const {
     list.push_back(shard_json(shard));
   description["Shards"] = std::move(list);
   description["HasMoreShards"] = has_more_shards;
-  describe_settings(meta, shard_level_metrics, &description);
+  describe_settings(meta, shard_level_metrics, key_id, &description);
   // Not an AWS member: the per-shard size cap kds adds to the retention period.
   if (meta.max_shard_bytes > 0) description["MaxShardBytes"] = meta.max_shard_bytes;
   return {{"StreamDescription", std::move(description)}};
@@ -164,6 +175,7 @@ Result<DescribeStreamResponse> describe_stream(const Context& context, const Des
   KDS_ASSIGN(Stream stream, open_stream(context, request.stream));
   DescribeStreamResponse response;
   response.meta = stream.meta();
+  response.key_id = key_id_of(context, response.meta);
   KDS_ASSIGN(StreamAttributes attributes, read_attributes(stream));
   response.shard_level_metrics = std::move(attributes.shard_level_metrics);
   const size_t limit =
@@ -197,7 +209,7 @@ ordered_json DescribeStreamSummaryRequest::to_json() const {
 ordered_json DescribeStreamSummaryResponse::to_json() const {
   ordered_json summary;
   describe_common(meta, &summary);
-  describe_settings(meta, shard_level_metrics, &summary);
+  describe_settings(meta, shard_level_metrics, key_id, &summary);
   summary["OpenShardCount"] = open_shard_count;
   summary["ConsumerCount"] = consumer_count;
   summary["MaxRecordSizeInKiB"] = meta.max_record_kib;
@@ -212,6 +224,7 @@ Result<DescribeStreamSummaryResponse> describe_stream_summary(const Context& con
   KDS_ASSIGN(Stream stream, open_stream(context, request.stream));
   DescribeStreamSummaryResponse response;
   response.meta = stream.meta();
+  response.key_id = key_id_of(context, response.meta);
   response.open_shard_count = static_cast<int64_t>(stream.meta().open_shards().size());
   KDS_ASSIGN(StreamAttributes attributes, read_attributes(stream));
   response.consumer_count = static_cast<int64_t>(attributes.consumers.size());

@@ -125,7 +125,7 @@ Result<ShardSubscription> ShardSubscription::open(const Context& context,
   KDS_ASSIGN(const ShardMeta* shard, stream.shard(*index));
   const int64_t now = now_ms();
   KDS_TRY(check_iterator_arguments(*start.type, start.sequence_number.has_value(), start.timestamp_ms, now));
-  KDS_TRY(stream.use_keys(context.keys));
+  KDS_TRY(stream.use_keys(context.all_keys()));
   KDS_ASSIGN(uint64_t offset, iterator_start_offset(stream, *shard, *start.type, start.sequence_number,
                                                     start.timestamp_ms, context.reporter));
 

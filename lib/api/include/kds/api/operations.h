@@ -40,6 +40,7 @@ using nlohmann::ordered_json;
 
 // What an operation runs against. Everything pointed to must outlive the calls that use it.
 class ProducerPool;
+class KmsKeys;
 
 struct Context {
   const Store* store = nullptr;
@@ -48,6 +49,10 @@ struct Context {
   // StartStreamEncryption's KeyId to a key (a tool reads the key file the id names); unset: every KeyId
   // is refused.
   std::function<Result<Key>(std::string_view key_id)> resolve_key;
+  // kds-serve's KMS keys (kms_keys.h), which grow while it serves; may be null.
+  KmsKeys* kms = nullptr;
+  // `keys` and those of `kms` as they are now: what a reader or a new producer is given.
+  std::vector<Key> all_keys() const;
   Reporter* reporter = nullptr;
   // Issues and checks shard iterators (GetShardIterator, GetRecords); IteratorCodec::open makes one.
   const IteratorCodec* iterators = nullptr;
@@ -139,6 +144,9 @@ struct DescribeStreamResponse {
   std::vector<ShardMeta> shards;  // unexpired, ascending index, after ExclusiveStartShardId, at most Limit
   bool has_more_shards = false;
   std::vector<std::string> shard_level_metrics;
+  // The KeyId of the stream's key as the server knows it (KmsKeys::key_id_of); empty: "fingerprint:" and
+  // the key's fingerprint.
+  std::string key_id;
   ordered_json to_json() const;
 };
 Result<DescribeStreamResponse> describe_stream(const Context& context, const DescribeStreamRequest& request);
@@ -153,6 +161,9 @@ struct DescribeStreamSummaryResponse {
   int64_t open_shard_count = 0;
   int64_t consumer_count = 0;
   std::vector<std::string> shard_level_metrics;
+  // The KeyId of the stream's key as the server knows it (KmsKeys::key_id_of); empty: "fingerprint:" and
+  // the key's fingerprint.
+  std::string key_id;
   ordered_json to_json() const;
 };
 Result<DescribeStreamSummaryResponse> describe_stream_summary(const Context& context,

@@ -36,10 +36,11 @@ ProducerOptions put_producer_options(const Context& context);
 
 class ProducerPool {
  public:
-  // `store` and `reporter` (may be null) must outlive the pool. At most `max_idle` producers are kept;
-  // the least recently returned go first.
-  ProducerPool(const Store& store, ProducerOptions options, Reporter* reporter, size_t max_idle = 64,
-               int64_t max_age_ms = 60'000);
+  // `store`, `reporter` and `kms` (the last two may be null) must outlive the pool. At most `max_idle`
+  // producers are kept; the least recently returned go first. A producer is opened with the keys of `options`
+  // and those `kms` has then; once it has more, producers opened before are not lent again.
+  ProducerPool(const Store& store, ProducerOptions options, Reporter* reporter, const KmsKeys* kms = nullptr,
+               size_t max_idle = 64, int64_t max_age_ms = 60'000);
   ~ProducerPool();
   ProducerPool(const ProducerPool&) = delete;
   ProducerPool& operator=(const ProducerPool&) = delete;
@@ -48,7 +49,7 @@ class ProducerPool {
    public:
     // A producer of no pool: closed when the lease ends.
     static Lease alone(std::unique_ptr<Producer> producer) {
-      return Lease(nullptr, {}, std::move(producer), 0);
+      return Lease(nullptr, {}, std::move(producer), 0, 0);
     }
     Lease(Lease&& other) noexcept = default;
     Lease& operator=(Lease&&) = delete;
@@ -61,12 +62,18 @@ class ProducerPool {
 
    private:
     friend class ProducerPool;
-    Lease(ProducerPool* pool, std::string stream, std::unique_ptr<Producer> producer, int64_t opened_ms)
-        : pool_(pool), stream_(std::move(stream)), producer_(std::move(producer)), opened_ms_(opened_ms) {}
+    Lease(ProducerPool* pool, std::string stream, std::unique_ptr<Producer> producer, int64_t opened_ms,
+          uint64_t key_generation)
+        : pool_(pool),
+          stream_(std::move(stream)),
+          producer_(std::move(producer)),
+          opened_ms_(opened_ms),
+          key_generation_(key_generation) {}
     ProducerPool* pool_;
     std::string stream_;
     std::unique_ptr<Producer> producer_;
     int64_t opened_ms_;
+    uint64_t key_generation_;  // KmsKeys::generation() when the producer was opened
     bool keep_ = false;
   };
 
@@ -81,6 +88,7 @@ class ProducerPool {
     std::string stream;
     std::unique_ptr<Producer> producer;
     int64_t opened_ms = 0;
+    uint64_t key_generation = 0;
   };
   void give_back(Idle idle);
   // Interval mode: until the pool is destroyed, syncs the idle producers whose written records are due.
@@ -91,6 +99,7 @@ class ProducerPool {
   Reporter* reporter_;
   const size_t max_idle_;
   const int64_t max_age_ms_;
+  const KmsKeys* const kms_;
   std::mutex mutex_;
   std::list<Idle> idle_;  // most recently returned first; guarded by mutex_
   std::condition_variable stop_wanted_;
