@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -28,6 +29,11 @@ void close_socket(Stream& stream) {
   socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
   socket.close(ignored);
 }
+
+// After a stop, a connection that has sent nothing for this long while it still has something to send is
+// closed: a client that stopped reading (its window shut, or its TCP buffer full) does not hold the stop
+// up for an idle timeout or two.
+inline constexpr std::chrono::seconds kStopGrace{5};
 
 // An open connection, whichever protocol it speaks, as a stop sees it.
 class Connection {

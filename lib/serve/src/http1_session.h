@@ -10,6 +10,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -71,7 +72,10 @@ class Http1Session : public Connection, public std::enable_shared_from_this<Http
   void close_if_idle() override {
     boost::asio::post(executor_, [self = this->shared_from_this()] {
       if (self->reading_) self->tcp().socket().close();
-      if (self->body_) self->body_->cancel();
+      if (self->body_) {
+        self->body_->cancel();
+        self->watch_stop();
+      }
     });
   }
   ~Http1Session() override {
@@ -210,6 +214,7 @@ class Http1Session : public Connection, public std::enable_shared_from_this<Http
                              [self = this->shared_from_this()](error_code error, size_t) {
                                self->writing_ = false;
                                if (error) return self->end_streamed(false);
+                               ++self->writes_done_;
                                self->send_pieces();
                              });
   }
@@ -245,6 +250,7 @@ class Http1Session : public Connection, public std::enable_shared_from_this<Http
     auto written = [self = this->shared_from_this()](error_code error, size_t) {
       self->writing_ = false;
       if (error) return self->end_streamed(false);
+      ++self->writes_done_;
       self->send_pieces();
     };
     if (close_delimited_) return boost::asio::async_write(stream_, boost::asio::buffer(chunk_), written);
@@ -253,6 +259,7 @@ class Http1Session : public Connection, public std::enable_shared_from_this<Http
 
   // The streamed answer is over: all sent (`complete`), or the client gone.
   void end_streamed(bool complete) {
+    stop_timer_.cancel();
     body_->cancel();
     body_.reset();
     streaming_work_.reset();
@@ -266,7 +273,23 @@ class Http1Session : public Connection, public std::enable_shared_from_this<Http
 
   // Closes the TCP connection (under TLS without a close_notify: the answer said Connection: close, or
   // the client is gone).
-  void close() { close_socket(stream_); }
+  void close() {
+    stop_timer_.cancel();
+    close_socket(stream_);
+  }
+
+  // After a stop, a streamed answer whose end the client does not take within kStopGrace of the last
+  // write that went through is cut off (its writes time out only after the idle timeout).
+  void watch_stop() {
+    stop_timer_.expires_after(kStopGrace);
+    stop_timer_.async_wait([weak = this->weak_from_this()](error_code error) {
+      auto self = weak.lock();
+      if (!self || error || !self->body_) return;
+      if (self->writes_done_ == self->writes_seen_) return self->close();
+      self->writes_seen_ = self->writes_done_;
+      self->watch_stop();
+    });
+  }
 
   ServerState& state_;
   const boost::asio::any_io_executor executor_;
@@ -285,6 +308,9 @@ class Http1Session : public Connection, public std::enable_shared_from_this<Http
   bool last_taken_ = false;
   bool writing_ = false;
   bool close_delimited_ = false;  // HTTP/1.0: the body is not chunked and ends when the connection closes
+  uint64_t writes_done_ = 0;      // of a streamed answer, for watch_stop()
+  uint64_t writes_seen_ = 0;
+  boost::asio::steady_timer stop_timer_{executor_};
 };
 
 }  // namespace kds::serve

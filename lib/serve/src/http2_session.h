@@ -50,6 +50,10 @@ class Http2Session : public Connection, public std::enable_shared_from_this<Http
     boost::asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
       self->http2_.shut_down();
       self->flush();
+      // From now on idleness is judged over kStopGrace (watch_idle): the old wait is cancelled.
+      self->activity_seen_ = self->activity_;
+      self->idle_timer_.cancel();
+      self->watch_idle();
     });
   }
 
@@ -65,9 +69,12 @@ class Http2Session : public Connection, public std::enable_shared_from_this<Http
 
   // Closes the connection after an idle_timeout in which nothing was read or written, unless it was only
   // waiting: for an answer being made on another thread, or for an event stream's next event. A client
-  // that stops reading (its flow-control window stays shut, or a write stalls) is closed.
+  // that stops reading (its flow-control window stays shut, or a write stalls) is closed. After a stop,
+  // the time is kStopGrace (the event streams are ended by then).
   void watch_idle() {
-    idle_timer_.expires_after(state_.options.idle_timeout);
+    idle_timer_.expires_after(state_.stopping ? std::min<std::chrono::steady_clock::duration>(
+                                                    state_.options.idle_timeout, kStopGrace)
+                                              : state_.options.idle_timeout);
     idle_timer_.async_wait([weak = this->weak_from_this()](boost::beast::error_code error) {
       auto self = weak.lock();
       if (!self || error) return;
