@@ -33,6 +33,33 @@ bool has_start_options(const CLI::App& app) {
   return app.count("--iterator-type") + app.count("--sequence-number") + app.count("--timestamp") > 0;
 }
 
+Result<ReadStart> application_start(const std::string& position, const std::optional<std::string>& timestamp,
+                                    bool position_given) {
+  const std::string type = position_given || !timestamp ? position : "AT_TIMESTAMP";
+  KDS_TRY(
+      api::Validator().enumeration("start", type, true, {"TRIM_HORIZON", "LATEST", "AT_TIMESTAMP"}).finish());
+  std::optional<int64_t> timestamp_ms;
+  if (timestamp) {
+    timestamp_ms = parse_timestamp_ms(*timestamp);
+    if (!timestamp_ms) {
+      return validation_error(
+          {{*timestamp, "timestamp",
+            "Member must be epoch seconds (with an optional fraction) or an ISO-8601 time"}});
+    }
+    if (type != "AT_TIMESTAMP")
+      return Error(Errc::kInvalidArgument,
+                   fmt::format("--timestamp is only used with AT_TIMESTAMP, not {}", type));
+  }
+  KDS_TRY(api::check_iterator_arguments(type, false, timestamp_ms, now_ms()));
+  ReadStart start;
+  if (type == "LATEST") start.kind = ReadStart::Kind::kLatest;
+  if (type == "AT_TIMESTAMP") {
+    start.kind = ReadStart::Kind::kTimestamp;
+    start.timestamp_ms = *timestamp_ms;
+  }
+  return start;
+}
+
 Result<api::StreamReadRequest> read_request(const CLI::App& app, const StartOptions& options,
                                             std::optional<uint32_t> shard) {
   const bool has_number = app.count("--sequence-number") > 0;

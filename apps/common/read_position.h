@@ -54,6 +54,12 @@ LinesOption parse_lines(const std::string& text);
 // of `shard`), or every record from record K of each shard with +K. Throws UsageError for other text.
 Result<FollowPlan> plan_lines(const Stream& stream, const std::string& text, std::optional<uint32_t> shard);
 
+// Where a new consumer application starts (kds-consume --start, kds-checkpoint --reset): TRIM_HORIZON,
+// LATEST, or AT_TIMESTAMP with `timestamp`; a timestamp alone implies AT_TIMESTAMP when `position_given` is
+// false. Checked with GetShardIterator's rules and messages.
+Result<ReadStart> application_start(const std::string& position, const std::optional<std::string>& timestamp,
+                                    bool position_given);
+
 // A reader positioned at `start`. `reporter` must outlive it.
 Result<ShardReader> open_reader(const Stream& stream, const ShardStart& start, Reporter* reporter);
 

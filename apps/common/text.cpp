@@ -95,6 +95,22 @@ std::optional<int64_t> parse_hours(std::string_view text) {
   return *value * unit;
 }
 
+std::optional<int64_t> parse_duration_ms(std::string_view text) {
+  int64_t unit = 1000;
+  if (text.ends_with("ms")) {
+    unit = 1, text.remove_suffix(2);
+  } else if (text.ends_with('s')) {
+    text.remove_suffix(1);
+  } else if (text.ends_with('m')) {
+    unit = 60 * 1000, text.remove_suffix(1);
+  } else if (text.ends_with('h')) {
+    unit = 3600 * 1000, text.remove_suffix(1);
+  }
+  auto value = parse_integer(text);
+  if (!value || *value < 0 || *value > INT64_MAX / unit) return std::nullopt;
+  return *value * unit;
+}
+
 std::optional<int64_t> parse_size_kib(std::string_view text) {
   const auto size = parse_size(text);
   if (!size || *size % 1024 != 0) return std::nullopt;

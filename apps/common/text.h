@@ -17,6 +17,10 @@ std::optional<uint64_t> parse_size(std::string_view text);
 // Hours as a whole number, or with a unit: "36", "36h", "7d", "2w". nullopt for anything else.
 std::optional<int64_t> parse_hours(std::string_view text);
 
+// A duration in milliseconds: a whole number with a unit, "500ms", "10s", "2m", "1h", or a bare number of
+// seconds (as sleep(1) takes it). nullopt for anything else, a negative number or overflow.
+std::optional<int64_t> parse_duration_ms(std::string_view text);
+
 // A size in whole KiB as parse_size takes it ("2M", "1536K"), in KiB (at most 2^31-1, beyond which no
 // Kinesis limit goes); nullopt for anything else. The maximum record size is given so.
 std::optional<int64_t> parse_size_kib(std::string_view text);

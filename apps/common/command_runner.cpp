@@ -1,0 +1,94 @@
+#include "command_runner.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <cerrno>
+
+#include "kds/file.h"
+
+extern char** environ;
+
+namespace kds::cli {
+
+namespace {
+
+// Writes all of `input` to `fd`, ignoring EPIPE: a COMMAND may stop reading early (head -1).
+void feed(int fd, std::string_view input) {
+  while (!input.empty()) {
+    const ssize_t n = ::write(fd, input.data(), input.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    input.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+}  // namespace
+
+Result<std::string> run_command(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                                std::string_view input) {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return io_error("cannot make a pipe for COMMAND", errno);
+  Fd read_end(pipe_fds[0]);
+  Fd write_end(pipe_fds[1]);
+
+  std::vector<char*> args;
+  for (const auto& arg : argv)
+    args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  std::vector<char*> envp;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    bool replaced = false;
+    for (const auto& added : env)
+      replaced = replaced || entry.substr(0, entry.find('=') + 1) == added.substr(0, added.find('=') + 1);
+    if (!replaced) envp.push_back(*e);
+  }
+  for (const auto& added : env)
+    envp.push_back(const_cast<char*>(added.c_str()));
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, read_end.get(), STDIN_FILENO);
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  // The tool ignores SIGPIPE while it feeds COMMAND; COMMAND gets the default, as from a shell.
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigdefault(&attributes, &defaults);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = 0;
+  const int spawned = ::posix_spawnp(&pid, args[0], &actions, &attributes, args.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  if (spawned != 0) return io_error(fmt::format("cannot run {}", argv[0]), spawned);
+  read_end.reset();
+
+  struct sigaction ignore {};
+  struct sigaction previous {};
+  ignore.sa_handler = SIG_IGN;
+  ::sigaction(SIGPIPE, &ignore, &previous);
+  feed(write_end.get(), input);
+  write_end.reset();
+  ::sigaction(SIGPIPE, &previous, nullptr);
+
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return io_error(fmt::format("cannot wait for {}", argv[0]), errno);
+  }
+  if (WIFEXITED(status)) {
+    if (WEXITSTATUS(status) == 0) return std::string();
+    return fmt::format("exited with status {}", WEXITSTATUS(status));
+  }
+  const int signal = WTERMSIG(status);
+  return fmt::format("was killed by signal {} ({})", signal, ::strsignal(signal));
+}
+
+}  // namespace kds::cli

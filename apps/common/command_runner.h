@@ -1,0 +1,20 @@
+// Running a user's COMMAND on a batch (kds-consume): no shell, the batch on its standard input, its
+// standard output and error the tool's own.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kds/status.h"
+
+namespace kds::cli {
+
+// Runs `argv` (searched in PATH) with `env` ("NAME=value") added to the tool's environment, writes `input`
+// to its standard input and closes it, and waits for it. Returns "" when it exits 0, else how it failed
+// ("exited with status 3", "was killed by signal 9 (Killed)"); an error when it could not be started.
+// A COMMAND that exits without reading all its input is not a failure by that alone.
+Result<std::string> run_command(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                                std::string_view input);
+
+}  // namespace kds::cli
