@@ -158,8 +158,14 @@ int list_applications(const Stream& stream, const Options& options) {
   return kExitOk;
 }
 
-// --set SHARD SEQ: SEQ and every record before it count as processed.
-Status set_checkpoint(const Stream& stream, AppState& state, const std::vector<std::string>& args) {
+// --set SHARD SEQ: SEQ and every record before it count as processed. Checked before anything is locked or
+// made, so a bad argument leaves the store as it was.
+struct SetCheckpoint {
+  uint32_t shard = 0;
+  ShardProgress progress;
+};
+
+Result<SetCheckpoint> parse_set(const Stream& stream, const std::vector<std::string>& args) {
   auto index = parse_shard_id(args[0]);
   const ShardMeta* shard = index ? stream.meta().find_shard(*index) : nullptr;
   if (shard == nullptr)
@@ -172,10 +178,10 @@ Status set_checkpoint(const Stream& stream, AppState& state, const std::vector<s
     return Error(Errc::kInvalidArgument,
                  fmt::format("Sequence number {} is not a record of {}", args[1], shard->id()));
   }
-  ShardProgress& progress = state.shards[shard->index];
-  progress.next_offset = position.offset + 1;
-  progress.finished = shard->end_offset && progress.next_offset >= *shard->end_offset;
-  return {};
+  SetCheckpoint set{shard->index, {}};
+  set.progress.next_offset = position.offset + 1;
+  set.progress.finished = shard->end_offset && set.progress.next_offset >= *shard->end_offset;
+  return set;
 }
 
 int change(const CLI::App& app, Stream& stream, const Options& options) {
@@ -187,6 +193,18 @@ int change(const CLI::App& app, Stream& stream, const Options& options) {
     auto parsed = application_start(resetting ? options.reset : "TRIM_HORIZON", timestamp, true);
     if (!parsed.ok()) return fail(parsed.error());
     start = *parsed;
+  }
+  std::optional<SetCheckpoint> set;
+  if (app.count("--set") > 0) {
+    auto parsed = parse_set(stream, options.set);
+    if (!parsed.ok()) return fail(parsed.error());
+    set = *parsed;
+  }
+  if (options.remove) {
+    // Looked for first, so that deleting an application that never was leaves no trace in the store.
+    auto existing = read_app_state(stream, options.app);
+    if (!existing.ok()) return fail(existing.error());
+    if (!*existing) return fail(app_not_found(options.app, stream.name()));
   }
   Status changed = change_app_state(stream, options.app, [&](std::optional<AppState>& state) -> Status {
     if (options.remove) {
@@ -201,7 +219,11 @@ int change(const CLI::App& app, Stream& stream, const Options& options) {
       if (state) fresh.created_ms = state->created_ms;
       state = std::move(fresh);
     }
-    if (!resetting) KDS_TRY(set_checkpoint(stream, *state, options.set));
+    if (set) {
+      ShardProgress& progress = state->shards[set->shard];
+      progress.next_offset = set->progress.next_offset;
+      progress.finished = set->progress.finished;
+    }
     return {};
   });
   if (!changed.ok()) return fail(changed.error());
@@ -212,7 +234,8 @@ int checkpoint(const CLI::App& app, Options& options) {
   const std::string stream_name = resolve_stream(app, options.stream);
   if (options.output != "text" && options.output != "json")
     throw UsageError(fmt::format("--output: '{}' is not text or json", options.output));
-  const int changes = static_cast<int>(app.count("--set") + app.count("--reset") + (options.remove ? 1 : 0));
+  const int changes =
+      (app.count("--set") > 0 ? 1 : 0) + (app.count("--reset") > 0 ? 1 : 0) + (options.remove ? 1 : 0);
   if (changes > 1) throw UsageError("--set, --reset and --delete cannot be combined");
   if (changes > 0 && app.count("--app") == 0) throw UsageError("--set, --reset and --delete need --app");
   if (app.count("--timestamp") > 0 && app.count("--reset") == 0)

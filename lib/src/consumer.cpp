@@ -40,12 +40,13 @@ Result<AppState> new_app_state(const Stream& stream, std::string_view app, const
   state.app = std::string(app);
   state.created_ms = now_ms;
   for (const auto& shard : stream.meta().shards) {
+    // The first record at or after the start, which for TRIM_HORIZON is the oldest record still stored (so
+    // that records expired before the application existed are not reported as missed).
     ShardProgress progress;
-    if (start.kind != ReadStart::Kind::kOffset) {
-      KDS_ASSIGN(ShardReader reader, stream.open_reader(shard.index, nullptr));
-      KDS_TRY(reader.seek(start));
-      progress.next_offset = reader.next_offset();
-    }
+    KDS_ASSIGN(ShardReader reader, stream.open_reader(shard.index, nullptr));
+    KDS_TRY(reader.seek(start));
+    KDS_ASSIGN(auto header, reader.next_header());
+    progress.next_offset = header ? header->first_offset : reader.next_offset();
     progress.finished = shard.end_offset && progress.next_offset >= *shard.end_offset;
     state.shards.emplace(shard.index, progress);
   }
