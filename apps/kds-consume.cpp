@@ -4,8 +4,12 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/batch_handler.h"
@@ -27,6 +31,7 @@ namespace {
 
 constexpr int64_t kMaxBatchSize = 10000;
 constexpr int64_t kMaxBatchWindowMs = 300 * 1000;
+constexpr int64_t kMaxParallel = 64;
 constexpr int64_t kMinLeaseMs = 1000;
 constexpr int64_t kMaxLeaseMs = 3600 * 1000;
 
@@ -41,6 +46,7 @@ struct Options {
   std::string batch_window = "0";
   bool until_caught_up = false;
   int64_t retries = 2;
+  int64_t parallel = 1;
   bool bisect = false;
   std::string on_failure = "stop";
   std::string lease_timeout = "10s";
@@ -73,6 +79,10 @@ int consume(const CLI::App& app, Options& options) {
   if (options.batch_size < 1 || options.batch_size > kMaxBatchSize) {
     return fail(validation_error(
         {{std::to_string(options.batch_size), "batchSize", "Member must have value between 1 and 10000"}}));
+  }
+  if (options.parallel < 1 || options.parallel > kMaxParallel) {
+    return fail(validation_error(
+        {{std::to_string(options.parallel), "parallel", "Member must have value between 1 and 64"}}));
   }
   if (options.retries < 0 || options.retries > 10000) {
     return fail(validation_error(
@@ -119,20 +129,53 @@ int consume(const CLI::App& app, Options& options) {
     if (!opened.ok()) return fail("dead-letter stream", opened.error());
     dead_letter.emplace(std::move(opened).value());
   }
-  BatchHandler handler(stream_name, options.app, std::move(printer), options.command, policy,
-                       dead_letter ? &*dead_letter : nullptr);
+  // --parallel K: K workers of the application in this process, one thread each, sharing the shards
+  // through leases as workers in separate processes do. Standard output and the dead-letter producer are
+  // shared, under `shared`.
+  std::mutex shared;
+  std::vector<std::unique_ptr<BatchHandler>> handlers;
+  std::vector<Stream> streams;
+  streams.push_back(std::move(stream).value());
+  for (int64_t i = 0; i < options.parallel; ++i) {
+    if (i > 0) {
+      auto opened = open_stream_for_reading(*store, stream_name, options.key_files);
+      if (!opened.ok()) return fail(opened.error());
+      streams.push_back(std::move(opened).value());
+    }
+    handlers.push_back(std::make_unique<BatchHandler>(stream_name, options.app, printer, options.command,
+                                                      policy, dead_letter ? &*dead_letter : nullptr,
+                                                      &shared));
+  }
   StderrReporter reporter;
   install_stop_handlers();
-  ConsumerWorker worker(std::move(stream).value(), std::move(consumer), &reporter);
-  Status ran = worker.run(
-      [&](const ConsumerBatch& batch, size_t* done) { return handler.handle(batch, done); },
-      [] { return stop_signal() != 0; }, [](const std::string& text) { print_error("warning: " + text); });
+  std::atomic<bool> failed{false};
+  std::vector<Status> results(static_cast<size_t>(options.parallel));
+  auto work = [&](size_t i) {
+    ConsumerOptions mine = consumer;
+    if (options.parallel > 1) mine.worker += fmt::format("/{}", i + 1);
+    ConsumerWorker worker(std::move(streams[i]), std::move(mine), &reporter);
+    BatchHandler& handler = *handlers[i];
+    results[i] =
+        worker.run([&](const ConsumerBatch& batch, size_t* done) { return handler.handle(batch, done); },
+                   [&] { return stop_signal() != 0 || failed.load(); },
+                   [](const std::string& text) { print_error("warning: " + text); });
+    if (!results[i].ok()) failed = true;
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < results.size(); ++i)
+    threads.emplace_back(work, i);
+  work(0);
+  for (auto& thread : threads)
+    thread.join();
   if (stop_signal() != 0) die_of(stop_signal());
-  if (!ran.ok() && handler.command_failed()) {
-    print_error(ran.error().message());
-    return kExitFailure;
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (results[i].ok()) continue;
+    if (handlers[i]->command_failed()) {
+      print_error(results[i].error().message());
+      return kExitFailure;
+    }
+    return fail(results[i].error());
   }
-  if (!ran.ok()) return fail(ran.error());
   return reporter.found_damage() ? kExitCorruption : kExitOk;
 }
 
@@ -175,6 +218,9 @@ int main(int argc, char** argv) {
                "--on-failure", options.on_failure,
                "After the retries: stop (default) or dead-letter:STREAM (put the records there, go on)")
             ->type_name("ACTION");
+        app.add_option("--parallel", options.parallel,
+                       "Process up to K shards at once: K workers in this process (default 1)")
+            ->type_name("K");
         app.add_option("--lease-timeout", options.lease_timeout,
                        "A worker's lease that is not renewed for this long is taken over (default 10s)")
             ->type_name("DURATION");

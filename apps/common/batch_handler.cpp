@@ -1,5 +1,6 @@
 #include "batch_handler.h"
 
+#include <signal.h>
 #include <time.h>
 
 #include <fmt/format.h>
@@ -41,17 +42,22 @@ Error stopped() {
 }  // namespace
 
 BatchHandler::BatchHandler(std::string stream, std::string app, RecordPrinter printer,
-                           std::vector<std::string> command, FailurePolicy policy, Producer* dead_letter)
+                           std::vector<std::string> command, FailurePolicy policy, Producer* dead_letter,
+                           std::mutex* shared)
     : stream_(std::move(stream)),
       app_(std::move(app)),
       printer_(std::move(printer)),
       command_(std::move(command)),
       policy_(std::move(policy)),
-      dead_letter_(dead_letter) {}
+      dead_letter_(dead_letter),
+      shared_(shared) {
+  if (!command_.empty()) ::signal(SIGPIPE, SIG_IGN);
+}
 
 Status BatchHandler::handle(const ConsumerBatch& batch, size_t* done) {
   *done = 0;
   if (command_.empty()) {
+    std::lock_guard lock(*shared_);
     Output& out = Output::standard();
     for (const auto& record : batch.records) {
       printer_.print(
@@ -126,6 +132,7 @@ Result<std::string> BatchHandler::run_once(uint32_t shard, std::span<const Consu
 Status BatchHandler::send_to_dead_letter(uint32_t shard, std::span<const ConsumedRecord> records,
                                          const std::string& failure) {
   const std::string error = "COMMAND " + failure;
+  std::lock_guard lock(*shared_);
   for (const auto& record : records) {
     std::string envelope = "{\"StreamName\": \"";
     api::append_json_escaped(stream_, &envelope);

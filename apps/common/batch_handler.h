@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -24,9 +25,11 @@ struct FailurePolicy {
 class BatchHandler {
  public:
   // Prints batches to standard output when `command` is empty. `dead_letter` (needed exactly when the
-  // policy names a dead-letter stream) must outlive the handler.
+  // policy names a dead-letter stream) and `shared` (held while standard output or the dead-letter stream
+  // is written, for handlers on several threads) must outlive the handler. With a command, SIGPIPE is
+  // ignored from here on (COMMAND may stop reading its input); COMMAND itself gets the default.
   BatchHandler(std::string stream, std::string app, RecordPrinter printer, std::vector<std::string> command,
-               FailurePolicy policy, Producer* dead_letter);
+               FailurePolicy policy, Producer* dead_letter, std::mutex* shared);
 
   // ConsumerWorker::Process. Fails (nothing more checkpointed) when COMMAND failed every run and the policy
   // is to stop, or when a stop signal came while COMMAND failed.
@@ -48,6 +51,7 @@ class BatchHandler {
   std::vector<std::string> command_;
   FailurePolicy policy_;
   Producer* dead_letter_;
+  std::mutex* shared_;
   std::string input_;
   bool command_failed_ = false;
 };

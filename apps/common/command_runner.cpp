@@ -18,7 +18,8 @@ namespace kds::cli {
 
 namespace {
 
-// Writes all of `input` to `fd`, ignoring EPIPE: a COMMAND may stop reading early (head -1).
+// Writes all of `input` to `fd`, stopping at EPIPE (SIGPIPE must be ignored): a COMMAND may stop reading
+// early (head -1).
 void feed(int fd, std::string_view input) {
   while (!input.empty()) {
     const ssize_t n = ::write(fd, input.data(), input.size());
@@ -58,7 +59,7 @@ Result<std::string> run_command(const std::vector<std::string>& argv, const std:
   posix_spawn_file_actions_adddup2(&actions, read_end.get(), STDIN_FILENO);
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
-  // The tool ignores SIGPIPE while it feeds COMMAND; COMMAND gets the default, as from a shell.
+  // The tool ignores SIGPIPE (the caller's part); COMMAND gets the default, as from a shell.
   sigset_t defaults;
   sigemptyset(&defaults);
   sigaddset(&defaults, SIGPIPE);
@@ -71,13 +72,8 @@ Result<std::string> run_command(const std::vector<std::string>& argv, const std:
   if (spawned != 0) return io_error(fmt::format("cannot run {}", argv[0]), spawned);
   read_end.reset();
 
-  struct sigaction ignore {};
-  struct sigaction previous {};
-  ignore.sa_handler = SIG_IGN;
-  ::sigaction(SIGPIPE, &ignore, &previous);
   feed(write_end.get(), input);
   write_end.reset();
-  ::sigaction(SIGPIPE, &previous, nullptr);
 
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {

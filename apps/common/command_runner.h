@@ -13,7 +13,8 @@ namespace kds::cli {
 // Runs `argv` (searched in PATH) with `env` ("NAME=value") added to the tool's environment, writes `input`
 // to its standard input and closes it, and waits for it. Returns "" when it exits 0, else how it failed
 // ("exited with status 3", "was killed by signal 9 (Killed)"); an error when it could not be started.
-// A COMMAND that exits without reading all its input is not a failure by that alone.
+// A COMMAND that exits without reading all its input is not a failure by that alone; the caller must
+// ignore SIGPIPE for that. Safe to call from several threads at once.
 Result<std::string> run_command(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                                 std::string_view input);
 

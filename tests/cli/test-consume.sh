@@ -474,4 +474,16 @@ assert_eq "$(cat "$TEST_DIR/out")$(cat "$TEST_DIR/err")" "" "no warning once cau
 consume exp --app fresh --until-caught-up
 assert_files_equal "$TEST_DIR/out" "$TEST_DIR/exp.all" "a new application reads from the oldest stored record"
 assert_eq "$(cat "$TEST_DIR/err")" "" "no warning for a new application"
+# --- k. --parallel K: K workers in one process share the shards; every record once, batches whole
+kds-create-stream par --shard-count 4
+keyed 1 3000 | kds-put par --sync none -K :
+consume par --app p --parallel 3 --until-caught-up --batch-size 100
+assert_eq "$(sort -n "$TEST_DIR/out" | uniq | wc -l) $(wc -l <"$TEST_DIR/out")" "3000 3000" "--parallel 3 prints every record once"
+consume par --app q --parallel 4 --until-caught-up --batch-size 100 -- sh -c 'echo "$KDS_SHARD_ID $(wc -l)"'
+assert_eq "$(awk '{ n += $2 } END { print n }' "$TEST_DIR/out")" "3000" "--parallel 4 with COMMAND: every record once"
+consume par --app p --parallel 2 --until-caught-up
+assert_eq "$(cat "$TEST_DIR/out")" "" "--parallel resumes from the checkpoints"
+before=$(store_fingerprint)
+check 2 "parallel" kds-consume par --app p --parallel 0
+check 2 "parallel" kds-consume par --app p --parallel 65
 pass
