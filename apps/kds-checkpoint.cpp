@@ -129,26 +129,18 @@ int show_app(const Stream& stream, const Options& options) {
 }
 
 int list_applications(const Stream& stream, const Options& options) {
-  auto apps = list_apps(stream);
+  auto apps = summarize_apps(stream);
   if (!apps.ok()) return fail(apps.error());
   nlohmann::ordered_json doc = {{"Applications", nlohmann::ordered_json::array()}};
-  std::vector<std::vector<std::string>> table = {{"APP", "SHARDS", "WORKERS", "LAG_RECORDS"}};
-  const int64_t now = now_ms();
+  std::vector<std::vector<std::string>> table = {{"APP", "SHARDS", "WORKERS", "LAG_RECORDS", "LAG_MS"}};
   for (const auto& app : *apps) {
-    auto state = read_app_state(stream, app);
-    if (!state.ok()) return fail(state.error());
-    if (!*state) continue;  // deleted meanwhile
-    auto rows = rows_of(stream, **state);
-    if (!rows.ok()) return fail(rows.error());
-    uint64_t lag = 0;
-    for (const auto& row : *rows)
-      lag += row.lag.records;
-    size_t workers = 0;
-    for (const auto& [worker, expires_ms] : (*state)->workers)
-      workers += expires_ms >= now ? 1 : 0;
-    doc["Applications"].push_back(
-        {{"AppName", app}, {"Shards", rows->size()}, {"Workers", workers}, {"LagRecords", lag}});
-    table.push_back({app, std::to_string(rows->size()), std::to_string(workers), std::to_string(lag)});
+    doc["Applications"].push_back({{"AppName", app.app},
+                                   {"Shards", app.shards},
+                                   {"Workers", app.workers},
+                                   {"LagRecords", app.lag.records},
+                                   {"LagMillis", app.lag.ms}});
+    table.push_back({app.app, std::to_string(app.shards), std::to_string(app.workers),
+                     std::to_string(app.lag.records), std::to_string(app.lag.ms)});
   }
   if (options.output == "json") {
     fmt::print("{}\n", doc.dump());

@@ -8,6 +8,7 @@
 #include "kds/api/shapes.h"
 #include "kds/clock.h"
 #include "kds/compression.h"
+#include "kds/consumer.h"
 #include "kds/errors.h"
 #include "kds/remote/streams.h"
 #include "kds/shard_summary.h"
@@ -69,6 +70,17 @@ Result<std::string> describe_json(const Store& store, const Stream& stream) {
   doc["StreamDescription"]["Shards"] = std::move(shards);
   doc["StreamDescription"]["HasMoreShards"] = false;
   KDS_ASSIGN(doc["ShardStatistics"], statistics_json(stream));
+  KDS_ASSIGN(auto apps, summarize_apps(stream));
+  if (!apps.empty()) {
+    ordered_json list = ordered_json::array();
+    for (const auto& app : apps) {
+      list.push_back({{"AppName", app.app},
+                      {"Workers", app.workers},
+                      {"LagRecords", app.lag.records},
+                      {"LagMillis", app.lag.ms}});
+    }
+    doc["Applications"] = std::move(list);
+  }
   return doc.dump(4) + "\n";
 }
 
@@ -141,6 +153,13 @@ Result<std::string> describe_text(const Stream& stream) {
     text += ranges_row(shard.id(), to_decimal(shard.range.start), to_decimal(shard.range.end),
                        to_decimal(shard.starting_sequence_number()),
                        ending ? to_decimal(*ending) : std::string());
+  }
+  // Consumer applications (kds-consume), when there are any: how far behind each is.
+  KDS_ASSIGN(auto apps, summarize_apps(stream));
+  if (!apps.empty()) {
+    text += fmt::format("\n{:<32}{:>8}{:>14}{:>12}\n", "APPLICATION", "WORKERS", "LAG RECORDS", "LAG MS");
+    for (const auto& app : apps)
+      text += fmt::format("{:<32}{:>8}{:>14}{:>12}\n", app.app, app.workers, app.lag.records, app.lag.ms);
   }
   return text;
 }

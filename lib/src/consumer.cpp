@@ -142,6 +142,28 @@ Result<ShardLag> shard_lag(const Stream& stream, uint32_t index, const ShardProg
   return lag;
 }
 
+Result<std::vector<AppSummary>> summarize_apps(const Stream& stream) {
+  std::vector<AppSummary> summaries;
+  KDS_ASSIGN(auto apps, list_apps(stream));
+  const int64_t now = now_ms();
+  for (const auto& app : apps) {
+    KDS_ASSIGN(auto state, read_app_state(stream, app));
+    if (!state) continue;  // deleted meanwhile
+    AppSummary summary{app, stream.meta().shards.size(), 0, {}};
+    for (const auto& [worker, expires_ms] : state->workers)
+      summary.workers += expires_ms >= now ? 1 : 0;
+    for (const auto& shard : stream.meta().shards) {
+      auto it = state->shards.find(shard.index);
+      KDS_ASSIGN(ShardLag lag,
+                 shard_lag(stream, shard.index, it != state->shards.end() ? it->second : ShardProgress{}));
+      summary.lag.records += lag.records;
+      summary.lag.ms = std::max(summary.lag.ms, lag.ms);
+    }
+    summaries.push_back(std::move(summary));
+  }
+  return summaries;
+}
+
 ConsumerWorker::ConsumerWorker(Stream stream, ConsumerOptions options, Reporter* reporter)
     : stream_(std::move(stream)), options_(std::move(options)), reporter_(reporter) {}
 

@@ -319,7 +319,7 @@ lines 1 30 | kds-put cp --sync none
 consume cp --app a --until-caught-up
 consume cp --app b --until-caught-up --batch-size 10
 expect_status 0 kds-checkpoint cp || true
-head -1 "$TEST_DIR/out" | grep -qE '^APP +SHARDS +WORKERS +LAG_RECORDS *$' || fail "kds-checkpoint header: $(head -1 "$TEST_DIR/out")"
+head -1 "$TEST_DIR/out" | grep -qE '^APP +SHARDS +WORKERS +LAG_RECORDS +LAG_MS *$' || fail "kds-checkpoint header: $(head -1 "$TEST_DIR/out")"
 assert_eq "$(awk 'NR > 1 { print $1, $2, $3, $4 }' "$TEST_DIR/out" | sort)" "a 1 0 0
 b 1 0 0" "kds-checkpoint lists the applications"
 lines 31 35 | kds-put cp --sync none
@@ -483,6 +483,12 @@ consume par --app q --parallel 4 --until-caught-up --batch-size 100 -- sh -c 'ec
 assert_eq "$(awk '{ n += $2 } END { print n }' "$TEST_DIR/out")" "3000" "--parallel 4 with COMMAND: every record once"
 consume par --app p --parallel 2 --until-caught-up
 assert_eq "$(cat "$TEST_DIR/out")" "" "--parallel resumes from the checkpoints"
+# kds-describe-stream shows each application's lag.
+keyed 3001 3010 | kds-put par --sync none -K :
+assert_eq "$(kds-describe-stream par --output json |
+  python3 -c 'import json, sys; print(" ".join(f"{a[\"AppName\"]}:{a[\"LagRecords\"]}" for a in json.load(sys.stdin)["Applications"]))')" \
+  "p:10 q:10" "kds-describe-stream --output json lists the applications and their lag"
+kds-describe-stream par | grep -qE '^q +0 +10 ' || fail "kds-describe-stream's table of applications: $(kds-describe-stream par | tail -3)"
 before=$(store_fingerprint)
 check 2 "parallel" kds-consume par --app p --parallel 0
 check 2 "parallel" kds-consume par --app p --parallel 65

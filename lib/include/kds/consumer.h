@@ -48,6 +48,16 @@ struct ShardLag {
 };
 Result<ShardLag> shard_lag(const Stream& stream, uint32_t index, const ShardProgress& progress);
 
+// An application's lag over the whole stream: records summed over its shards, time the largest of theirs.
+struct AppSummary {
+  std::string app;
+  size_t shards = 0;   // shards of the stream now
+  size_t workers = 0;  // live ones
+  ShardLag lag;
+};
+// Every application of `stream`, by name.
+Result<std::vector<AppSummary>> summarize_apps(const Stream& stream);
+
 struct ConsumedRecord {
   uint64_t offset = 0;
   int64_t arrival_ms = 0;
