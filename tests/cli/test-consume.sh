@@ -486,7 +486,7 @@ assert_eq "$(cat "$TEST_DIR/out")" "" "--parallel resumes from the checkpoints"
 # kds-describe-stream shows each application's lag.
 keyed 3001 3010 | kds-put par --sync none -K :
 assert_eq "$(kds-describe-stream par --output json |
-  python3 -c 'import json, sys; print(" ".join(f"{a[\"AppName\"]}:{a[\"LagRecords\"]}" for a in json.load(sys.stdin)["Applications"]))')" \
+  python3 -c 'import json, sys; print(" ".join("%s:%s" % (a["AppName"], a["LagRecords"]) for a in json.load(sys.stdin)["Applications"]))')" \
   "p:10 q:10" "kds-describe-stream --output json lists the applications and their lag"
 kds-describe-stream par | grep -qE '^q +0 +10 ' || fail "kds-describe-stream's table of applications: $(kds-describe-stream par | tail -3)"
 before=$(store_fingerprint)
