@@ -80,19 +80,47 @@ std::string stored_key_id(std::string_view stored) {
   return hex(reinterpret_cast<const unsigned char*>(stored.data()), kKeyIdBytes);
 }
 
-const StreamCipher* KeyRing::by_fingerprint(std::string_view fingerprint) const {
-  for (const auto& cipher : ciphers_) {
-    if (cipher->fingerprint() == fingerprint) return cipher.get();
+void KeyRing::add(std::shared_ptr<const StreamCipher> cipher) {
+  std::lock_guard lock(mutex_);
+  ciphers_.push_back(std::move(cipher));
+}
+
+void KeyRing::add_lazily(const Key& key, std::string_view stream, int64_t created_ms) {
+  std::lock_guard lock(mutex_);
+  pending_.push_back({key, std::string(stream), created_ms});
+}
+
+bool KeyRing::empty() const {
+  std::lock_guard lock(mutex_);
+  return ciphers_.empty() && pending_.empty();
+}
+
+const StreamCipher* KeyRing::find(const std::function<bool(const StreamCipher&)>& match) const {
+  std::lock_guard lock(mutex_);
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const auto& cipher : ciphers_) {
+      if (match(*cipher)) return cipher.get();
+    }
+    if (pending_.empty()) break;
+    // A key that cannot be derived (OpenSSL failing) is as if not given: the caller reports it missing.
+    for (const auto& key : pending_) {
+      auto cipher = StreamCipher::create(key.key, key.stream, key.created_ms);
+      if (cipher.ok()) ciphers_.push_back(std::move(cipher).value());
+    }
+    pending_.clear();
   }
   return nullptr;
 }
 
+const StreamCipher* KeyRing::by_fingerprint(std::string_view fingerprint) const {
+  return find([&](const StreamCipher& cipher) { return cipher.fingerprint() == fingerprint; });
+}
+
 const StreamCipher* KeyRing::for_payload(std::string_view stored) const {
   const std::string id = stored_key_id(stored);
-  for (const auto& cipher : ciphers_) {
-    if (!id.empty() && cipher->fingerprint().compare(0, id.size(), id) == 0) return cipher.get();
-  }
-  return nullptr;
+  if (id.empty()) return nullptr;
+  return find(
+      [&](const StreamCipher& cipher) { return cipher.fingerprint().compare(0, id.size(), id) == 0; });
 }
 
 struct StreamCipher::Contexts {

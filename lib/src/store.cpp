@@ -246,10 +246,8 @@ Result<ShardReader> Stream::open_reader(uint32_t index, Reporter* reporter) cons
 
 Status Stream::use_keys(const std::vector<Key>& keys) {
   auto ring = std::make_shared<KeyRing>();
-  for (const Key& key : keys) {
-    KDS_ASSIGN(auto cipher, StreamCipher::create(key, meta_.name, meta_.created_ms));
-    ring->add(std::move(cipher));
-  }
+  for (const Key& key : keys)
+    ring->add_lazily(key, meta_.name, meta_.created_ms);
   keys_ = std::move(ring);
   return {};
 }

@@ -12,7 +12,9 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,7 +40,8 @@ std::string key_fingerprint(const Key& key);
 class StreamCipher {
  public:
   // Derives the stream's key from `key`. `stream` and `created_ms` identify the stream.
-  static Result<std::shared_ptr<StreamCipher>> create(const Key& key, std::string_view stream, int64_t created_ms);
+  static Result<std::shared_ptr<StreamCipher>> create(const Key& key, std::string_view stream,
+                                                      int64_t created_ms);
   ~StreamCipher();
   StreamCipher(const StreamCipher&) = delete;
   StreamCipher& operator=(const StreamCipher&) = delete;
@@ -67,14 +70,28 @@ std::string stored_key_id(std::string_view stored);
 // The keys a reader or writer was given, each derived for one stream.
 class KeyRing {
  public:
-  void add(std::shared_ptr<const StreamCipher> cipher) { ciphers_.push_back(std::move(cipher)); }
-  bool empty() const { return ciphers_.empty(); }
+  void add(std::shared_ptr<const StreamCipher> cipher);
+  // Adds `key`, to be derived for the stream (`stream`, `created_ms`) only when a lookup first misses: a
+  // reader that meets no encrypted batch never pays for the derivation. kds-serve opens a stream for each
+  // GetRecords with every key it knows, and deriving them all each time cost more than the read.
+  void add_lazily(const Key& key, std::string_view stream, int64_t created_ms);
+  bool empty() const;
+  // Both may derive the keys added lazily; safe to call from several threads at once.
   const StreamCipher* by_fingerprint(std::string_view fingerprint) const;
   // The cipher whose key id a stored payload starts with, or null.
   const StreamCipher* for_payload(std::string_view stored) const;
 
  private:
-  std::vector<std::shared_ptr<const StreamCipher>> ciphers_;
+  struct Pending {
+    Key key;
+    std::string stream;
+    int64_t created_ms;
+  };
+  const StreamCipher* find(const std::function<bool(const StreamCipher&)>& match) const;
+
+  mutable std::mutex mutex_;
+  mutable std::vector<std::shared_ptr<const StreamCipher>> ciphers_;
+  mutable std::vector<Pending> pending_;
 };
 
 }  // namespace kds
