@@ -164,6 +164,28 @@ Result<std::vector<AppSummary>> summarize_apps(const Stream& stream) {
   return summaries;
 }
 
+std::string_view ConsumerWorker::ByteArena::copy(std::string_view bytes) {
+  constexpr size_t kBlockBytes = 1 << 20;
+  if (bytes.empty()) return {};
+  if (used_ == 0 || blocks_[used_ - 1].capacity() - blocks_[used_ - 1].size() < bytes.size()) {
+    if (used_ == blocks_.size()) blocks_.emplace_back();
+    std::string& block = blocks_[used_++];
+    block.clear();
+    // Appending within the capacity never moves the block's bytes.
+    block.reserve(std::max(kBlockBytes, bytes.size()));
+  }
+  std::string& block = blocks_[used_ - 1];
+  const size_t at = block.size();
+  block.append(bytes);
+  return std::string_view(block).substr(at, bytes.size());
+}
+
+void ConsumerWorker::ByteArena::clear() {
+  for (size_t i = 0; i < used_; ++i)
+    blocks_[i].clear();
+  used_ = 0;
+}
+
 ConsumerWorker::ConsumerWorker(Stream stream, ConsumerOptions options, Reporter* reporter)
     : stream_(std::move(stream)), options_(std::move(options)), reporter_(reporter) {}
 
@@ -210,8 +232,8 @@ Status ConsumerWorker::fill(uint32_t index, Held& shard, const Warn& warn) {
             shard_id_string(index), record.offset - shard.read_offset, options_.app));
       }
       shard.read_offset = record.offset + 1;
-      shard.pending.push_back({record.offset, record.arrival_ms, record.encrypted, std::string(record.key),
-                               std::string(record.data)});
+      shard.pending.push_back({record.offset, record.arrival_ms, record.encrypted,
+                               shard.arena.copy(record.key), shard.arena.copy(record.data)});
     }
     if (!more && scratch_.empty()) break;
   }
@@ -238,12 +260,16 @@ Result<bool> ConsumerWorker::checkpoint(uint32_t index, uint64_t next_offset, bo
 
 Status ConsumerWorker::dispatch(uint32_t index, Held& shard, const Process& process) {
   ConsumerBatch batch{index, std::move(shard.pending)};
-  shard.pending.clear();
   size_t done = 0;
   Status status = process(batch, &done);
   done = std::min(done, batch.records.size());
+  const uint64_t processed_to = done > 0 ? batch.records[done - 1].offset + 1 : shard.next_offset;
+  // The vector and the arena's blocks are kept for the shard's next batch.
+  shard.pending = std::move(batch.records);
+  shard.pending.clear();
+  shard.arena.clear();
   if (done > 0) {
-    shard.next_offset = batch.records[done - 1].offset + 1;
+    shard.next_offset = processed_to;
     KDS_ASSIGN(bool kept, checkpoint(index, shard.next_offset, false));
     if (!kept) {
       held_.erase(index);  // the lease went to another worker while the batch ran

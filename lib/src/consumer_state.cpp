@@ -183,7 +183,9 @@ Status change_app_state(const Stream& stream, std::string_view app,
   }
   const std::string after = state->to_json();
   if (existed && after == before) return {};
-  return apps->write_file_atomic(name, after);
+  // A checkpoint is replaced after every batch: the directory is not fsynced each time, so after a power
+  // loss a checkpoint may step back (its batches are delivered again, as at-least-once allows), never tear.
+  return apps->write_file_atomic(name, after, false);
 }
 
 }  // namespace kds

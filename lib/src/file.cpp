@@ -187,7 +187,7 @@ Result<std::string> read_to_end(int fd, std::string_view what) {
   return contents;
 }
 
-Status Dir::write_file_atomic(std::string_view name, std::string_view contents) const {
+Status Dir::write_file_atomic(std::string_view name, std::string_view contents, bool sync_directory) const {
   const std::string temp = std::string(name) + ".tmp";
   KDS_ASSIGN(Fd fd, open_file(temp, O_WRONLY | O_CREAT | O_TRUNC));
   Status written = pwrite_full(fd.get(), contents.data(), contents.size(), 0, path_of(temp));
@@ -200,7 +200,7 @@ Status Dir::write_file_atomic(std::string_view name, std::string_view contents) 
   crash_point("atomic-write.before-rename");
   KDS_TRY(rename(temp, name, false));
   crash_point("atomic-write.before-dir-sync");
-  return sync();
+  return sync_directory ? sync() : Status();
 }
 
 Status pread_full(int fd, char* buf, size_t size, uint64_t offset, size_t* got, std::string_view path) {

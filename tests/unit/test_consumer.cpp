@@ -218,7 +218,7 @@ TEST_CASE("a worker processes batches of consecutive records, checkpoints each, 
   auto collect = [&](const kds::ConsumerBatch& batch, size_t* done) -> kds::Status {
     std::vector<std::string> data;
     for (const auto& record : batch.records)
-      data.push_back(record.data);
+      data.emplace_back(record.data);
     batches.push_back(data);
     *done = batch.records.size();
     return {};

@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kds/consumer_state.h"
@@ -62,8 +63,8 @@ struct ConsumedRecord {
   uint64_t offset = 0;
   int64_t arrival_ms = 0;
   bool encrypted = false;
-  std::string key;
-  std::string data;
+  std::string_view key;   // valid while the batch is processed
+  std::string_view data;  // valid while the batch is processed
 };
 
 struct ConsumerBatch {
@@ -97,8 +98,21 @@ class ConsumerWorker {
   Status run(const Process& process, const std::function<bool()>& stop, const Warn& warn);
 
  private:
+  // Copies of the bytes of records gathered for a batch, in blocks that never move, so the views of
+  // ConsumedRecord stay valid until clear(); blocks are kept for the next batch.
+  class ByteArena {
+   public:
+    std::string_view copy(std::string_view bytes);
+    void clear();
+
+   private:
+    std::vector<std::string> blocks_;
+    size_t used_ = 0;  // blocks_[0..used_) hold bytes
+  };
+
   struct Held {
     std::optional<ShardReader> reader;
+    ByteArena arena;
     uint64_t next_offset = 0;  // the first record not processed
     uint64_t read_offset = 0;  // the first record not read
     std::vector<ConsumedRecord> pending;
