@@ -110,6 +110,19 @@ wait_for_lines() {
   return 1
 }
 
+# wait_gone PID SECONDS WHAT: waits up to SECONDS for PID to exit; if it still runs, kills it (-9) and fails
+# with "WHAT still runs SECONDS s after ...". Returns 1 when it had to kill.
+wait_gone() {
+  local pid=$1 seconds=$2 what=$3
+  for _ in $(seq 1 $((seconds * 20))); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.05
+  done
+  kill -9 "$pid" 2>/dev/null || true
+  fail "$what still runs $seconds s after it was told to stop"
+  return 1
+}
+
 # wait_following PID: waits (up to 20 s) until the kds-tail PID watches with inotify, i.e. has found its
 # starting position and follows; then a little longer for it to block. In remote mode, until it has a
 # connection to the endpoint, and then long enough for it to take its iterators.

@@ -171,14 +171,7 @@ interrupt_tail() {
   done
   (($(grep -c "$sign" "$TEST_DIR/proxy.err") >= times)) || fail "the proxy never wrote '$sign' $times times"
   kill -INT "$pid"
-  for _ in $(seq 1 200); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.05
-  done
-  if kill -0 "$pid" 2>/dev/null; then
-    kill -9 "$pid"
-    fail "kds-tail still runs 10 s after SIGINT ($sign)"
-  fi
+  wait_gone "$pid" 10 "kds-tail (SIGINT, $sign)" || true
   wait "$pid" || status=$?
   assert_eq "$status" "130" "SIGINT ends kds-tail with the signal's status ($sign)"
   assert_eq "$(cat "$TEST_DIR/tail.err")" "" "nothing on stderr after SIGINT ($sign)"

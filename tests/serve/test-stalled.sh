@@ -69,14 +69,7 @@ assert_eq "$(kds-get --endpoint "$ENDPOINT" s "$newest" | cut -c1-8)" "00299999"
 
 # SIGTERM: the stalled streams are ended, and their connections closed after a short grace.
 kill -TERM "$SERVER_PID"
-for _ in $(seq 1 600); do
-  kill -0 "$SERVER_PID" 2>/dev/null || break
-  sleep 0.05
-done
-if kill -0 "$SERVER_PID" 2>/dev/null; then
-  fail "kds-serve still runs 30 s after SIGTERM, held by clients that do not read"
-  kill -9 "$SERVER_PID"
-fi
+wait_gone "$SERVER_PID" 30 "kds-serve (SIGTERM), held by clients that do not read," || true
 status=0
 wait "$SERVER_PID" || status=$?
 SERVER_PID=""
