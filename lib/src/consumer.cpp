@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "kds/clock.h"
+#include "kds/lease_renewer.h"
 #include "kds/shard_id.h"
 #include "kds/shard_summary.h"
 
@@ -261,7 +262,8 @@ Result<bool> ConsumerWorker::checkpoint(uint32_t index, uint64_t next_offset, bo
 Status ConsumerWorker::dispatch(uint32_t index, Held& shard, const Process& process) {
   ConsumerBatch batch{index, std::move(shard.pending)};
   size_t done = 0;
-  Status status = process(batch, &done);
+  Status status;
+  renewer_->busy([&] { status = process(batch, &done); });
   done = std::min(done, batch.records.size());
   const uint64_t processed_to = done > 0 ? batch.records[done - 1].offset + 1 : shard.next_offset;
   // The vector and the arena's blocks are kept for the shard's next batch.
@@ -281,6 +283,8 @@ Status ConsumerWorker::dispatch(uint32_t index, Held& shard, const Process& proc
 }
 
 Status ConsumerWorker::run(const Process& process, const std::function<bool()>& stop, const Warn& warn) {
+  LeaseRenewer renewer([this] { renew_leases(); }, std::max<int64_t>(options_.lease_ms / 3, 1));
+  renewer_ = &renewer;
   Status status = [&]() -> Status {
     KDS_TRY(heartbeat());
     for (;;) {
@@ -324,9 +328,22 @@ Status ConsumerWorker::run(const Process& process, const std::function<bool()>& 
                        : kIdlePollMs);
     }
   }();
+  renewer_ = nullptr;
   Status released = release();
   if (!status.ok()) return status;
   return released;
+}
+
+void ConsumerWorker::renew_leases() {
+  const int64_t now = now_ms();
+  (void)change_app_state(stream_, options_.app, [&](std::optional<AppState>& state) -> Status {
+    if (!state) return {};
+    for (auto& [index, progress] : state->shards) {
+      if (progress.owner == options_.worker) progress.lease_expires_ms = now + options_.lease_ms;
+    }
+    if (state->workers.contains(options_.worker)) state->workers[options_.worker] = now + options_.lease_ms;
+    return {};
+  });
 }
 
 Status ConsumerWorker::release() {

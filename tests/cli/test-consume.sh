@@ -492,4 +492,21 @@ kds-describe-stream par | grep -qE '^q +0 +10 ' || fail "kds-describe-stream's t
 before=$(store_fingerprint)
 check 2 "parallel" kds-consume par --app p --parallel 0
 check 2 "parallel" kds-consume par --app p --parallel 65
+# --- l. A batch that takes longer than the lease timeout keeps its lease: no other worker takes the shard
+# meanwhile (its leases are renewed while COMMAND runs)
+kds-create-stream slow
+lines 1 6 s | kds-put slow --sync none
+slow_cmd='cat >>"$0"; sleep 2.5'
+timeout 60 kds-consume slow --app slow --lease-timeout 1s --batch-size 2 -- sh -c "$slow_cmd" "$TEST_DIR/slow.out" &
+slow_a=$!
+sleep 0.5
+timeout 60 kds-consume slow --app slow --lease-timeout 1s --batch-size 2 -- sh -c "$slow_cmd" "$TEST_DIR/slow.out" &
+slow_b=$!
+slow_done() { [[ -f "$TEST_DIR/slow.out" && $(wc -l <"$TEST_DIR/slow.out") -ge 6 ]]; }
+within 30 slow_done || fail "the slow batches were not all processed"
+sleep 1
+kill -TERM "$slow_a" "$slow_b" 2>/dev/null || true
+wait "$slow_a" "$slow_b" 2>/dev/null || true
+assert_eq "$(sort "$TEST_DIR/slow.out" | uniq -d | wc -l) $(wc -l <"$TEST_DIR/slow.out")" "0 6" \
+  "batches longer than the lease timeout are processed once: $(tr '\n' ' ' <"$TEST_DIR/slow.out")"
 pass

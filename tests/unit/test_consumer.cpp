@@ -2,14 +2,18 @@
 // names, how leases are shared and handed over, lineage, and a worker's batches and checkpoints.
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kds/clock.h"
 #include "kds/consumer.h"
 #include "kds/consumer_state.h"
+#include "kds/lease_renewer.h"
 #include "kds/reshard.h"
 #include "kds/store.h"
 #include "stream_util.h"
@@ -260,4 +264,16 @@ TEST_CASE("a worker processes batches of consecutive records, checkpoints each, 
   REQUIRE(batches.size() == 1);
   CHECK(batches[0] == std::vector<std::string>{"2", "3", "4"});
   CHECK(warnings.empty());
+}
+
+TEST_CASE("a lease renewer renews only while its worker is busy, and never after busy() returns") {
+  std::atomic<int> renewals{0};
+  kds::LeaseRenewer renewer([&] { ++renewals; }, 20);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(renewals.load() == 0);  // not busy: the worker renews at its own heartbeats
+  renewer.busy([] { std::this_thread::sleep_for(std::chrono::milliseconds(300)); });
+  const int during = renewals.load();
+  CHECK(during >= 2);  // every 20 ms of a 300 ms batch; loose, for a loaded machine
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(renewals.load() == during);
 }

@@ -26,6 +26,8 @@
 
 namespace kds {
 
+class LeaseRenewer;
+
 // A new application's state: every shard of `stream` positioned at `start` (a closed shard with nothing
 // after the start is finished at once), created at `now_ms`. Shards made later start at their first record.
 Result<AppState> new_app_state(const Stream& stream, std::string_view app, const ReadStart& start,
@@ -125,6 +127,8 @@ class ConsumerWorker {
   Result<bool> checkpoint(uint32_t index, uint64_t next_offset, bool finished);
   Status dispatch(uint32_t index, Held& shard, const Process& process);
   Status release();
+  // Extends the leases this worker still owns (from the LeaseRenewer's thread, while a batch is processed).
+  void renew_leases();
 
   Stream stream_;
   ConsumerOptions options_;
@@ -133,6 +137,7 @@ class ConsumerWorker {
   size_t free_ = 0;
   int64_t next_heartbeat_ms_ = 0;
   std::vector<ReadRecord> scratch_;
+  LeaseRenewer* renewer_ = nullptr;  // run()'s, while it runs
 };
 
 }  // namespace kds
