@@ -14,6 +14,7 @@
 
 #include "common/batch_handler.h"
 #include "common/cli.h"
+#include "common/command_runner.h"
 #include "common/output.h"
 #include "common/read_position.h"
 #include "common/record_printer.h"
@@ -115,6 +116,10 @@ int consume(const CLI::App& app, Options& options) {
   if (options.command.empty() && (policy.dead_letter || options.bisect || app.count("--retries") > 0))
     throw UsageError("--retries, --bisect-on-error and --on-failure need a COMMAND (after --)");
 
+  // A COMMAND that cannot be run is found before anything is read or created.
+  if (!options.command.empty()) {
+    if (auto found = find_command(options.command[0]); !found.ok()) throw UsageError(found.error().message());
+  }
   auto store = open_store(options.store);
   if (!store.ok()) return fail(store.error());
   auto stream = open_stream_for_reading(*store, stream_name, options.key_files);
@@ -133,6 +138,8 @@ int consume(const CLI::App& app, Options& options) {
   // through leases as workers in separate processes do. Standard output and the dead-letter producer are
   // shared, under `shared`.
   std::mutex shared;
+  std::atomic<bool> failed{false};
+  auto stopping = [&failed] { return stop_signal() != 0 || failed.load(); };
   std::vector<std::unique_ptr<BatchHandler>> handlers;
   std::vector<Stream> streams;
   streams.push_back(std::move(stream).value());
@@ -143,12 +150,11 @@ int consume(const CLI::App& app, Options& options) {
       streams.push_back(std::move(opened).value());
     }
     handlers.push_back(std::make_unique<BatchHandler>(stream_name, options.app, printer, options.command,
-                                                      policy, dead_letter ? &*dead_letter : nullptr,
-                                                      &shared));
+                                                      policy, dead_letter ? &*dead_letter : nullptr, &shared,
+                                                      stopping));
   }
   StderrReporter reporter;
   install_stop_handlers();
-  std::atomic<bool> failed{false};
   std::vector<Status> results(static_cast<size_t>(options.parallel));
   auto work = [&](size_t i) {
     ConsumerOptions mine = consumer;
@@ -157,8 +163,7 @@ int consume(const CLI::App& app, Options& options) {
     BatchHandler& handler = *handlers[i];
     results[i] =
         worker.run([&](const ConsumerBatch& batch, size_t* done) { return handler.handle(batch, done); },
-                   [&] { return stop_signal() != 0 || failed.load(); },
-                   [](const std::string& text) { print_error("warning: " + text); });
+                   stopping, [](const std::string& text) { print_error("warning: " + text); });
     if (!results[i].ok()) failed = true;
   };
   std::vector<std::thread> threads;

@@ -25,14 +25,14 @@ std::string sequence_number(uint32_t shard, uint64_t offset) {
   return to_decimal(make_sequence_number(shard, offset));
 }
 
-// Sleeps `ms` unless a stop signal comes first; false when one did.
-bool pause_unless_stopped(int64_t ms) {
+// Sleeps `ms` unless `stop` says so first; false when it did.
+bool pause_unless_stopped(int64_t ms, const std::function<bool()>& stop) {
   for (int64_t slept = 0; slept < ms; slept += 50) {
-    if (stop_signal() != 0) return false;
+    if (stop()) return false;
     timespec ts{0, static_cast<long>(std::min<int64_t>(50, ms - slept)) * 1000000L};
     ::nanosleep(&ts, nullptr);
   }
-  return stop_signal() == 0;
+  return !stop();
 }
 
 Error stopped() {
@@ -43,14 +43,15 @@ Error stopped() {
 
 BatchHandler::BatchHandler(std::string stream, std::string app, RecordPrinter printer,
                            std::vector<std::string> command, FailurePolicy policy, Producer* dead_letter,
-                           std::mutex* shared)
+                           std::mutex* shared, std::function<bool()> stop)
     : stream_(std::move(stream)),
       app_(std::move(app)),
       printer_(std::move(printer)),
       command_(std::move(command)),
       policy_(std::move(policy)),
       dead_letter_(dead_letter),
-      shared_(shared) {
+      shared_(shared),
+      stop_(std::move(stop)) {
   if (!command_.empty()) ::signal(SIGPIPE, SIG_IGN);
 }
 
@@ -84,9 +85,9 @@ Status BatchHandler::handle_part(uint32_t shard, std::span<const ConsumedRecord>
       *done += records.size();
       return {};
     }
-    if (stop_signal() != 0) return stopped();
+    if (stop_()) return stopped();
     if (attempt < attempts) {
-      if (!pause_unless_stopped(delay_ms)) return stopped();
+      if (!pause_unless_stopped(delay_ms, stop_)) return stopped();
       delay_ms = std::min(delay_ms * 2, kMaxRetryDelayMs);
     }
   }
@@ -133,10 +134,13 @@ Status BatchHandler::send_to_dead_letter(uint32_t shard, std::span<const Consume
                                          const std::string& failure) {
   const std::string error = "COMMAND " + failure;
   std::lock_guard lock(*shared_);
+  KDS_ASSIGN(const size_t max_bytes, dead_letter_->max_record_bytes());
   for (const auto& record : records) {
+    const std::string_view key = record.key;
     std::string envelope = "{\"StreamName\": \"";
     api::append_json_escaped(stream_, &envelope);
     envelope += "\", ";
+    const size_t envelope_start = envelope.size();
     std::string shaped;
     api::append_record_json(
         {shard, record.offset, record.arrival_ms, record.key, record.data, record.encrypted}, true, &shaped);
@@ -144,6 +148,19 @@ Status BatchHandler::send_to_dead_letter(uint32_t shard, std::span<const Consume
     envelope += ", \"Error\": \"";
     api::append_json_escaped(error, &envelope);
     envelope += "\"}";
+    if (key.size() + envelope.size() > max_bytes) {
+      // Too big with its data in base64: the record is named instead (kds-get STREAM SEQ fetches it while
+      // it is retained), so a large failing record can never block its shard.
+      shaped.clear();
+      api::append_record_json({shard, record.offset, record.arrival_ms, record.key, "", record.encrypted},
+                              true, &shaped);
+      envelope.resize(envelope_start);
+      envelope.append(shaped, 1, shaped.size() - 2);
+      envelope +=
+          fmt::format(", \"DataOmitted\": true, \"DataBytes\": {}, \"Error\": \"", record.data.size());
+      api::append_json_escaped(error, &envelope);
+      envelope += "\"}";
+    }
     KDS_TRY(dead_letter_->add(record.key, envelope));
   }
   KDS_TRY(dead_letter_->flush([](const RecordAck&) {}));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -28,8 +29,9 @@ class BatchHandler {
   // policy names a dead-letter stream) and `shared` (held while standard output or the dead-letter stream
   // is written, for handlers on several threads) must outlive the handler. With a command, SIGPIPE is
   // ignored from here on (COMMAND may stop reading its input); COMMAND itself gets the default.
+  // `stop` says when to give up retrying (a signal, another worker's failure).
   BatchHandler(std::string stream, std::string app, RecordPrinter printer, std::vector<std::string> command,
-               FailurePolicy policy, Producer* dead_letter, std::mutex* shared);
+               FailurePolicy policy, Producer* dead_letter, std::mutex* shared, std::function<bool()> stop);
 
   // ConsumerWorker::Process. Fails (nothing more checkpointed) when COMMAND failed every run and the policy
   // is to stop, or when a stop signal came while COMMAND failed.
@@ -52,6 +54,7 @@ class BatchHandler {
   FailurePolicy policy_;
   Producer* dead_letter_;
   std::mutex* shared_;
+  std::function<bool()> stop_;
   std::string input_;
   bool command_failed_ = false;
 };

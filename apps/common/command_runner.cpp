@@ -4,11 +4,13 @@
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 #include <cerrno>
+#include <cstdlib>
 
 #include "kds/file.h"
 #include "output.h"
@@ -31,6 +33,28 @@ void feed(int fd, std::string_view input) {
 }
 
 }  // namespace
+
+Result<std::string> find_command(const std::string& name) {
+  auto runnable = [](const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+  };
+  if (name.find('/') != std::string::npos) {
+    if (runnable(name)) return name;
+    return Error(Errc::kInvalidArgument, fmt::format("COMMAND {} is not an executable file", name));
+  }
+  const char* path = ::getenv("PATH");
+  std::string_view dirs = path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin";
+  for (;;) {
+    const size_t colon = dirs.find(':');
+    const std::string_view dir = dirs.substr(0, colon);
+    const std::string candidate = fmt::format("{}/{}", dir.empty() ? "." : dir, name);
+    if (!name.empty() && runnable(candidate)) return candidate;
+    if (colon == std::string_view::npos) break;
+    dirs.remove_prefix(colon + 1);
+  }
+  return Error(Errc::kInvalidArgument, fmt::format("COMMAND {} is not found in PATH", name));
+}
 
 Result<std::string> run_command(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                                 std::string_view input) {

@@ -10,6 +10,10 @@
 
 namespace kds::cli {
 
+// Where `name` is run from: itself when it holds a '/', else the first executable file of that name in a
+// directory of $PATH. An error saying which when there is none.
+Result<std::string> find_command(const std::string& name);
+
 // Runs `argv` (searched in PATH) with `env` ("NAME=value") added to the tool's environment, writes `input`
 // to its standard input and closes it, and waits for it. Returns "" when it exits 0, else how it failed
 // ("exited with status 3", "was killed by signal 9 (Killed)"); an error when it could not be started.

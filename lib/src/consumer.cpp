@@ -16,6 +16,11 @@ namespace {
 
 // How long an idle worker sleeps between looks at its shards, and the step in which it asks `stop`.
 constexpr int64_t kIdlePollMs = 50;
+// A batch stops growing at this many bytes of keys and data, as GetRecords' answers do (10 MiB).
+constexpr size_t kMaxBatchBytes = 10 << 20;
+// Blocks the arena keeps for the next batch; more (after a batch of large records) are freed.
+constexpr size_t kKeptArenaBlocks = 12;
+constexpr size_t kArenaBlockBytes = 1 << 20;
 
 void sleep_ms(int64_t ms) {
   if (ms <= 0) return;
@@ -47,7 +52,7 @@ Result<AppState> new_app_state(const Stream& stream, std::string_view app, const
     KDS_ASSIGN(ShardReader reader, stream.open_reader(shard.index, nullptr));
     KDS_TRY(reader.seek(start));
     KDS_ASSIGN(auto header, reader.next_header());
-    progress.next_offset = header ? header->first_offset : reader.next_offset();
+    progress.next_offset = header ? header->first_offset : reader.passed_offset();
     progress.finished = shard.end_offset && progress.next_offset >= *shard.end_offset;
     state.shards.emplace(shard.index, progress);
   }
@@ -166,18 +171,18 @@ Result<std::vector<AppSummary>> summarize_apps(const Stream& stream) {
 }
 
 std::string_view ConsumerWorker::ByteArena::copy(std::string_view bytes) {
-  constexpr size_t kBlockBytes = 1 << 20;
   if (bytes.empty()) return {};
   if (used_ == 0 || blocks_[used_ - 1].capacity() - blocks_[used_ - 1].size() < bytes.size()) {
     if (used_ == blocks_.size()) blocks_.emplace_back();
     std::string& block = blocks_[used_++];
     block.clear();
     // Appending within the capacity never moves the block's bytes.
-    block.reserve(std::max(kBlockBytes, bytes.size()));
+    block.reserve(std::max(kArenaBlockBytes, bytes.size()));
   }
   std::string& block = blocks_[used_ - 1];
   const size_t at = block.size();
   block.append(bytes);
+  bytes_ += bytes.size();
   return std::string_view(block).substr(at, bytes.size());
 }
 
@@ -185,6 +190,10 @@ void ConsumerWorker::ByteArena::clear() {
   for (size_t i = 0; i < used_; ++i)
     blocks_[i].clear();
   used_ = 0;
+  bytes_ = 0;
+  if (blocks_.size() > kKeptArenaBlocks) blocks_.resize(kKeptArenaBlocks);
+  // A block made for one large record goes.
+  std::erase_if(blocks_, [](const std::string& block) { return block.capacity() > kArenaBlockBytes + 4096; });
 }
 
 ConsumerWorker::ConsumerWorker(Stream stream, ConsumerOptions options, Reporter* reporter)
@@ -205,7 +214,12 @@ Status ConsumerWorker::heartbeat() {
   // Shards whose lease went to another worker are dropped with what was read of them and not processed.
   std::erase_if(held_, [&](const auto& entry) { return !held.contains(entry.first); });
   for (const auto& [index, progress] : held) {
-    if (!held_.contains(index)) KDS_TRY(adopt(index, progress));
+    // A shard held all along keeps its reader, unless its checkpoint moved meanwhile: this worker stalled
+    // past its lease, and another worker or kds-checkpoint --set/--reset changed it before it came back.
+    auto it = held_.find(index);
+    if (it != held_.end() && it->second.next_offset == progress.next_offset) continue;
+    if (it != held_.end()) held_.erase(it);
+    KDS_TRY(adopt(index, progress));
   }
   next_heartbeat_ms_ = now + std::max<int64_t>(options_.lease_ms / 3, 1);
   return {};
@@ -213,25 +227,36 @@ Status ConsumerWorker::heartbeat() {
 
 Status ConsumerWorker::adopt(uint32_t index, const ShardProgress& progress) {
   Held shard;
+  uint64_t next = progress.next_offset;
+  KDS_ASSIGN(Dir dir, stream_.open_shard_dir(index));
+  KDS_ASSIGN(ShardSummary summary, summarize_shard(dir));
+  if (next > summary.next_offset) {
+    // No record there has ever been stored (a hand-edited or damaged file): reading from there would skip
+    // every record until the shard reaches it. Reported, and read from the end of what is stored.
+    if (reporter_ != nullptr) {
+      reporter_->damage(
+          {stream_.dir().path_of(std::string(kAppsDirName) + "/" + options_.app + ".json"), 0, 0,
+           fmt::format("the checkpoint of {} is at offset {}, past its last stored record ({}); "
+                       "reading from there",
+                       shard_id_string(index), next, summary.next_offset)});
+    }
+    next = summary.next_offset;
+  }
   KDS_ASSIGN(ShardReader reader, stream_.open_reader(index, reporter_));
-  KDS_TRY(reader.seek_offset(progress.next_offset));
+  KDS_TRY(reader.seek_offset(next));
   shard.reader.emplace(std::move(reader));
-  shard.next_offset = shard.read_offset = progress.next_offset;
+  shard.next_offset = shard.read_offset = next;
   held_.emplace(index, std::move(shard));
   return {};
 }
 
 Status ConsumerWorker::fill(uint32_t index, Held& shard, const Warn& warn) {
-  while (shard.pending.size() < options_.batch_size) {
+  while (shard.pending.size() < options_.batch_size && shard.arena.bytes() < kMaxBatchBytes) {
     const auto want = static_cast<uint32_t>(options_.batch_size - shard.pending.size());
     KDS_ASSIGN(bool more, shard.reader->next_batch(&scratch_, want));
     if (shard.pending.empty() && !scratch_.empty()) shard.pending_since_ms = now_ms();
     for (const ReadRecord& record : scratch_) {
-      if (record.offset > shard.read_offset) {
-        warn(fmt::format(
-            "{}: {} records expired before application {} read them; resuming at the oldest record",
-            shard_id_string(index), record.offset - shard.read_offset, options_.app));
-      }
+      if (record.offset > shard.read_offset) warn_expired(index, record.offset - shard.read_offset, warn);
       shard.read_offset = record.offset + 1;
       shard.pending.push_back({record.offset, record.arrival_ms, record.encrypted,
                                shard.arena.copy(record.key), shard.arena.copy(record.data)});
@@ -239,6 +264,11 @@ Status ConsumerWorker::fill(uint32_t index, Held& shard, const Warn& warn) {
     if (!more && scratch_.empty()) break;
   }
   return {};
+}
+
+void ConsumerWorker::warn_expired(uint32_t index, uint64_t count, const Warn& warn) const {
+  warn(fmt::format("{}: {} records expired before application {} read them; resuming at the oldest record",
+                   shard_id_string(index), count, options_.app));
 }
 
 Result<bool> ConsumerWorker::checkpoint(uint32_t index, uint64_t next_offset, bool finished) {
@@ -295,13 +325,16 @@ Status ConsumerWorker::run(const Process& process, const std::function<bool()>& 
       for (const auto& entry : held_)
         indexes.push_back(entry.first);
       for (uint32_t index : indexes) {
+        // Leases are renewed on time however long a pass over many shards takes.
+        if (now_ms() >= next_heartbeat_ms_) KDS_TRY(heartbeat());
         auto it = held_.find(index);
         if (it == held_.end()) continue;
         Held& shard = it->second;
         KDS_TRY(fill(index, shard, warn));
         const ShardMeta* meta = stream_.meta().find_shard(index);
+        // passed_offset, not next_offset: the records left may all have expired or be damaged.
         const bool at_end =
-            meta == nullptr || (meta->end_offset && shard.reader->next_offset() >= *meta->end_offset);
+            meta == nullptr || (meta->end_offset && shard.reader->passed_offset() >= *meta->end_offset);
         if (!shard.pending.empty()) {
           const bool due = shard.pending.size() >= options_.batch_size || at_end ||
                            now_ms() - shard.pending_since_ms >= options_.batch_window_ms;
@@ -312,6 +345,7 @@ Status ConsumerWorker::run(const Process& process, const std::function<bool()>& 
         } else if (at_end) {
           // Closed and processed to its end (or gone with retention): finished, and its children may start.
           const uint64_t end = meta != nullptr ? *meta->end_offset : shard.next_offset;
+          if (shard.read_offset < end) warn_expired(index, end - shard.read_offset, warn);
           KDS_TRY(checkpoint(index, std::max(end, shard.next_offset), true));
           held_.erase(index);
           finished_one = worked = true;

@@ -142,8 +142,13 @@ expect_error 1 "status 4" timeout 60 kds-consume fail1 --app d-noretry --until-c
 # A COMMAND killed by a signal fails its batch; one that cannot be run at all is kds-consume's own error.
 expect_error 1 "killed by signal 9.*checkpoint unchanged" timeout 60 kds-consume fail1 --app d-killed --until-caught-up \
   --retries 0 -- sh -c 'kill -9 $$'
-expect_error 1 "cannot run $TEST_DIR/no-such-command" timeout 60 kds-consume fail1 --app d-missing --until-caught-up \
-  -- "$TEST_DIR/no-such-command"
+# A COMMAND that cannot be run is a usage error, found before anything is read or created.
+before=$(store_fingerprint)
+expect_error 2 "COMMAND $TEST_DIR/no-such-command is not an executable file" timeout 60 kds-consume fail1 \
+  --app d-missing --until-caught-up -- "$TEST_DIR/no-such-command"
+expect_error 2 "COMMAND no-such-command-kds is not found in PATH" timeout 60 kds-consume fail1 --app d-missing \
+  --until-caught-up -- no-such-command-kds
+assert_eq "$(store_fingerprint)" "$before" "a COMMAND that cannot be run leaves the store unchanged"
 
 # --- e. --bisect-on-error isolates a poison record, which --on-failure dead-letter sets aside
 kds-create-stream bis
@@ -509,4 +514,59 @@ kill -TERM "$slow_a" "$slow_b" 2>/dev/null || true
 wait "$slow_a" "$slow_b" 2>/dev/null || true
 assert_eq "$(sort "$TEST_DIR/slow.out" | uniq -d | wc -l) $(wc -l <"$TEST_DIR/slow.out")" "0 6" \
   "batches longer than the lease timeout are processed once: $(tr '\n' ' ' <"$TEST_DIR/slow.out")"
+# --- m. Closed shards whose last records cannot be read (damaged here; expired is alike) still finish, so
+# their children are processed; a new application at AT_TIMESTAMP after every record reads nothing old;
+# a failing record too large for the dead-letter envelope is named there instead of blocking its shard.
+kds-create-stream cut
+echo p1 | kds-put cut --sync none
+parent_log=$(ls "$KDS_STORE/cut.stream/shardId-000000000000/"*.log | head -1)
+first_batch_end=$(stat -c %s "$parent_log")
+echo p2 | kds-put cut --sync none
+kds-split-shard cut shardId-000000000000 >/dev/null
+echo c1 | kds-put cut --sync none
+truncate -s "$first_batch_end" "$parent_log"
+expect_status 7 timeout 60 kds-consume cut --app cut --until-caught-up || true
+assert_eq "$(tr '\n' ' ' <"$TEST_DIR/out")" "p1 c1 " "the damaged parent finishes and its child is read"
+grep -q 'shardId-000000000000' "$TEST_DIR/err" || fail "the damage is reported: $(cat "$TEST_DIR/err")"
+
+kds-create-stream late
+lines 1 2 old | kds-put late --sync none
+sleep 1.2
+after_all=$(date +%s.%N | cut -c1-14)
+consume late --app late --start AT_TIMESTAMP --timestamp "$after_all" --until-caught-up
+assert_eq "$(cat "$TEST_DIR/out")" "" "AT_TIMESTAMP after every record: nothing old"
+echo new1 | kds-put late --sync none
+consume late --app late --until-caught-up
+assert_eq "$(cat "$TEST_DIR/out")" "new1" "then what arrives"
+
+kds-create-stream big
+kds-create-stream bigdl
+head -c 800000 /dev/zero | tr '\0' x | kds-put big --sync none
+consume big --app big --until-caught-up --retries 0 --on-failure dead-letter:bigdl -- false
+kds-get bigdl --output json >"$TEST_DIR/bigdl.json"
+python3 -c 'import base64, json, sys
+line = json.load(open(sys.argv[1]))
+env = json.loads(base64.b64decode(line["Data"]))
+assert env["DataOmitted"] is True and env["DataBytes"] == 800000 and env["Data"] == "", env' "$TEST_DIR/bigdl.json" ||
+  fail "a record too large for the envelope is named in the dead-letter stream: $(head -c 300 "$TEST_DIR/bigdl.json")"
+assert_eq "$(kds-checkpoint big --app big --output json | python3 -c 'import json, sys; print(json.load(sys.stdin)["Shards"][0]["LagRecords"])')" \
+  "0" "and the checkpoint moves past it"
+# --- n. A worker that stalled past its lease picks up a checkpoint changed meanwhile (kds-checkpoint
+# --reset, allowed once its lease expired) instead of writing its old one back
+kds-create-stream stall
+lines 1 3 r | kds-put stall --sync none
+# Not under timeout(1): SIGSTOP must reach kds-consume itself. The EXIT trap kills it if the test fails.
+kds-consume stall --app st --lease-timeout 1s -u >"$TEST_DIR/stall.out" 2>"$TEST_DIR/stall.err" &
+stall_pid=$!
+wait_for_lines "$TEST_DIR/stall.out" 3
+kill -STOP "$stall_pid"
+sleep 1.6
+expect_status 0 kds-checkpoint stall --app st --reset TRIM_HORIZON || true
+kill -CONT "$stall_pid"
+sleep 1
+echo r4 | kds-put stall --sync none
+wait_for_lines "$TEST_DIR/stall.out" 7
+kill -TERM "$stall_pid" 2>/dev/null || true
+wait "$stall_pid" 2>/dev/null || true
+assert_eq "$(tr '\n' ' ' <"$TEST_DIR/stall.out")" "r1 r2 r3 r1 r2 r3 r4 " "the reset made while the worker stalled is followed"
 pass

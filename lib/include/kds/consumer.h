@@ -106,10 +106,12 @@ class ConsumerWorker {
    public:
     std::string_view copy(std::string_view bytes);
     void clear();
+    size_t bytes() const { return bytes_; }
 
    private:
     std::vector<std::string> blocks_;
     size_t used_ = 0;  // blocks_[0..used_) hold bytes
+    size_t bytes_ = 0;
   };
 
   struct Held {
@@ -125,6 +127,7 @@ class ConsumerWorker {
   Status adopt(uint32_t index, const ShardProgress& progress);
   Status fill(uint32_t index, Held& shard, const Warn& warn);
   Result<bool> checkpoint(uint32_t index, uint64_t next_offset, bool finished);
+  void warn_expired(uint32_t index, uint64_t count, const Warn& warn) const;
   Status dispatch(uint32_t index, Held& shard, const Process& process);
   Status release();
   // Extends the leases this worker still owns (from the LeaseRenewer's thread, while a batch is processed).

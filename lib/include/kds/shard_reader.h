@@ -7,6 +7,7 @@
 //     position and the offsets lost, skipped, and reading continues with the next valid batch.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -72,6 +73,9 @@ class ShardReader {
 
   // The offset the next returned record will have at least.
   uint64_t next_offset() const { return next_offset_; }
+  // Every record below this offset has been returned or passed over (expired, damaged, before the
+  // position): after a read that found nothing more, where the shard's stored records end for this reader.
+  uint64_t passed_offset() const { return std::max(next_offset_, expected_offset_); }
   // The offset of the oldest stored record (after a seek; 0 for an empty shard).
   uint64_t first_stored_offset() const { return bases_.empty() ? 0 : bases_.front(); }
 
