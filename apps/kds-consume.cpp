@@ -156,6 +156,7 @@ int consume(const CLI::App& app, Options& options) {
   StderrReporter reporter;
   install_stop_handlers();
   std::vector<Status> results(static_cast<size_t>(options.parallel));
+  size_t first_failure = 0;  // written by the one thread that sets `failed`
   auto work = [&](size_t i) {
     ConsumerOptions mine = consumer;
     if (options.parallel > 1) mine.worker += fmt::format("/{}", i + 1);
@@ -164,7 +165,8 @@ int consume(const CLI::App& app, Options& options) {
     results[i] =
         worker.run([&](const ConsumerBatch& batch, size_t* done) { return handler.handle(batch, done); },
                    stopping, [](const std::string& text) { print_error("warning: " + text); });
-    if (!results[i].ok()) failed = true;
+    // The first worker to fail is the one to report: the others then stop, some with a "stopped" error.
+    if (!results[i].ok() && !failed.exchange(true)) first_failure = i;
   };
   std::vector<std::thread> threads;
   for (size_t i = 1; i < results.size(); ++i)
@@ -173,13 +175,11 @@ int consume(const CLI::App& app, Options& options) {
   for (auto& thread : threads)
     thread.join();
   if (stop_signal() != 0) die_of(stop_signal());
-  for (size_t i = 0; i < results.size(); ++i) {
-    if (results[i].ok()) continue;
-    if (handlers[i]->command_failed()) {
-      print_error(results[i].error().message());
-      return kExitFailure;
-    }
-    return fail(results[i].error());
+  if (failed) {
+    const Status& result = results[first_failure];
+    if (!handlers[first_failure]->command_failed()) return fail(result.error());
+    print_error(result.error().message());
+    return kExitFailure;
   }
   return reporter.found_damage() ? kExitCorruption : kExitOk;
 }

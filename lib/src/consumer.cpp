@@ -132,11 +132,18 @@ std::map<uint32_t, ShardProgress> plan_leases(AppState& state, const StreamMeta&
   return held;
 }
 
-Result<ShardLag> shard_lag(const Stream& stream, uint32_t index, const ShardProgress& progress) {
+namespace {
+
+// What lag is measured against: the shard's stored records now (expired ones left out).
+Result<ShardSummary> lag_summary(const Stream& stream, uint32_t index) {
+  KDS_ASSIGN(Dir dir, stream.open_shard_dir(index));
+  return summarize_shard(dir, stream.meta().expiry_boundary_ms(now_ms()));
+}
+
+Result<ShardLag> lag_from(const Stream& stream, uint32_t index, const ShardSummary& summary,
+                          const ShardProgress& progress) {
   ShardLag lag;
   if (progress.finished) return lag;
-  KDS_ASSIGN(Dir dir, stream.open_shard_dir(index));
-  KDS_ASSIGN(ShardSummary summary, summarize_shard(dir, stream.meta().expiry_boundary_ms(now_ms())));
   const uint64_t first = std::max(progress.next_offset, summary.first_offset);
   if (first >= summary.next_offset) return lag;
   lag.records = summary.next_offset - first;
@@ -148,20 +155,34 @@ Result<ShardLag> shard_lag(const Stream& stream, uint32_t index, const ShardProg
   return lag;
 }
 
+}  // namespace
+
+Result<ShardLag> shard_lag(const Stream& stream, uint32_t index, const ShardProgress& progress) {
+  if (progress.finished) return ShardLag{};
+  KDS_ASSIGN(ShardSummary summary, lag_summary(stream, index));
+  return lag_from(stream, index, summary, progress);
+}
+
 Result<std::vector<AppSummary>> summarize_apps(const Stream& stream) {
   std::vector<AppSummary> summaries;
   KDS_ASSIGN(auto apps, list_apps(stream));
+  if (apps.empty()) return summaries;
+  // Each shard is summarized once, whatever the number of applications.
+  std::map<uint32_t, ShardSummary> shards;
+  for (const auto& shard : stream.meta().shards) {
+    KDS_ASSIGN(shards[shard.index], lag_summary(stream, shard.index));
+  }
   const int64_t now = now_ms();
   for (const auto& app : apps) {
     KDS_ASSIGN(auto state, read_app_state(stream, app));
     if (!state) continue;  // deleted meanwhile
-    AppSummary summary{app, stream.meta().shards.size(), 0, {}};
+    AppSummary summary{app, shards.size(), 0, {}};
     for (const auto& [worker, expires_ms] : state->workers)
       summary.workers += expires_ms >= now ? 1 : 0;
-    for (const auto& shard : stream.meta().shards) {
-      auto it = state->shards.find(shard.index);
-      KDS_ASSIGN(ShardLag lag,
-                 shard_lag(stream, shard.index, it != state->shards.end() ? it->second : ShardProgress{}));
+    for (const auto& [index, shard_summary] : shards) {
+      auto it = state->shards.find(index);
+      KDS_ASSIGN(ShardLag lag, lag_from(stream, index, shard_summary,
+                                        it != state->shards.end() ? it->second : ShardProgress{}));
       summary.lag.records += lag.records;
       summary.lag.ms = std::max(summary.lag.ms, lag.ms);
     }

@@ -494,6 +494,10 @@ assert_eq "$(kds-describe-stream par --output json |
   python3 -c 'import json, sys; print(" ".join("%s:%s" % (a["AppName"], a["LagRecords"]) for a in json.load(sys.stdin)["Applications"]))')" \
   "p:10 q:10" "kds-describe-stream --output json lists the applications and their lag"
 kds-describe-stream par | grep -qE '^q +0 +10 ' || fail "kds-describe-stream's table of applications: $(kds-describe-stream par | tail -3)"
+# One worker's failure stops the others, and the failure is what is reported.
+keyed 3011 3100 | kds-put par --sync none -K :
+expect_error 1 "COMMAND exited with status 3 on shardId-.*checkpoint unchanged" timeout 60 kds-consume par --app pf \
+  --parallel 4 --retries 0 --until-caught-up -- sh -c 'cat >/dev/null; exit 3'
 before=$(store_fingerprint)
 check 2 "parallel" kds-consume par --app p --parallel 0
 check 2 "parallel" kds-consume par --app p --parallel 65
